@@ -1,0 +1,2 @@
+/// The umbrella module: `import GenAI` brings in the whole toolkit.
+@_exported import GenAITensor

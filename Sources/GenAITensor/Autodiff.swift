@@ -1,0 +1,202 @@
+/// Reverse-mode automatic differentiation over the dynamic graph that ops record.
+///
+/// Each op records a `Node` holding its inputs and a pullback. A pullback maps the gradient of the
+/// op's output to gradients of its inputs using ordinary `Tensor` ops, so when `backward` runs
+/// with `createGraph: true` the backward pass is itself recorded and can be differentiated
+/// again (WGAN-GP, R1). Pullbacks receive the inputs and the output as arguments and never capture
+/// tensors, so the graph has no reference cycles and releases itself when the output is dropped.
+
+/// Maps the output gradient `[shape of output]` to one gradient per input (`nil` = no gradient).
+/// The engine sums each gradient back to its input's shape after broadcasting.
+typealias Pullback = (_ grad: Tensor, _ output: Tensor, _ inputs: [Tensor]) -> [Tensor?]
+
+/// One recorded op: what it was, what it read, and how to send gradients back.
+final class Node {
+  let op: OpKind
+  var inputs: [Tensor]
+  let pullback: Pullback
+
+  init(op: OpKind, inputs: [Tensor], pullback: @escaping Pullback) {
+    self.op = op
+    self.inputs = inputs
+    self.pullback = pullback
+  }
+}
+
+/// Whether ops record a graph. Off inside `withNoGrad` and while running pullbacks of a backward
+/// pass that does not create a graph.
+public enum GradMode {
+  // Training runs on one thread; the data loader's threads do not record ops.
+  nonisolated(unsafe) static var enabled = true
+  /// Whether ops are being recorded now.
+  public static var isEnabled: Bool { enabled }
+}
+
+/// Runs `body` without recording any op: for sampling, evaluation and optimiser updates.
+@discardableResult
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+  let saved = GradMode.enabled
+  GradMode.enabled = false
+  defer { GradMode.enabled = saved }
+  return try body()
+}
+
+/// An error raised by an autodiff entry point.
+public enum AutodiffError: Error, CustomStringConvertible, Equatable {
+  /// `backward()` without a cotangent was called on a tensor with more than one element.
+  case notScalar(shape: [Int])
+  /// The loss is NaN or infinite; `op` names the op that produced it.
+  case nonFiniteLoss(value: Float, op: String)
+  /// The tensor does not depend on anything that requires a gradient.
+  case noGradient
+  /// The cotangent's shape differs from the tensor's.
+  case cotangentShape(expected: [Int], got: [Int])
+
+  /// A message that names the problem and what was expected.
+  public var description: String {
+    switch self {
+    case .notScalar(let s):
+      return "[backward] needs a scalar (one element) or an explicit cotangent, got shape \(shapeString(s))"
+    case .nonFiniteLoss(let v, let op):
+      return "[backward] the loss is \(v) (produced by op '\(op)'); check the learning rate and inputs"
+    case .noGradient:
+      return "[backward] the tensor does not depend on any tensor that requires a gradient"
+    case .cotangentShape(let e, let g):
+      return "[backward] cotangent has shape \(shapeString(g)), expected \(shapeString(e))"
+    }
+  }
+}
+
+extension Tensor {
+  /// Records an op's output: attaches a node when gradients are on and some input needs them.
+  static func record(
+    _ op: OpKind, shape: [Int], storage: Storage, inputs: [Tensor], pullback: @escaping Pullback
+  ) -> Tensor {
+    let out = Tensor(shape: shape, storage: storage)
+    if GradMode.enabled && inputs.contains(where: { $0.requiresGrad }) {
+      out.requiresGrad = true
+      out.node = Node(op: op, inputs: inputs, pullback: pullback)
+    }
+    return out
+  }
+
+  /// Sums a gradient over the axes along which `shape` was broadcast, giving a tensor of `shape`.
+  func summed(toShape target: [Int]) -> Tensor {
+    if shape == target { return self }
+    let lead = rank - target.count
+    var axes = Array(0..<lead)
+    for i in 0..<target.count where target[i] == 1 && shape[i + lead] != 1 { axes.append(i + lead) }
+    let s = axes.isEmpty ? self : sum(axes: axes, keepDims: true)
+    return s.reshaped(target)
+  }
+
+  /// Accumulates gradients into `grad` of every leaf this scalar depends on.
+  ///
+  /// - Parameters:
+  ///   - cotangent: the gradient of some scalar with respect to this tensor; defaults to 1 for a
+  ///     one-element tensor.
+  ///   - retainGraph: keep the graph so that `backward` can run through it again. Defaults to
+  ///     `createGraph`.
+  ///   - createGraph: record the backward pass itself so the gradients can be differentiated.
+  /// - Throws: `AutodiffError` when the tensor is not a scalar and has no cotangent, when the
+  ///   loss is NaN or infinite, or when nothing requires a gradient.
+  public func backward(cotangent: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false) throws {
+    let grads = try propagate(cotangent: cotangent, retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
+    for (leaf, g) in grads.leaves {
+      let gg = createGraph ? g : g.detached()
+      if let old = leaf.grad {
+        leaf.grad = createGraph ? old + gg : withNoGrad { old + gg }
+      } else {
+        leaf.grad = gg
+      }
+    }
+  }
+
+  /// Clears `grad`.
+  public func zeroGrad() { grad = nil }
+
+  /// Runs the backward pass and returns the gradient of every tensor it reached that requires one.
+  func propagate(cotangent: Tensor?, retainGraph: Bool, createGraph: Bool) throws
+    -> (all: [ObjectIdentifier: Tensor], leaves: [(Tensor, Tensor)])
+  {
+    let seed: Tensor
+    if let cotangent {
+      guard cotangent.shape == shape else { throw AutodiffError.cotangentShape(expected: shape, got: cotangent.shape) }
+      seed = cotangent
+    } else {
+      guard count == 1 else { throw AutodiffError.notScalar(shape: shape) }
+      guard item.isFinite else { throw AutodiffError.nonFiniteLoss(value: item, op: op?.rawValue ?? "leaf") }
+      seed = Tensor.ones(shape)
+    }
+    guard requiresGrad else { throw AutodiffError.noGradient }
+
+    let order = topologicalOrder()
+    var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+    var leaves: [(Tensor, Tensor)] = []
+    let saved = GradMode.enabled
+    GradMode.enabled = createGraph
+    defer { GradMode.enabled = saved }
+
+    for t in order.reversed() {
+      guard let g = grads[ObjectIdentifier(t)] else { continue }
+      guard let node = t.node else {
+        leaves.append((t, g))
+        continue
+      }
+      let inputGrads = node.pullback(g, t, node.inputs)
+      for (input, ig) in zip(node.inputs, inputGrads) {
+        guard input.requiresGrad, let ig else { continue }
+        let reduced = ig.summed(toShape: input.shape)
+        let key = ObjectIdentifier(input)
+        grads[key] = grads[key].map { $0 + reduced } ?? reduced
+      }
+    }
+    if !retainGraph {
+      for t in order where t.node != nil {
+        t.node = nil
+        t.requiresGrad = false
+      }
+    }
+    return (grads, leaves)
+  }
+
+  /// Every tensor this one depends on through recorded ops (itself included), inputs before users.
+  /// Iterative, so graphs thousands of ops deep do not overflow the stack.
+  func topologicalOrder() -> [Tensor] {
+    var order: [Tensor] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(Tensor, Bool)] = [(self, false)]
+    while let (t, expanded) = stack.popLast() {
+      if expanded {
+        order.append(t)
+        continue
+      }
+      guard visited.insert(ObjectIdentifier(t)).inserted else { continue }
+      stack.append((t, true))
+      for input in t.node?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+        stack.append((input, false))
+      }
+    }
+    return order
+  }
+}
+
+/// The gradients of `output` with respect to each of `inputs`, returned rather than accumulated.
+///
+/// With `createGraph: true` the returned gradients are themselves differentiable: this is how a
+/// gradient penalty such as WGAN-GP's `(‖∇ₓD(x)‖₂ − 1)²` is trained.
+/// - Parameters:
+///   - output: the tensor to differentiate (a scalar unless `cotangent` is given).
+///   - inputs: tensors that `output` depends on; a tensor it does not depend on gets zeros.
+///   - cotangent: the seed gradient, shape of `output`.
+///   - retainGraph: keep the forward graph; defaults to `createGraph`.
+///   - createGraph: record the backward pass for higher-order gradients.
+/// - Throws: `AutodiffError` as `Tensor.backward` does.
+public func gradients(
+  of output: Tensor, withRespectTo inputs: [Tensor], cotangent: Tensor? = nil,
+  retainGraph: Bool? = nil, createGraph: Bool = false
+) throws -> [Tensor] {
+  let grads = try output.propagate(
+    cotangent: cotangent, retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
+  return inputs.map { grads.all[ObjectIdentifier($0)] ?? Tensor.zeros($0.shape) }
+}

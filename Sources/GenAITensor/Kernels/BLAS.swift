@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Matrix products: OpenBLAS's `cblas_sgemm` loaded at run time with `dlopen`, so the package
+/// builds and runs where OpenBLAS is absent, plus a portable Swift path for those machines.
+///
+/// Set `GENAI_BLAS=portable` to force the portable path (tests compare the two).
+public enum BLAS {
+  typealias SgemmFn = @convention(c) (
+    Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+    UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+  ) -> Void
+  typealias SetThreadsFn = @convention(c) (Int32) -> Void
+
+  struct Library: @unchecked Sendable {
+    let name: String
+    let sgemm: SgemmFn
+    let setThreads: SetThreadsFn?
+  }
+
+  static let library: Library? = {
+    if let v = getenv("GENAI_BLAS"), String(cString: v) == "portable" { return nil }
+    #if os(macOS)
+      let candidates = ["/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+    #else
+      let candidates = [
+        "libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libblis.so.4", "libcblas.so.3", "libblas.so.3",
+      ]
+    #endif
+    for name in candidates {
+      guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let sym = dlsym(handle, "cblas_sgemm") else { continue }
+      let set = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreadsFn.self) }
+      return Library(name: name, sgemm: unsafeBitCast(sym, to: SgemmFn.self), setThreads: set)
+    }
+    return nil
+  }()
+
+  /// The BLAS library in use (e.g. `"libopenblas.so.0"`), or `"portable"`.
+  public static var backend: String { library?.name ?? "portable" }
+
+  /// Sets the number of threads OpenBLAS uses (no effect on the portable path).
+  public static func setThreads(_ n: Int) { library?.setThreads?(Int32(n)) }
+
+  /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices.
+  ///
+  /// `op(A)` is `[M, K]` (A stored `[K, M]` when `transA`), `op(B)` is `[K, N]` (B stored
+  /// `[N, K]` when `transB`), C is `[M, N]` with row stride `ldc`. Transposes are passed to BLAS
+  /// rather than copied.
+  public static func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      scaleMatrix(c, m: m, n: n, ldc: ldc, beta: beta)
+      return
+    }
+    if let lib = library {
+      // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans.
+      lib.sgemm(
+        101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
+        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    } else {
+      portableSgemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc)
+    }
+  }
+
+  static func scaleMatrix(_ c: UnsafeMutablePointer<Float>, m: Int, n: Int, ldc: Int, beta: Float) {
+    for i in 0..<m {
+      let row = c + i * ldc
+      if beta == 0 { row.update(repeating: 0, count: n) } else { for j in 0..<n { row[j] *= beta } }
+    }
+  }
+
+  /// The portable path: packs op(A) and op(B) into contiguous row-major panels, then runs a
+  /// cache-blocked i-k-j loop whose inner loop the compiler vectorises; rows split across cores.
+  /// Also the test oracle's second opinion against BLAS.
+  public static func portableSgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    scaleMatrix(c, m: m, n: n, ldc: ldc, beta: beta)
+    // Contiguous op(A) [M, K] and op(B) [K, N]: O(MK + KN) copies beside O(MNK) work.
+    let pa = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+    let pb = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+    defer {
+      pa.deallocate()
+      pb.deallocate()
+    }
+    for i in 0..<m {
+      for p in 0..<k { pa[i * k + p] = alpha * (transA ? a[p * lda + i] : a[i * lda + p]) }
+    }
+    for p in 0..<k {
+      for j in 0..<n { pb[p * n + j] = transB ? b[j * ldb + p] : b[p * ldb + j] }
+    }
+    let kBlock = 256
+    let nBlock = 1024
+    parallelFor(m, grain: max(1, 65_536 / max(1, n * k / 64))) { rows in
+      for j0 in stride(from: 0, to: n, by: nBlock) {
+        let jn = min(nBlock, n - j0)
+        for p0 in stride(from: 0, to: k, by: kBlock) {
+          let pn = min(kBlock, k - p0)
+          for i in rows {
+            let crow = c + i * ldc + j0
+            let arow = pa + i * k + p0
+            for p in 0..<pn {
+              let av = arow[p]
+              let brow = pb + (p0 + p) * n + j0
+              for j in 0..<jn { crow[j] += av * brow[j] }
+            }
+          }
+        }
+      }
+    }
+  }
+}

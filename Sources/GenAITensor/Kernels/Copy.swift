@@ -1,0 +1,73 @@
+extension Kernels {
+  /// Reads `src` through arbitrary strides into a new contiguous buffer of `shape`:
+  /// `out[i₀, i₁, …] = src[offset + Σ iₖ·strides[k]]`. Serves permute, expand and slice.
+  static func stridedGather(_ src: UnsafePointer<Float>, offset: Int, shape: [Int], strides: [Int]) -> Storage {
+    let out = Storage(uninitializedCount: elementCount(shape))
+    if out.count == 0 { return out }
+    let dst = out.base
+    if shape.isEmpty {
+      dst[0] = src[offset]
+      return out
+    }
+    let inner = shape[shape.count - 1]
+    let innerStride = strides[strides.count - 1]
+    let outerShape = Array(shape.dropLast())
+    let outerStrides = Array(strides.dropLast())
+    let rows = out.count / max(inner, 1)
+    parallelFor(rows, grain: max(1, grain / max(inner, 1))) { range in
+      for row in range {
+        var r = row
+        var o = offset
+        var i = outerShape.count - 1
+        while i >= 0 {
+          o += (r % outerShape[i]) * outerStrides[i]
+          r /= outerShape[i]
+          i -= 1
+        }
+        let d = dst + row * inner
+        if innerStride == 1 {
+          d.update(from: src + o, count: inner)
+        } else {
+          for j in 0..<inner { d[j] = src[o + j * innerStride] }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Writes contiguous `src` of `shape` into `dst` through strides (the inverse of
+  /// `stridedGather`): `dst[offset + Σ iₖ·strides[k]] = src[i₀, i₁, …]`. Serves pad and concat.
+  static func stridedScatter(
+    _ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, offset: Int, strides: [Int]
+  ) {
+    let total = elementCount(shape)
+    if total == 0 { return }
+    if shape.isEmpty {
+      dst[offset] = src[0]
+      return
+    }
+    let inner = shape[shape.count - 1]
+    let innerStride = strides[strides.count - 1]
+    let outerShape = Array(shape.dropLast())
+    let outerStrides = Array(strides.dropLast())
+    let rows = total / max(inner, 1)
+    parallelFor(rows, grain: max(1, grain / max(inner, 1))) { range in
+      for row in range {
+        var r = row
+        var o = offset
+        var i = outerShape.count - 1
+        while i >= 0 {
+          o += (r % outerShape[i]) * outerStrides[i]
+          r /= outerShape[i]
+          i -= 1
+        }
+        let s = src + row * inner
+        if innerStride == 1 {
+          (dst + o).update(from: s, count: inner)
+        } else {
+          for j in 0..<inner { dst[o + j * innerStride] = s[j] }
+        }
+      }
+    }
+  }
+}

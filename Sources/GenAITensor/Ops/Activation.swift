@@ -1,0 +1,42 @@
+/// Activations. ReLU, leaky ReLU, sigmoid and tanh are fused primitives (one pass each way,
+/// they sit in every model's hot path); GELU, softplus and SiLU are compositions.
+
+extension Tensor {
+  /// `max(x, 0)`; the gradient at 0 is 0.
+  public func relu() -> Tensor {
+    unaryOp(.relu, { $0 > 0 ? $0 : 0 }) { g, _, x in [g * x[0].mask { $0 > 0 }] }
+  }
+
+  /// `x` where positive, `slope · x` elsewhere.
+  public func leakyRelu(slope: Float = 0.2) -> Tensor {
+    unaryOp(.leakyRelu, { $0 > 0 ? $0 : slope * $0 }) { g, _, x in [g * x[0].mask { $0 > 0 } * (1 - slope) + g * slope] }
+  }
+
+  /// The logistic function `1 / (1 + e⁻ˣ)`, computed without overflow.
+  public func sigmoid() -> Tensor {
+    unaryOp(.sigmoid, { v in v >= 0 ? 1 / (1 + _exp(-v)) : _exp(v) / (1 + _exp(v)) }) { g, out, _ in
+      [g * out * (1 - out)]
+    }
+  }
+
+  /// Hyperbolic tangent.
+  public func tanh() -> Tensor {
+    unaryOp(.tanh, _tanh) { g, out, _ in [g * (1 - out * out)] }
+  }
+
+  /// `log(1 + eˣ)`, stable for large |x|: `relu(x) + log(1 + e^-|x|)`.
+  public func softplus() -> Tensor { relu() + ((-abs()).exp() + 1).log() }
+
+  /// SiLU (swish): `x · sigmoid(x)`.
+  public func silu() -> Tensor { self * sigmoid() }
+
+  /// GELU. Exact `x · Φ(x)` by default (PyTorch's `nn.GELU()`); `approximate: true` gives the tanh
+  /// form `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+  public func gelu(approximate: Bool = false) -> Tensor {
+    if approximate {
+      let inner = (self + self * self * self * 0.044715) * Float(0.7978845608028654)
+      return self * 0.5 * (inner.tanh() + 1)
+    }
+    return self * 0.5 * ((self * Float(0.7071067811865476)).erf() + 1)
+  }
+}

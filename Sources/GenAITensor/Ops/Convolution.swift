@@ -1,0 +1,350 @@
+/// Convolutions, transposed convolutions and pooling, built on two primitives: `unfold`
+/// (im2col) and its adjoint `fold` (col2im). A convolution is `W · unfold(x)`, one BLAS product
+/// for the whole batch; a transposed convolution is `fold(Wᵀ · x)`. Because unfold and fold are
+/// each other's pullback and everything else is matmul, every convolution can be differentiated
+/// any number of times.
+
+/// Padding of a convolution or pooling window.
+public enum Padding: Sendable, Equatable {
+  /// No padding.
+  case valid
+  /// TensorFlow's `SAME`: output size `ceil(in / stride)`, padding split with the odd element at
+  /// the end. For a transposed convolution, Keras `Conv2DTranspose(padding="same")`: output size
+  /// `in · stride`.
+  case same
+  /// The same number of elements before and after every spatial axis (PyTorch's `padding=p`).
+  case symmetric(Int)
+  /// Per spatial axis, elements before and after (`[top, left]`, `[bottom, right]` in 2-D).
+  case explicit(before: [Int], after: [Int])
+}
+
+/// The sliding-window geometry of one 2-D convolution from an input of `inH × inW` to an output
+/// of `outH × outW`. Pads may be negative on the trailing side for transposed convolutions whose
+/// output padding exceeds their padding.
+public struct ConvGeometry: Sendable, Equatable {
+  /// Kernel size `(height, width)`.
+  public var kernel: (Int, Int)
+  /// Stride `(height, width)`.
+  public var stride: (Int, Int)
+  /// Dilation `(height, width)`.
+  public var dilation: (Int, Int)
+  /// Padding before each axis `(top, left)`.
+  public var padBefore: (Int, Int)
+  /// Padding after each axis `(bottom, right)`.
+  public var padAfter: (Int, Int)
+  /// Input spatial size.
+  public var input: (Int, Int)
+
+  /// Output spatial size: `(in + before + after − d·(k−1) − 1) / s + 1` per axis.
+  public var output: (Int, Int) {
+    func o(_ i: Int, _ k: Int, _ s: Int, _ d: Int, _ b: Int, _ a: Int) -> Int { (i + b + a - d * (k - 1) - 1) / s + 1 }
+    return (
+      o(input.0, kernel.0, stride.0, dilation.0, padBefore.0, padAfter.0),
+      o(input.1, kernel.1, stride.1, dilation.1, padBefore.1, padAfter.1)
+    )
+  }
+
+  /// Creates the geometry of a window over an input of `input` size.
+  public init(input: (Int, Int), kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+              padBefore: (Int, Int) = (0, 0), padAfter: (Int, Int) = (0, 0)) {
+    self.input = input
+    self.kernel = kernel
+    self.stride = stride
+    self.dilation = dilation
+    self.padBefore = padBefore
+    self.padAfter = padAfter
+  }
+
+  public static func == (a: ConvGeometry, b: ConvGeometry) -> Bool {
+    a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation && a.padBefore == b.padBefore
+      && a.padAfter == b.padAfter && a.input == b.input
+  }
+
+  /// TensorFlow's SAME padding for one axis: `(before, after)`.
+  static func samePads(input: Int, kernel: Int, stride: Int, dilation: Int) -> (Int, Int) {
+    let out = (input + stride - 1) / stride
+    let total = Swift.max((out - 1) * stride + dilation * (kernel - 1) + 1 - input, 0)
+    return (total / 2, total - total / 2)
+  }
+
+  /// Pads `(before, after)` for spatial axis `axis` of a forward convolution.
+  static func pads(_ padding: Padding, axis: Int, input: Int, kernel: Int, stride: Int, dilation: Int) -> (Int, Int) {
+    switch padding {
+    case .valid: return (0, 0)
+    case .same: return samePads(input: input, kernel: kernel, stride: stride, dilation: dilation)
+    case .symmetric(let p): return (p, p)
+    case .explicit(let before, let after):
+      precondition(axis < before.count && axis < after.count,
+        "[conv] explicit padding needs one value per spatial axis, got before \(before), after \(after)")
+      return (before[axis], after[axis])
+    }
+  }
+}
+
+extension Tensor {
+  // MARK: - Primitives
+
+  /// im2col: every window of `[N, C, H, W]` as a column, giving `[C·KH·KW, N·OH·OW]`
+  /// (row `(c·KH + kh)·KW + kw`, column `(n·OH + oh)·OW + ow`); zeros where a window hangs over
+  /// the padding.
+  public func unfold(_ g: ConvGeometry) -> Tensor {
+    precondition(rank == 4 && shape[2] == g.input.0 && shape[3] == g.input.1,
+      "[unfold] expects [N, C, \(g.input.0), \(g.input.1)], got \(shapeString(shape))")
+    let (oh, ow) = g.output
+    precondition(oh > 0 && ow > 0, "[unfold] the window \(g.kernel) does not fit input \(shapeString(shape)) with its padding")
+    let (n, c) = (shape[0], shape[1])
+    let outShape = [c * g.kernel.0 * g.kernel.1, n * oh * ow]
+    let s = Kernels.unfold(storage.base, n: n, c: c, g)
+    let from = shape
+    return Tensor.record(.unfold, shape: outShape, storage: s, inputs: [self]) { grad, _, _ in [grad.fold(g, shape: from)] }
+  }
+
+  /// col2im, the adjoint of `unfold`: adds each column of `[C·KH·KW, N·OH·OW]` back into its
+  /// window of a zero tensor of `shape` `[N, C, H, W]`; overlapping windows accumulate.
+  public func fold(_ g: ConvGeometry, shape outShape: [Int]) -> Tensor {
+    precondition(outShape.count == 4 && outShape[2] == g.input.0 && outShape[3] == g.input.1,
+      "[fold] shape \(shapeString(outShape)) does not match the geometry's input \(g.input)")
+    let (oh, ow) = g.output
+    let (n, c) = (outShape[0], outShape[1])
+    precondition(shape == [c * g.kernel.0 * g.kernel.1, n * oh * ow],
+      "[fold] expects columns [\(c * g.kernel.0 * g.kernel.1), \(n * oh * ow)], got \(shapeString(shape))")
+    let s = Kernels.fold(storage.base, n: n, c: c, g)
+    return Tensor.record(.fold, shape: outShape, storage: s, inputs: [self]) { grad, _, _ in [grad.unfold(g)] }
+  }
+
+  // MARK: - Convolution
+
+  /// 2-D convolution (cross-correlation, as in PyTorch and Keras).
+  /// - Parameters:
+  ///   - weight: `[O, C/groups, KH, KW]` (PyTorch layout).
+  ///   - bias: `[O]` or `nil`.
+  /// - Returns: `[N, O, OH, OW]` for input `[N, C, H, W]`.
+  public func conv2d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
+    dilation: (Int, Int) = (1, 1), groups: Int = 1
+  ) -> Tensor {
+    precondition(rank == 4 && weight.rank == 4,
+      "[conv2d] expects input [N, C, H, W] and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == shape[1],
+      "[conv2d] input \(shapeString(shape)) with \(groups) group(s) needs weight [O, \(shape[1] / Swift.max(groups, 1)), KH, KW], got \(shapeString(weight.shape))")
+    precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[conv2d] stride and dilation must be positive")
+    if groups > 1 {
+      let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
+      let ys = zip(xs, ws).map { $0.conv2d($1, stride: stride, padding: padding, dilation: dilation) }
+      return Tensor.concatenate(ys, axis: 1).addingChannelBias(bias)
+    }
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    let p0 = ConvGeometry.pads(padding, axis: 0, input: shape[2], kernel: kh, stride: stride.0, dilation: dilation.0)
+    let p1 = ConvGeometry.pads(padding, axis: 1, input: shape[3], kernel: kw, stride: stride.1, dilation: dilation.1)
+    let g = ConvGeometry(input: (shape[2], shape[3]), kernel: (kh, kw), stride: stride, dilation: dilation,
+                         padBefore: (p0.0, p1.0), padAfter: (p0.1, p1.1))
+    let (oh, ow) = g.output
+    let o = weight.shape[0]
+    let y = weight.reshaped([o, -1]).matmul(unfold(g))  // [O, N·OH·OW]
+    return y.reshaped([o, shape[0], oh, ow]).permuted([1, 0, 2, 3]).addingChannelBias(bias)
+  }
+
+  /// 2-D transposed convolution (the gradient of `conv2d` with respect to its input).
+  /// - Parameters:
+  ///   - weight: `[C, O/groups, KH, KW]` (PyTorch layout).
+  ///   - padding: `.same` gives Keras `Conv2DTranspose(padding="same")`, output `in · stride`;
+  ///     `.symmetric(p)` and `.explicit` follow PyTorch's `padding`.
+  ///   - outputPadding: extra rows/columns at the end (PyTorch's `output_padding`).
+  /// - Returns: `[N, O, OH, OW]` with `OH = (H−1)·s − pads + d·(k−1) + outputPadding + 1`.
+  public func convTranspose2d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
+    outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
+  ) -> Tensor {
+    precondition(rank == 4 && weight.rank == 4,
+      "[convTranspose2d] expects input [N, C, H, W] and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] == shape[1],
+      "[convTranspose2d] input \(shapeString(shape)) needs weight [\(shape[1]), O/groups, KH, KW], got \(shapeString(weight.shape))")
+    precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[convTranspose2d] stride and dilation must be positive")
+    if groups > 1 {
+      let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
+      let ys = zip(xs, ws).map {
+        $0.convTranspose2d($1, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation)
+      }
+      return Tensor.concatenate(ys, axis: 1).addingChannelBias(bias)
+    }
+    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    let o = weight.shape[1]
+    // Pads of the forward convolution that maps the output back to this input.
+    func axisPads(_ axis: Int, _ i: Int, _ k: Int, _ s: Int, _ d: Int, _ op: Int) -> (before: Int, after: Int, out: Int) {
+      switch padding {
+      case .same:
+        precondition(op == 0, "[convTranspose2d] outputPadding is not used with .same padding")
+        let total = Swift.max(d * (k - 1) + 1 - s, 0)
+        return (total / 2, total - total / 2, i * s)
+      default:
+        let (b, a) = ConvGeometry.pads(padding, axis: axis, input: i, kernel: k, stride: s, dilation: d)
+        return (b, a - op, (i - 1) * s - b - a + d * (k - 1) + op + 1)
+      }
+    }
+    let ph = axisPads(0, h, kh, stride.0, dilation.0, outputPadding.0)
+    let pw = axisPads(1, w, kw, stride.1, dilation.1, outputPadding.1)
+    precondition(ph.out > 0 && pw.out > 0, "[convTranspose2d] output size would be \(ph.out)x\(pw.out)")
+    let g = ConvGeometry(input: (ph.out, pw.out), kernel: (kh, kw), stride: stride, dilation: dilation,
+                         padBefore: (ph.before, pw.before), padAfter: (ph.after, pw.after))
+    precondition(g.output == (h, w), "[convTranspose2d] inconsistent geometry for input \(shapeString(shape))")
+    let xm = permuted([1, 0, 2, 3]).reshaped([c, n * h * w])
+    let cols = weight.reshaped([c, o * kh * kw]).matmul(xm, transposeA: true)  // [O·KH·KW, N·H·W]
+    return cols.fold(g, shape: [n, o, ph.out, pw.out]).addingChannelBias(bias)
+  }
+
+  /// 1-D convolution: input `[N, C, L]`, weight `[O, C/groups, K]`, bias `[O]` → `[N, O, OL]`.
+  public func conv1d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Padding = .valid, dilation: Int = 1, groups: Int = 1
+  ) -> Tensor {
+    precondition(rank == 3 && weight.rank == 3,
+      "[conv1d] expects input [N, C, L] and weight [O, C, K], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    return unsqueezed(axis: 2)
+      .conv2d(weight.unsqueezed(axis: 2), bias: bias, stride: (1, stride), padding: padding.lifted,
+              dilation: (1, dilation), groups: groups)
+      .squeezed(axes: [2])
+  }
+
+  /// 1-D transposed convolution: input `[N, C, L]`, weight `[C, O/groups, K]` → `[N, O, OL]`.
+  public func convTranspose1d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Padding = .valid, outputPadding: Int = 0,
+    dilation: Int = 1, groups: Int = 1
+  ) -> Tensor {
+    precondition(rank == 3 && weight.rank == 3,
+      "[convTranspose1d] expects input [N, C, L] and weight [C, O, K], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    return unsqueezed(axis: 2)
+      .convTranspose2d(weight.unsqueezed(axis: 2), bias: bias, stride: (1, stride), padding: padding.lifted,
+                       outputPadding: (0, outputPadding), dilation: (1, dilation), groups: groups)
+      .squeezed(axes: [2])
+  }
+
+  /// Adds a per-channel bias `[C]` to `[N, C, ...]`.
+  func addingChannelBias(_ bias: Tensor?) -> Tensor {
+    guard let bias else { return self }
+    precondition(bias.shape == [shape[1]], "[conv] bias must be [\(shape[1])], got \(shapeString(bias.shape))")
+    return self + bias.reshaped([shape[1]] + Array(repeating: 1, count: rank - 2))
+  }
+
+  // MARK: - Pooling and upsampling
+
+  /// Windows of each channel as `[KH·KW, N·C·OH·OW]`, and the output shape.
+  func poolWindows(kernel: (Int, Int), stride: (Int, Int)?, padding: Padding, padValue: Float) -> (Tensor, [Int]) {
+    precondition(rank == 4, "[pool] expects [N, C, H, W], got \(shapeString(shape))")
+    let s = stride ?? kernel
+    let p0 = ConvGeometry.pads(padding, axis: 0, input: shape[2], kernel: kernel.0, stride: s.0, dilation: 1)
+    let p1 = ConvGeometry.pads(padding, axis: 1, input: shape[3], kernel: kernel.1, stride: s.1, dilation: 1)
+    let (n, c) = (shape[0], shape[1])
+    let x = reshaped([n * c, 1, shape[2], shape[3]]).padded([(0, 0), (0, 0), p0, p1], value: padValue)
+    let g = ConvGeometry(input: (x.shape[2], x.shape[3]), kernel: kernel, stride: s)
+    return (x.unfold(g), [n, c, g.output.0, g.output.1])
+  }
+
+  /// Average pooling of `[N, C, H, W]`; padded cells count as zeros (PyTorch's default
+  /// `count_include_pad=True`). `stride` defaults to the kernel size.
+  public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
+    let (w, outShape) = poolWindows(kernel: kernel, stride: stride, padding: padding, padValue: 0)
+    return w.mean(axes: [0]).reshaped(outShape)
+  }
+
+  /// Max pooling of `[N, C, H, W]`; padding never wins. `stride` defaults to the kernel size.
+  public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
+    let (w, outShape) = poolWindows(kernel: kernel, stride: stride, padding: padding, padValue: -.infinity)
+    return w.max(axes: [0]).reshaped(outShape)
+  }
+
+  /// Nearest-neighbour upsampling of `[N, C, H, W]` by integer factors → `[N, C, H·sh, W·sw]`.
+  public func upsampleNearest2d(scale: (Int, Int)) -> Tensor {
+    precondition(rank == 4 && scale.0 > 0 && scale.1 > 0, "[upsample] expects [N, C, H, W] and positive scales, got \(shapeString(shape))")
+    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    return reshaped([n, c, h, 1, w, 1]).expanded(to: [n, c, h, scale.0, w, scale.1]).reshaped([n, c, h * scale.0, w * scale.1])
+  }
+}
+
+extension Padding {
+  /// The padding of a 1-D op applied as 2-D with a height of 1.
+  var lifted: Padding {
+    switch self {
+    case .valid, .same: return self
+    case .symmetric(let p): return .explicit(before: [0, p], after: [0, p])
+    case .explicit(let b, let a): return .explicit(before: [0] + b, after: [0] + a)
+    }
+  }
+}
+
+extension Kernels {
+  /// See `Tensor.unfold`. Rows are independent, so they are split across cores.
+  static func unfold(_ x: UnsafePointer<Float>, n: Int, c: Int, _ g: ConvGeometry) -> Storage {
+    let (kh, kw) = g.kernel, (sh, sw) = g.stride, (dh, dw) = g.dilation
+    let (h, w) = g.input, (oh, ow) = g.output
+    let (pt, pl) = g.padBefore
+    let cols = n * oh * ow
+    let out = Storage(uninitializedCount: c * kh * kw * cols)
+    let dst = out.base
+    parallelFor(c * kh * kw, grain: Swift.max(1, grain / Swift.max(cols, 1))) { rows in
+      for r in rows {
+        let ci = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw
+        for ni in 0..<n {
+          let plane = x + (ni * c + ci) * h * w
+          for y in 0..<oh {
+            let d = dst + r * cols + (ni * oh + y) * ow
+            let iy = y * sh - pt + ki * dh
+            if iy < 0 || iy >= h {
+              d.update(repeating: 0, count: ow)
+              continue
+            }
+            let src = plane + iy * w
+            let ix0 = kj * dw - pl
+            if sw == 1 && ix0 >= 0 && ix0 + ow <= w {
+              d.update(from: src + ix0, count: ow)
+            } else {
+              for xo in 0..<ow {
+                let ix = xo * sw + ix0
+                d[xo] = ix >= 0 && ix < w ? src[ix] : 0
+              }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// See `Tensor.fold`. Rows of one channel write only that channel, so channels are split
+  /// across cores without races.
+  static func fold(_ colsPtr: UnsafePointer<Float>, n: Int, c: Int, _ g: ConvGeometry) -> Storage {
+    let (kh, kw) = g.kernel, (sh, sw) = g.stride, (dh, dw) = g.dilation
+    let (h, w) = g.input, (oh, ow) = g.output
+    let (pt, pl) = g.padBefore
+    let cols = n * oh * ow
+    let out = Storage(zeros: n * c * h * w)
+    let dst = out.base
+    parallelFor(c, grain: Swift.max(1, grain / Swift.max(kh * kw * cols, 1))) { channels in
+      for ci in channels {
+        for ki in 0..<kh {
+          for kj in 0..<kw {
+            let r = (ci * kh + ki) * kw + kj
+            for ni in 0..<n {
+              let plane = dst + (ni * c + ci) * h * w
+              for y in 0..<oh {
+                let iy = y * sh - pt + ki * dh
+                if iy < 0 || iy >= h { continue }
+                let s = colsPtr + r * cols + (ni * oh + y) * ow
+                let drow = plane + iy * w
+                let ix0 = kj * dw - pl
+                if sw == 1 && ix0 >= 0 && ix0 + ow <= w {
+                  for xo in 0..<ow { drow[ix0 + xo] += s[xo] }
+                } else {
+                  for xo in 0..<ow {
+                    let ix = xo * sw + ix0
+                    if ix >= 0 && ix < w { drow[ix] += s[xo] }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,62 @@
+/// Seeded random numbers: every random choice in genai comes from one of these, passed explicitly.
+
+/// xoshiro256** seeded through SplitMix64: fast, small state, good statistical quality.
+/// Its state is `Codable` so a training checkpoint can save and restore it exactly.
+public struct SeededGenerator: RandomNumberGenerator, Codable, Sendable, Equatable {
+  /// The four 64-bit words of xoshiro256** state.
+  public var state: [UInt64]
+
+  /// A generator whose whole sequence is determined by `seed`.
+  public init(seed: UInt64) {
+    var sm = seed
+    func splitMix() -> UInt64 {
+      sm &+= 0x9E37_79B9_7F4A_7C15
+      var z = sm
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    state = [splitMix(), splitMix(), splitMix(), splitMix()]
+  }
+
+  /// The next 64 random bits.
+  public mutating func next() -> UInt64 {
+    let result = rotl(state[1] &* 5, 7) &* 9
+    let t = state[1] << 17
+    state[2] ^= state[0]
+    state[3] ^= state[1]
+    state[1] ^= state[2]
+    state[0] ^= state[3]
+    state[2] ^= t
+    state[3] = rotl(state[3], 45)
+    return result
+  }
+
+  @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+  /// A uniform float in [0, 1) with 24 random bits.
+  @inlinable public mutating func nextUniform() -> Float { Float(next() >> 40) * 0x1p-24 }
+
+  /// A derived generator for an independent stream (e.g. one per data-loader worker).
+  public mutating func split() -> SeededGenerator { SeededGenerator(seed: next()) }
+}
+
+extension RandomNumberGenerator {
+  /// A uniform float in [0, 1).
+  @inlinable mutating func uniformFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
+
+  /// Fills `buffer` with N(mean, std²) samples by the Box–Muller transform.
+  mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, mean: Float, std: Float) {
+    var i = 0
+    while i < buffer.count {
+      // u1 in (0, 1] so the log is finite.
+      let u1 = Double((next() >> 11) + 1) * 0x1p-53
+      let u2 = Double(next() >> 11) * 0x1p-53
+      let r = (-2 * _log(u1)).squareRoot()
+      let theta = 2 * Double.pi * u2
+      buffer[i] = mean + std * Float(r * _cos(theta))
+      if i + 1 < buffer.count { buffer[i + 1] = mean + std * Float(r * _sin(theta)) }
+      i += 2
+    }
+  }
+}
