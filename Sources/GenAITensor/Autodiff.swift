@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Reverse-mode automatic differentiation over the dynamic graph that ops record.
 ///
 /// Each op records a `Node` holding its inputs and a pullback. A pullback maps the gradient of the
@@ -24,11 +32,23 @@ final class Node {
 }
 
 /// Whether ops record a graph. Off inside `withNoGrad` and while running pullbacks of a backward
-/// pass that does not create a graph.
+/// pass that does not create a graph. The flag is per thread, so a sampling thread's `withNoGrad`
+/// does not switch recording off for a training thread.
 public enum GradMode {
-  // Training runs on one thread; the data loader's threads do not record ops.
-  nonisolated(unsafe) static var enabled = true
-  /// Whether ops are being recorded now.
+  /// A pthread key whose per-thread value is non-nil while recording is off.
+  private static let key: pthread_key_t = {
+    var k = pthread_key_t()
+    pthread_key_create(&k, nil)
+    return k
+  }()
+  nonisolated(unsafe) private static let off = UnsafeMutableRawPointer(bitPattern: 1)
+
+  static var enabled: Bool {
+    get { pthread_getspecific(key) == nil }
+    set { pthread_setspecific(key, newValue ? nil : off) }
+  }
+
+  /// Whether ops are being recorded now on this thread.
   public static var isEnabled: Bool { enabled }
 }
 
