@@ -8,7 +8,10 @@ import Synchronization
 /// parking, so back-to-back kernels in a training step pay well under a microsecond a dispatch.
 public final class ThreadPool: @unchecked Sendable {
   /// The process-wide pool, one thread per core (the caller counts as one).
-  public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
+  /// `GENAI_THREADS` overrides the count (e.g. `1` to measure single-core speed).
+  public static let shared = ThreadPool(
+    threads: ProcessInfo.processInfo.environment["GENAI_THREADS"].flatMap { Int($0) }
+      ?? ProcessInfo.processInfo.activeProcessorCount)
 
   /// Threads that run chunks, the calling thread included.
   public let threadCount: Int

@@ -4,9 +4,12 @@ extension Tensor {
   /// Matrix product of the last two axes, batch axes broadcast: `[..., M, K] @ [..., K, N]` →
   /// `[..., M, N]`. With `transposeA` this tensor is read as `[..., K, M]` transposed; with
   /// `transposeB` the other as `[..., N, K]` transposed. A 1-D operand is a vector
-  /// (`[K] @ [K, N]` → `[N]`, `[M, K] @ [K]` → `[M]`).
+  /// (`[K] @ [K, N]` → `[N]`, `[M, K] @ [K]` → `[M]`, `[K] @ [K]` → `[]`).
   /// - Precondition: inner sizes agree and batch axes broadcast.
   public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    if rank == 1 && other.rank == 1 {
+      return unsqueezed(axis: 0).matmul(other.unsqueezed(axis: 1)).reshaped([])
+    }
     if rank == 1 {
       return unsqueezed(axis: 0).matmul(other, transposeB: transposeB).squeezed(axes: [-2])
     }
