@@ -14,14 +14,16 @@ extension Tensor {
 
   /// The logistic function `1 / (1 + e⁻ˣ)`, computed without overflow.
   public func sigmoid() -> Tensor {
-    unaryOp(.sigmoid, { v in v >= 0 ? 1 / (1 + _exp(-v)) : _exp(v) / (1 + _exp(v)) }) { g, out, _ in
-      [g * out * (1 - out)]
+    Tensor.record(.sigmoid, shape: shape, storage: Kernels.vectorMap(self, SigmoidFunction.self), inputs: [self]) {
+      g, out, _ in [g * out * (1 - out)]
     }
   }
 
   /// Hyperbolic tangent.
   public func tanh() -> Tensor {
-    unaryOp(.tanh, _tanh) { g, out, _ in [g * (1 - out * out)] }
+    Tensor.record(.tanh, shape: shape, storage: Kernels.vectorMap(self, TanhFunction.self), inputs: [self]) { g, out, _ in
+      [g * (1 - out * out)]
+    }
   }
 
   /// `log(1 + eˣ)`, stable for large |x|: `relu(x) + log(1 + e^-|x|)`.

@@ -88,7 +88,11 @@ extension Tensor {
   }
 
   /// Element-wise `eˣ`.
-  public func exp() -> Tensor { unaryOp(.exp, _exp) { g, out, _ in [g * out] } }
+  public func exp() -> Tensor {
+    Tensor.record(.exp, shape: shape, storage: Kernels.vectorMap(self, ExpFunction.self), inputs: [self]) { g, out, _ in
+      [g * out]
+    }
+  }
 
   /// Element-wise natural logarithm.
   public func log() -> Tensor { unaryOp(.log, _log) { g, _, x in [g / x[0]] } }

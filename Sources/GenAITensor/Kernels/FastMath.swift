@@ -1,0 +1,90 @@
+/// Vectorised exp, tanh and sigmoid. glibc's scalar `tanhf` cost about 28 ns an element here and
+/// `expf` about 5 ns; these run eight lanes at a time with about 1-2 ulp error (Cephes' `expf`
+/// polynomial), and keep NaN and infinities as libm does.
+extension Kernels {
+  typealias F8 = SIMD8<Float>
+
+  /// e^x, eight lanes.
+  @inline(__always)
+  static func exp8(_ v: F8) -> F8 {
+    var x = v
+    x.replace(with: -87.33654, where: v .< -87.33654)
+    x.replace(with: 88.37626, where: v .> 88.37626)
+    // Round to nearest by the 1.5·2²³ trick: the integer lands in the low mantissa bits.
+    let shifted = x * 1.442695040888963 + 12_582_912
+    let k = shifted - 12_582_912
+    var r = x - k * 0.693359375
+    r = r + k * 2.12194440e-4
+    var p = F8(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let y = p * r * r + r + 1
+    let bits = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    var out = y * unsafeBitCast(bits, to: F8.self)
+    out.replace(with: .infinity, where: v .> 88.72283)
+    out.replace(with: 0, where: v .< -87.33654)
+    out.replace(with: v, where: v .!= v)  // NaN stays NaN
+    return out
+  }
+
+  /// tanh(x), eight lanes: an odd Taylor polynomial near zero (where `1 − 2/(e²ˣ+1)` would cancel),
+  /// the exponential form elsewhere.
+  @inline(__always)
+  static func tanh8(_ v: F8) -> F8 {
+    var a = v.replacing(with: -v, where: v .< 0)
+    a.replace(with: 9, where: a .> 9)
+    let e = exp8(a * 2)
+    var big = 1 - 2 / (e + 1)
+    let x2 = v * v
+    var p = F8(repeating: 62.0 / 2835.0)
+    p = p * x2 - 17.0 / 315.0
+    p = p * x2 + 2.0 / 15.0
+    p = p * x2 - 1.0 / 3.0
+    let small = v + v * x2 * p
+    big.replace(with: -big, where: v .< 0)
+    var out = big.replacing(with: small, where: a .< 0.3)
+    out.replace(with: v, where: v .!= v)
+    return out
+  }
+
+  /// 1 / (1 + e^−x), eight lanes.
+  @inline(__always)
+  static func sigmoid8(_ v: F8) -> F8 { 1 / (1 + exp8(-v)) }
+
+  /// `dst[i] = F.apply(src[i])` eight lanes at a time; the tail goes through a zero-padded vector so
+  /// every element gets exactly the same arithmetic. Split across cores.
+  @inline(__always)
+  static func vectorMap<F: VectorFunction>(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, _: F.Type) {
+    parallelFor(count / 8 + 1, grain: grain / 8) { blocks in
+      for b in blocks {
+        let i = b * 8
+        if i + 8 <= count {
+          let v = UnsafeRawPointer(src + i).loadUnaligned(as: F8.self)
+          UnsafeMutableRawPointer(dst + i).storeBytes(of: F.apply(v), as: F8.self)
+        } else if i < count {
+          var v = F8()
+          for j in 0..<(count - i) { v[j] = src[i + j] }
+          let y = F.apply(v)
+          for j in 0..<(count - i) { dst[i + j] = y[j] }
+        }
+      }
+    }
+  }
+
+  /// A new buffer holding `F` of every element of `x`, vectorised.
+  static func vectorMap<F: VectorFunction>(_ x: Tensor, _ f: F.Type) -> Storage {
+    let out = Storage(uninitializedCount: x.count)
+    vectorMap(x.storage.base, out.base, count: x.count, f)
+    return out
+  }
+}
+
+/// A function of eight lanes, as a type so that generic kernels specialise and inline it
+/// (a closure passed down would be called per vector).
+protocol VectorFunction { static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> }
+enum ExpFunction: VectorFunction { @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { Kernels.exp8(v) } }
+enum TanhFunction: VectorFunction { @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { Kernels.tanh8(v) } }
+enum SigmoidFunction: VectorFunction { @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { Kernels.sigmoid8(v) } }
