@@ -128,10 +128,7 @@ struct Layer {
 
 @MainActor func batchNorm(_ c: Int, axes: [Int]) -> ([Tensor], @MainActor (Tensor) -> Tensor) {
   let gamma = Tensor.ones([c]).requiringGrad(), beta = Tensor.zeros([c]).requiringGrad()
-  return ([gamma, beta], { x in
-    let shape = axes.count == 1 ? [1, c] : [1, c, 1, 1]
-    return x.normalized(overAxes: axes, epsilon: 1e-3).normalized * gamma.reshaped(shape) + beta.reshaped(shape)
-  })
+  return ([gamma, beta], { x in x.normalized(overAxes: axes, epsilon: 1e-3, scale: gamma, offset: beta).normalized })
 }
 
 let B = 64

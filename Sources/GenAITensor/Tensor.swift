@@ -158,7 +158,7 @@ extension Tensor {
     _ shape: [Int], mean: Float = 0, std: Float = 1, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let t = zeros(shape)
-    generator.fillNormal(t.storage.buffer, mean: mean, std: std)
+    withSeeded(&generator) { $0.fillNormal(t.storage.buffer, mean: mean, std: std) }
     return t
   }
 
@@ -168,7 +168,7 @@ extension Tensor {
   ) -> Tensor {
     let t = zeros(shape)
     let b = t.storage.buffer
-    for i in 0..<b.count { b[i] = low + (high - low) * generator.uniformFloat() }
+    withSeeded(&generator) { g in for i in 0..<b.count { b[i] = low + (high - low) * g.uniformFloat() } }
     return t
   }
 
@@ -177,11 +177,38 @@ extension Tensor {
     _ shape: [Int], p: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     precondition(p >= 0 && p <= 1, "[bernoulli] p must be in [0, 1], got \(p)")
+    return bernoulli(shape, p: p, value: 1, using: &generator)
+  }
+
+  /// `value` with probability `p`, else 0: a dropout mask pre-scaled by `1/(1−p)` in one pass.
+  static func bernoulli(
+    _ shape: [Int], p: Float, value: Float, using generator: inout some RandomNumberGenerator
+  ) -> Tensor {
     let t = zeros(shape)
     let b = t.storage.buffer
-    for i in 0..<b.count { b[i] = generator.uniformFloat() < p ? 1 : 0 }
+    withSeeded(&generator) { g in for i in 0..<b.count { b[i] = g.uniformFloat() < p ? value : 0 } }
     return t
   }
+
+  /// Runs `body` on the generator, through a concrete `SeededGenerator` when it is one so the
+  /// per-element draws are specialised rather than dispatched through the protocol.
+  static func withSeeded<G: RandomNumberGenerator>(_ generator: inout G, _ body: (inout SeededGenerator) -> Void) {
+    if var seeded = generator as? SeededGenerator {
+      body(&seeded)
+      if let back = seeded as? G { generator = back }
+    } else {
+      var wrapped = AnyGenerator(base: generator)
+      var inner = SeededGenerator(seed: wrapped.next())
+      body(&inner)
+      generator = wrapped.base
+    }
+  }
+}
+
+/// A generator that is not a `SeededGenerator` seeds one (a single draw from it) for bulk fills.
+struct AnyGenerator<G: RandomNumberGenerator>: RandomNumberGenerator {
+  var base: G
+  mutating func next() -> UInt64 { base.next() }
 }
 
 // MARK: - Printing

@@ -35,6 +35,9 @@ public enum BLAS {
     for name in candidates {
       guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let sym = dlsym(handle, "cblas_sgemm") else { continue }
       let set = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreadsFn.self) }
+      // One BLAS thread: products are split across cores by our own pool, so OpenBLAS's idle
+      // threads do not spin (sched_yield) against the pool's workers between calls.
+      set?(1)
       return Library(name: name, sgemm: unsafeBitCast(sym, to: SgemmFn.self), setThreads: set)
     }
     return nil
@@ -64,7 +67,8 @@ public enum BLAS {
   /// The BLAS library in use (e.g. `"libopenblas.so.0"`), or `"portable"`.
   public static var backend: String { library?.name ?? "portable" }
 
-  /// Sets the number of threads OpenBLAS uses (no effect on the portable path).
+  /// Sets the number of threads each OpenBLAS call uses (no effect on the portable path). The
+  /// engine sets 1 and splits products across its own pool instead.
   public static func setThreads(_ n: Int) { library?.setThreads?(Int32(n)) }
 
   /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices.
@@ -83,10 +87,28 @@ public enum BLAS {
       return
     }
     if let lib = library {
-      // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans.
-      lib.sgemm(
-        101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
-        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+      // Split the larger output dimension across the pool; each part is an independent
+      // single-threaded BLAS call on a sub-block of C.
+      let parts = m * n * k >= 1 << 18 ? ThreadPool.shared.threadCount : 1
+      let splitRows = m >= n
+      let span = ((splitRows ? m : n) + parts - 1) / parts
+      ThreadPool.shared.run(chunks: parts) { p in
+        let lo = p * span
+        let hi = Swift.min(splitRows ? m : n, lo + span)
+        if lo >= hi { return }
+        // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans.
+        if splitRows {
+          let ap = transA ? a + lo : a + lo * lda
+          lib.sgemm(
+            101, transA ? 112 : 111, transB ? 112 : 111, Int32(hi - lo), Int32(n), Int32(k), alpha,
+            ap, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+        } else {
+          let bp = transB ? b + lo * ldb : b + lo
+          lib.sgemm(
+            101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(hi - lo), Int32(k), alpha,
+            a, Int32(lda), bp, Int32(ldb), beta, c + lo, Int32(ldc))
+        }
+      }
     } else {
       portableSgemm(
         transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,

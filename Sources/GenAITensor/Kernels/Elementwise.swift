@@ -5,9 +5,12 @@ enum Kernels {
   /// Elements below which a kernel runs on one thread (a dispatch costs about a microsecond).
   static let grain = 32_768
 
+  // The kernels are generic over small function types rather than taking closures: a closure
+  // reaches the loop inside `parallelFor`'s body as a captured value and is called per element
+  // (2 ns an element here), while a generic type is specialised and inlined (0.3 ns).
+
   /// `out[i] = f(x[i])`.
-  @inline(__always)
-  static func map(_ x: Tensor, _ f: (Float) -> Float) -> Storage {
+  static func map<F: UnaryFunction>(_ x: Tensor, _ f: F) -> Storage {
     let out = Storage(uninitializedCount: x.count)
     let src = x.storage.base
     let dst = out.base
@@ -17,9 +20,13 @@ enum Kernels {
     return out
   }
 
+  /// `out[i] = f(x[i])` for a closure: for ops off the hot path.
+  static func map(_ x: Tensor, _ f: (Float) -> Float) -> Storage {
+    withoutActuallyEscaping(f) { map(x, ClosureUnary(f: $0)) }
+  }
+
   /// `out[i] = f(x[i], y[i])` for two buffers of equal length.
-  @inline(__always)
-  static func zip(_ x: Tensor, _ y: Tensor, _ f: (Float, Float) -> Float) -> Storage {
+  static func zip<F: BinaryFunction>(_ x: Tensor, _ y: Tensor, _ f: F) -> Storage {
     let out = Storage(uninitializedCount: x.count)
     let a = x.storage.base
     let b = y.storage.base
@@ -30,12 +37,19 @@ enum Kernels {
     return out
   }
 
+  /// `out[i] = f(x[i], y[i])` for a closure: for ops off the hot path.
+  static func zip(_ x: Tensor, _ y: Tensor, _ f: (Float, Float) -> Float) -> Storage {
+    withoutActuallyEscaping(f) { zip(x, y, ClosureBinary(f: $0)) }
+  }
+
+  /// `f` with NumPy broadcasting, for a closure: for ops off the hot path.
+  static func broadcast(_ x: Tensor, _ y: Tensor, op: String, _ f: (Float, Float) -> Float) -> ([Int], Storage) {
+    withoutActuallyEscaping(f) { broadcast(x, y, op: op, ClosureBinary(f: $0)) }
+  }
+
   /// `f` applied with NumPy broadcasting; returns the output shape and values.
   /// - Precondition: the shapes broadcast (the message names `op` and both shapes).
-  @inline(__always)
-  static func broadcast(
-    _ x: Tensor, _ y: Tensor, op: String, _ f: (Float, Float) -> Float
-  ) -> ([Int], Storage) {
+  static func broadcast<F: BinaryFunction>(_ x: Tensor, _ y: Tensor, op: String, _ f: F) -> ([Int], Storage) {
     if x.shape == y.shape { return (x.shape, zip(x, y, f)) }
     let shape = checked { () throws(ShapeError) in try broadcastShapes(x.shape, y.shape, op: op) }
     let out = Storage(uninitializedCount: elementCount(shape))
@@ -78,6 +92,40 @@ enum Kernels {
     return (shape, out)
   }
 }
+
+/// A scalar function `Float → Float` that kernels specialise on.
+protocol UnaryFunction { func callAsFunction(_ x: Float) -> Float }
+/// A scalar function `(Float, Float) → Float` that kernels specialise on.
+protocol BinaryFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+
+struct ClosureUnary: UnaryFunction {
+  let f: (Float) -> Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { f(x) }
+}
+struct ClosureBinary: BinaryFunction {
+  let f: (Float, Float) -> Float
+  @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { f(a, b) }
+}
+
+// The hot element-wise functions.
+struct AddFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }
+struct SubtractFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
+struct MultiplyFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
+struct DivideFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
+struct NegateFunction: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
+struct LeakyReluFunction: UnaryFunction {
+  let slope: Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : slope * x }
+}
+/// `g` where `x > 0`, else `g · slope`: the leaky-ReLU (slope 0: ReLU) pullback in one pass.
+struct LeakyReluGradFunction: BinaryFunction {
+  let slope: Float
+  @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : g * slope }
+}
+/// `g · (1 − y²)`: the tanh pullback from its output.
+struct TanhGradFunction: BinaryFunction { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) } }
+/// `g · y · (1 − y)`: the sigmoid pullback from its output.
+struct SigmoidGradFunction: BinaryFunction { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) } }
 
 /// Index arithmetic for a broadcast binary op: the output seen as `[outerCount, inner]` rows,
 /// with axes merged where both inputs are laid out alike so the inner loop is as long as possible.

@@ -4,25 +4,33 @@
 extension Tensor {
   /// `max(x, 0)`; the gradient at 0 is 0.
   public func relu() -> Tensor {
-    unaryOp(.relu, { $0 > 0 ? $0 : 0 }) { g, _, x in [g * x[0].mask { $0 > 0 }] }
+    unaryOp(.relu, LeakyReluFunction(slope: 0)) { g, _, x in
+      GradMode.isEnabled ? [g * x[0].mask { $0 > 0 }] : [Tensor.fusedZip(g, x[0], LeakyReluGradFunction(slope: 0))]
+    }
   }
 
   /// `x` where positive, `slope · x` elsewhere.
   public func leakyRelu(slope: Float = 0.2) -> Tensor {
-    unaryOp(.leakyRelu, { $0 > 0 ? $0 : slope * $0 }) { g, _, x in [g * x[0].mask { $0 > 0 } * (1 - slope) + g * slope] }
+    let y = Kernels.map(self, LeakyReluFunction(slope: slope))
+    return Tensor.record(.leakyRelu, shape: shape, storage: y, inputs: [self]) { g, _, x in
+      GradMode.isEnabled
+        ? [g * (x[0].mask { $0 > 0 } * (1 - slope) + slope)]
+        : [Tensor.fusedZip(g, x[0], LeakyReluGradFunction(slope: slope))]
+    }
   }
 
   /// The logistic function `1 / (1 + e⁻ˣ)`, computed without overflow.
   public func sigmoid() -> Tensor {
     Tensor.record(.sigmoid, shape: shape, storage: Kernels.vectorMap(self, SigmoidFunction.self), inputs: [self]) {
-      g, out, _ in [g * out * (1 - out)]
+      g, out, _ in
+      GradMode.isEnabled ? [g * out * (1 - out)] : [Tensor.fusedZip(g, out, SigmoidGradFunction())]
     }
   }
 
   /// Hyperbolic tangent.
   public func tanh() -> Tensor {
     Tensor.record(.tanh, shape: shape, storage: Kernels.vectorMap(self, TanhFunction.self), inputs: [self]) { g, out, _ in
-      [g * (1 - out * out)]
+      GradMode.isEnabled ? [g * (1 - out * out)] : [Tensor.fusedZip(g, out, TanhGradFunction())]
     }
   }
 

@@ -2,13 +2,24 @@
 
 extension Tensor {
   /// A recorded element-wise map of this tensor.
-  @inline(__always)
+  func unaryOp<F: UnaryFunction>(_ kind: OpKind, _ f: F, pullback: @escaping Pullback) -> Tensor {
+    Tensor.record(kind, shape: shape, storage: Kernels.map(self, f), inputs: [self], pullback: pullback)
+  }
+
+  /// A recorded element-wise map of this tensor, for a closure.
   func unaryOp(_ kind: OpKind, _ f: (Float) -> Float, pullback: @escaping Pullback) -> Tensor {
     Tensor.record(kind, shape: shape, storage: Kernels.map(self, f), inputs: [self], pullback: pullback)
   }
 
   /// A recorded broadcasting element-wise map of two tensors.
-  @inline(__always)
+  static func binaryOp<F: BinaryFunction>(
+    _ kind: OpKind, _ a: Tensor, _ b: Tensor, _ f: F, pullback: @escaping Pullback
+  ) -> Tensor {
+    let (shape, storage) = Kernels.broadcast(a, b, op: kind.rawValue, f)
+    return record(kind, shape: shape, storage: storage, inputs: [a, b], pullback: pullback)
+  }
+
+  /// A recorded broadcasting element-wise map of two tensors, for a closure.
   static func binaryOp(
     _ kind: OpKind, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float, pullback: @escaping Pullback
   ) -> Tensor {
@@ -16,8 +27,15 @@ extension Tensor {
     return record(kind, shape: shape, storage: storage, inputs: [a, b], pullback: pullback)
   }
 
+  /// An unrecorded element-wise map of two tensors of equal shape. Pullbacks use it for a fused
+  /// one-pass gradient when no graph is being recorded; under `createGraph` they use the
+  /// equivalent composition of recorded ops instead, so second derivatives stay available.
+  static func fusedZip<F: BinaryFunction>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
+    assert(a.shape == b.shape)
+    return Tensor(shape: a.shape, storage: Kernels.zip(a, b, f))
+  }
+
   /// A constant 0/1 mask, `1` where `predicate(x)` holds: the derivative of a kink-free piece.
-  @inline(__always)
   func mask(_ predicate: (Float) -> Bool) -> Tensor {
     Tensor(shape: shape, storage: Kernels.map(self) { predicate($0) ? 1 : 0 })
   }
@@ -26,22 +44,22 @@ extension Tensor {
 
   /// Element-wise sum with broadcasting: `[..]` + `[..]` → broadcast shape.
   public static func + (a: Tensor, b: Tensor) -> Tensor {
-    binaryOp(.add, a, b, +) { g, _, _ in [g, g] }
+    binaryOp(.add, a, b, AddFunction()) { g, _, _ in [g, g] }
   }
 
   /// Element-wise difference with broadcasting.
   public static func - (a: Tensor, b: Tensor) -> Tensor {
-    binaryOp(.subtract, a, b, -) { g, _, _ in [g, -g] }
+    binaryOp(.subtract, a, b, SubtractFunction()) { g, _, _ in [g, -g] }
   }
 
   /// Element-wise product with broadcasting.
   public static func * (a: Tensor, b: Tensor) -> Tensor {
-    binaryOp(.multiply, a, b, *) { g, _, x in [g * x[1], g * x[0]] }
+    binaryOp(.multiply, a, b, MultiplyFunction()) { g, _, x in [g * x[1], g * x[0]] }
   }
 
   /// Element-wise quotient with broadcasting.
   public static func / (a: Tensor, b: Tensor) -> Tensor {
-    binaryOp(.divide, a, b, /) { g, out, x in
+    binaryOp(.divide, a, b, DivideFunction()) { g, out, x in
       let ga = g / x[1]
       return [ga, -(ga * out)]
     }
@@ -49,7 +67,7 @@ extension Tensor {
 
   /// Element-wise negation.
   public static prefix func - (a: Tensor) -> Tensor {
-    a.unaryOp(.negate, { -$0 }) { g, _, _ in [-g] }
+    a.unaryOp(.negate, NegateFunction()) { g, _, _ in [-g] }
   }
 
   // MARK: - Scalar forms
@@ -148,7 +166,6 @@ infix operator .== : ComparisonPrecedence
 infix operator .!= : ComparisonPrecedence
 
 extension Tensor {
-  @inline(__always)
   static func compare(_ a: Tensor, _ b: Tensor, _ name: String, _ p: (Float, Float) -> Bool) -> Tensor {
     let (shape, s) = Kernels.broadcast(a, b, op: name) { p($0, $1) ? 1 : 0 }
     return Tensor(shape: shape, storage: s)
