@@ -116,7 +116,7 @@ extension Tensor {
   ///   - cotangent: the gradient of some scalar with respect to this tensor; defaults to 1 for a
   ///     one-element tensor.
   ///   - retainGraph: keep the graph so that `backward` can run through it again. Defaults to
-  ///     `createGraph`.
+  ///     `createGraph`; with `createGraph` the graph is always kept.
   ///   - createGraph: record the backward pass itself so the gradients can be differentiated.
   /// - Throws: `AutodiffError` when the tensor is not a scalar and has no cotangent, when the
   ///   loss is NaN or infinite, or when nothing requires a gradient.
@@ -171,7 +171,9 @@ extension Tensor {
         grads[key] = grads[key].map { $0 + reduced } ?? reduced
       }
     }
-    if !retainGraph {
+    // A recorded backward pass reads the forward graph's tensors (e.g. tanh's output): releasing
+    // them would silently cut the second-order paths through them, so createGraph keeps it.
+    if !retainGraph && !createGraph {
       for t in order where t.node != nil {
         t.node = nil
         t.requiresGrad = false
@@ -209,7 +211,7 @@ extension Tensor {
 ///   - output: the tensor to differentiate (a scalar unless `cotangent` is given).
 ///   - inputs: tensors that `output` depends on; a tensor it does not depend on gets zeros.
 ///   - cotangent: the seed gradient, shape of `output`.
-///   - retainGraph: keep the forward graph; defaults to `createGraph`.
+///   - retainGraph: keep the forward graph; defaults to `createGraph` (and is always kept with it).
 ///   - createGraph: record the backward pass for higher-order gradients.
 /// - Throws: `AutodiffError` as `Tensor.backward` does.
 public func gradients(

@@ -54,7 +54,8 @@ extension Tensor {
     let out = Tensor.record(.normalize, shape: shape, storage: y, inputs: inputs) { g, _, x in
       if GradMode.isEnabled {
         return Tensor.normalizationPullback(g, x: x[0], axes: ax, keptShape: keptShape, epsilon: epsilon,
-                                            scale: hasScale ? x[1] : nil, hasOffset: hasOffset)
+                                            scale: hasScale ? x[1] : nil,
+                                            offsetShape: hasOffset ? x[x.count - 1].shape : nil)
       }
       let grads = Kernels.normalizeBackward(g.storage.base, x[0].storage.base, layout, mean: mean.storage.base,
                                             rstd: rstd.base, scale: hasScale ? x[1].storage.base : nil)
@@ -69,7 +70,7 @@ extension Tensor {
   /// The normalisation pullback in recorded ops (statistics rebuilt from `x`), for higher-order
   /// gradients.
   static func normalizationPullback(
-    _ g: Tensor, x: Tensor, axes: [Int], keptShape: [Int], epsilon: Float, scale: Tensor?, hasOffset: Bool
+    _ g: Tensor, x: Tensor, axes: [Int], keptShape: [Int], epsilon: Float, scale: Tensor?, offsetShape: [Int]?
   ) -> [Tensor?] {
     let centered = x - x.mean(axes: axes, keepDims: true)
     let r = ((centered * centered).mean(axes: axes, keepDims: true) + epsilon).pow(-0.5)
@@ -78,7 +79,7 @@ extension Tensor {
     let dx = r * (gh - gh.mean(axes: axes, keepDims: true) - xhat * (gh * xhat).mean(axes: axes, keepDims: true))
     var result: [Tensor?] = [dx]
     if let scale { result.append((g * xhat).sum(axes: axes, keepDims: true).reshaped(scale.shape)) }
-    if hasOffset { result.append(g.sum(axes: axes, keepDims: true).reshaped(keptShape)) }
+    if let offsetShape { result.append(g.sum(axes: axes, keepDims: true).reshaped(offsetShape)) }
     return result
   }
 
