@@ -4,11 +4,11 @@
 extension Tensor {
   /// `(x − mean) / √(var + ε) · scale + offset` with statistics over `axes` of this batch.
   ///
-  /// Batch norm over `[N, C, H, W]` normalises over `[0, 2, 3]` with `scale`, `offset` of `[C]`;
-  /// layer norm over `[B, T, C]` normalises over `[2]` with `[C]`... no: layer norm's scale has the
-  /// normalised axes' size, so pass it as the caller's own broadcast after this op; here `scale`
-  /// and `offset` hold one value per *kept* position (per channel), the batch-norm case.
-  /// Variance is the population variance (divide by n), accumulated in float64 in two passes.
+  /// Batch norm over `[N, C, H, W]` normalises over `[0, 2, 3]` with `scale` and `offset` of `[C]`:
+  /// they hold one value per *kept* position (per channel). Layer norm over `[B, T, C]`
+  /// normalises over `[2]` with no `scale` here and applies its `[C]` affine afterwards, since
+  /// its parameters run along the normalised axis. Variance is the population variance (divide by
+  /// n), accumulated in two passes with float64 totals.
   ///
   /// When the kept axes are contiguous (always so for batch and layer norm) forward and backward
   /// are fused kernels: one statistics pass and one output pass each way. Under `createGraph`
