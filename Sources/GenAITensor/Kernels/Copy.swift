@@ -1,4 +1,18 @@
 extension Kernels {
+  /// The offset of row `row` (a row-major index into `shape`) through `strides`.
+  @inline(__always)
+  static func stridedOffset(ofRow row: Int, shape: [Int], strides: [Int]) -> Int {
+    var r = row
+    var o = 0
+    var i = shape.count - 1
+    while i >= 0 {
+      o += (r % shape[i]) * strides[i]
+      r /= shape[i]
+      i -= 1
+    }
+    return o
+  }
+
   /// Reads `src` through arbitrary strides into a new contiguous buffer of `shape`:
   /// `out[i₀, i₁, …] = src[offset + Σ iₖ·strides[k]]`. Serves permute, expand and slice.
   static func stridedGather(_ src: UnsafePointer<Float>, offset: Int, shape: [Int], strides: [Int]) -> Storage {
@@ -16,14 +30,7 @@ extension Kernels {
     let rows = out.count / max(inner, 1)
     parallelFor(rows, grain: max(1, grain / max(inner, 1))) { range in
       for row in range {
-        var r = row
-        var o = offset
-        var i = outerShape.count - 1
-        while i >= 0 {
-          o += (r % outerShape[i]) * outerStrides[i]
-          r /= outerShape[i]
-          i -= 1
-        }
+        let o = offset + stridedOffset(ofRow: row, shape: outerShape, strides: outerStrides)
         let d = dst + row * inner
         if innerStride == 1 {
           d.update(from: src + o, count: inner)
@@ -53,14 +60,7 @@ extension Kernels {
     let rows = total / max(inner, 1)
     parallelFor(rows, grain: max(1, grain / max(inner, 1))) { range in
       for row in range {
-        var r = row
-        var o = offset
-        var i = outerShape.count - 1
-        while i >= 0 {
-          o += (r % outerShape[i]) * outerStrides[i]
-          r /= outerShape[i]
-          i -= 1
-        }
+        let o = offset + stridedOffset(ofRow: row, shape: outerShape, strides: outerStrides)
         let s = src + row * inner
         if innerStride == 1 {
           (dst + o).update(from: s, count: inner)
