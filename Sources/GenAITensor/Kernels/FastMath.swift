@@ -41,7 +41,7 @@ extension Kernels {
   @inline(__always)
   static func tanh8(_ v: F8) -> F8 {
     var a = v.replacing(with: -v, where: v .< 0)
-    a.replace(with: 9, where: a .> 9)
+    a.replace(with: 10, where: a .> 10)  // tanh(10) rounds to exactly 1
     let e = exp8(a * 2)
     var big = 1 - 2 / (e + 1)
     let x2 = v * v
