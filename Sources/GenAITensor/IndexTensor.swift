@@ -30,7 +30,7 @@ public struct IndexTensor: Sendable, Equatable, CustomStringConvertible {
   /// The same indices viewed with another shape of equal count.
   /// - Precondition: counts match.
   public func reshaped(_ newShape: [Int]) -> IndexTensor {
-    precondition(elementCount(newShape) == values.count,
+    require(elementCount(newShape) == values.count,
       "[IndexTensor.reshaped] cannot view \(values.count) indices as \(shapeString(newShape))")
     // The count was just checked, so this cannot throw.
     return (try? IndexTensor(shape: newShape, values)) ?? self

@@ -86,7 +86,7 @@ func checked<T>(_ body: () throws(ShapeError) -> T) -> T {
   do {
     return try body()
   } catch {
-    preconditionFailure(error.description)
+    fatalError(error.description)
   }
 }
 
@@ -100,4 +100,14 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     out[i + offset] = shape[i] == 1 ? 0 : own[i]
   }
   return out
+}
+
+/// Stops with `message` when `condition` is false, in every build configuration: unlike
+/// `precondition`, whose message optimised builds drop, a user always sees which op failed and why.
+@inline(__always)
+public func require(
+  _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+  file: StaticString = #fileID, line: UInt = #line
+) {
+  if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -69,7 +69,7 @@ public final class Tensor: @unchecked Sendable {
   /// The single value of a one-element tensor.
   /// - Precondition: `count == 1`.
   public var item: Float {
-    precondition(count == 1, "[item] needs a tensor of one element, got shape \(shapeString(shape))")
+    require(count == 1, "[item] needs a tensor of one element, got shape \(shapeString(shape))")
     return storage.base[0]
   }
 
@@ -148,7 +148,7 @@ extension Tensor {
   /// `[start, start + step, ...]` up to but excluding `end`, shape `[n]`.
   /// - Precondition: `step != 0`.
   public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
-    precondition(step != 0, "[arange] step must not be zero")
+    require(step != 0, "[arange] step must not be zero")
     let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
     return Tensor((0..<n).map { start + Float($0) * step })
   }
@@ -176,7 +176,7 @@ extension Tensor {
   public static func bernoulli(
     _ shape: [Int], p: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
-    precondition(p >= 0 && p <= 1, "[bernoulli] p must be in [0, 1], got \(p)")
+    require(p >= 0 && p <= 1, "[bernoulli] p must be in [0, 1], got \(p)")
     return bernoulli(shape, p: p, value: 1, using: &generator)
   }
 

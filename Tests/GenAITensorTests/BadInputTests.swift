@@ -96,9 +96,9 @@ import Testing
 
 // MARK: - Precondition failures (exit tests)
 
-/// Exit tests run the closure in a child process and capture its standard error. Precondition
-/// messages are only kept in debug builds (`-Onone`); with optimisation the process still stops,
-/// but the text is not checked.
+/// Exit tests run the closure in a child process and capture its standard error. The engine
+/// stops through `require`/`fatalError`, whose messages survive optimised builds, so the text is
+/// checked in every configuration.
 @Suite struct BadInputPreconditionExitTests {
   static func stderr(_ result: ExitTest.Result?) -> String {
     String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
@@ -107,12 +107,10 @@ import Testing
   static func expectMessage(
     _ result: ExitTest.Result?, contains parts: [String], sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    #if DEBUG
-      let text = stderr(result)
-      for part in parts {
-        #expect(text.contains(part), "stderr lacks \"\(part)\": \(text)", sourceLocation: sourceLocation)
-      }
-    #endif
+    let text = stderr(result)
+    for part in parts {
+      #expect(text.contains(part), "stderr lacks \"\(part)\": \(text)", sourceLocation: sourceLocation)
+    }
   }
 
   @Test func matmulInnerDimensionMismatch() async {

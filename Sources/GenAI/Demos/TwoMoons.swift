@@ -14,7 +14,7 @@ public struct TwoMoons: Sendable {
 
   /// `count` points (half per moon) with noise of standard deviation `noise`, from `seed`.
   public init(count: Int, noise: Float = 0.1, seed: UInt64) {
-    precondition(count > 0, "[TwoMoons] count must be positive, got \(count)")
+    require(count > 0, "[TwoMoons] count must be positive, got \(count)")
     var rng = SeededGenerator(seed: seed)
     var xy: [Float] = []
     var classes: [Int] = []

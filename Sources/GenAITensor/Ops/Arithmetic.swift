@@ -130,7 +130,7 @@ extension Tensor {
 
   /// Each element limited to `[low, high]`; the gradient is zero where it was limited.
   public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
-    precondition(low <= high, "[clamp] min \(low) is greater than max \(high)")
+    require(low <= high, "[clamp] min \(low) is greater than max \(high)")
     return unaryOp(.clamp, { Swift.min(Swift.max($0, low), high) }) { g, _, x in
       [g * x[0].mask { $0 >= low && $0 <= high }]
     }

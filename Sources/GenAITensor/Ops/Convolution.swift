@@ -74,7 +74,7 @@ public struct ConvGeometry: Sendable, Equatable {
     case .same: return samePads(input: input, kernel: kernel, stride: stride, dilation: dilation)
     case .symmetric(let p): return (p, p)
     case .explicit(let before, let after):
-      precondition(axis < before.count && axis < after.count,
+      require(axis < before.count && axis < after.count,
         "[conv] explicit padding needs one value per spatial axis, got before \(before), after \(after)")
       return (before[axis], after[axis])
     }
@@ -88,10 +88,10 @@ extension Tensor {
   /// (row `(c·KH + kh)·KW + kw`, column `(n·OH + oh)·OW + ow`); zeros where a window hangs over
   /// the padding.
   public func unfold(_ g: ConvGeometry) -> Tensor {
-    precondition(rank == 4 && shape[2] == g.input.0 && shape[3] == g.input.1,
+    require(rank == 4 && shape[2] == g.input.0 && shape[3] == g.input.1,
       "[unfold] expects [N, C, \(g.input.0), \(g.input.1)], got \(shapeString(shape))")
     let (oh, ow) = g.output
-    precondition(oh > 0 && ow > 0, "[unfold] the window \(g.kernel) does not fit input \(shapeString(shape)) with its padding")
+    require(oh > 0 && ow > 0, "[unfold] the window \(g.kernel) does not fit input \(shapeString(shape)) with its padding")
     let (n, c) = (shape[0], shape[1])
     let outShape = [c * g.kernel.0 * g.kernel.1, n * oh * ow]
     let s = Kernels.unfold(storage.base, n: n, c: c, g)
@@ -102,11 +102,11 @@ extension Tensor {
   /// col2im, the adjoint of `unfold`: adds each column of `[C·KH·KW, N·OH·OW]` back into its
   /// window of a zero tensor of `shape` `[N, C, H, W]`; overlapping windows accumulate.
   public func fold(_ g: ConvGeometry, shape outShape: [Int]) -> Tensor {
-    precondition(outShape.count == 4 && outShape[2] == g.input.0 && outShape[3] == g.input.1,
+    require(outShape.count == 4 && outShape[2] == g.input.0 && outShape[3] == g.input.1,
       "[fold] shape \(shapeString(outShape)) does not match the geometry's input \(g.input)")
     let (oh, ow) = g.output
     let (n, c) = (outShape[0], outShape[1])
-    precondition(shape == [c * g.kernel.0 * g.kernel.1, n * oh * ow],
+    require(shape == [c * g.kernel.0 * g.kernel.1, n * oh * ow],
       "[fold] expects columns [\(c * g.kernel.0 * g.kernel.1), \(n * oh * ow)], got \(shapeString(shape))")
     let s = Kernels.fold(storage.base, n: n, c: c, g)
     return Tensor.record(.fold, shape: outShape, storage: s, inputs: [self]) { grad, _, _ in [grad.unfold(g)] }
@@ -123,11 +123,11 @@ extension Tensor {
     _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
     dilation: (Int, Int) = (1, 1), groups: Int = 1
   ) -> Tensor {
-    precondition(rank == 4 && weight.rank == 4,
+    require(rank == 4 && weight.rank == 4,
       "[conv2d] expects input [N, C, H, W] and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
-    precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == shape[1],
+    require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == shape[1],
       "[conv2d] input \(shapeString(shape)) with \(groups) group(s) needs weight [O, \(shape[1] / Swift.max(groups, 1)), KH, KW], got \(shapeString(weight.shape))")
-    precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[conv2d] stride and dilation must be positive")
+    require(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[conv2d] stride and dilation must be positive")
     if groups > 1 {
       let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
       let ys = zip(xs, ws).map { $0.conv2d($1, stride: stride, padding: padding, dilation: dilation) }
@@ -155,11 +155,11 @@ extension Tensor {
     _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
     outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
   ) -> Tensor {
-    precondition(rank == 4 && weight.rank == 4,
+    require(rank == 4 && weight.rank == 4,
       "[convTranspose2d] expects input [N, C, H, W] and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
-    precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] == shape[1],
+    require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] == shape[1],
       "[convTranspose2d] input \(shapeString(shape)) needs weight [\(shape[1]), O/groups, KH, KW], got \(shapeString(weight.shape))")
-    precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[convTranspose2d] stride and dilation must be positive")
+    require(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[convTranspose2d] stride and dilation must be positive")
     if groups > 1 {
       let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
       let ys = zip(xs, ws).map {
@@ -174,7 +174,7 @@ extension Tensor {
     func axisPads(_ axis: Int, _ i: Int, _ k: Int, _ s: Int, _ d: Int, _ op: Int) -> (before: Int, after: Int, out: Int) {
       switch padding {
       case .same:
-        precondition(op == 0, "[convTranspose2d] outputPadding is not used with .same padding")
+        require(op == 0, "[convTranspose2d] outputPadding is not used with .same padding")
         let total = Swift.max(d * (k - 1) + 1 - s, 0)
         return (total / 2, total - total / 2, i * s)
       default:
@@ -184,10 +184,10 @@ extension Tensor {
     }
     let ph = axisPads(0, h, kh, stride.0, dilation.0, outputPadding.0)
     let pw = axisPads(1, w, kw, stride.1, dilation.1, outputPadding.1)
-    precondition(ph.out > 0 && pw.out > 0, "[convTranspose2d] output size would be \(ph.out)x\(pw.out)")
+    require(ph.out > 0 && pw.out > 0, "[convTranspose2d] output size would be \(ph.out)x\(pw.out)")
     let g = ConvGeometry(input: (ph.out, pw.out), kernel: (kh, kw), stride: stride, dilation: dilation,
                          padBefore: (ph.before, pw.before), padAfter: (ph.after, pw.after))
-    precondition(g.output == (h, w), "[convTranspose2d] inconsistent geometry for input \(shapeString(shape))")
+    require(g.output == (h, w), "[convTranspose2d] inconsistent geometry for input \(shapeString(shape))")
     let xm = permuted([1, 0, 2, 3]).reshaped([c, n * h * w])
     let cols = weight.reshaped([c, o * kh * kw]).matmul(xm, transposeA: true)  // [O·KH·KW, N·H·W]
     return cols.fold(g, shape: [n, o, ph.out, pw.out]).addingChannelBias(bias)
@@ -197,7 +197,7 @@ extension Tensor {
   public func conv1d(
     _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Padding = .valid, dilation: Int = 1, groups: Int = 1
   ) -> Tensor {
-    precondition(rank == 3 && weight.rank == 3,
+    require(rank == 3 && weight.rank == 3,
       "[conv1d] expects input [N, C, L] and weight [O, C, K], got \(shapeString(shape)) and \(shapeString(weight.shape))")
     return unsqueezed(axis: 2)
       .conv2d(weight.unsqueezed(axis: 2), bias: bias, stride: (1, stride), padding: padding.lifted,
@@ -210,7 +210,7 @@ extension Tensor {
     _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Padding = .valid, outputPadding: Int = 0,
     dilation: Int = 1, groups: Int = 1
   ) -> Tensor {
-    precondition(rank == 3 && weight.rank == 3,
+    require(rank == 3 && weight.rank == 3,
       "[convTranspose1d] expects input [N, C, L] and weight [C, O, K], got \(shapeString(shape)) and \(shapeString(weight.shape))")
     return unsqueezed(axis: 2)
       .convTranspose2d(weight.unsqueezed(axis: 2), bias: bias, stride: (1, stride), padding: padding.lifted,
@@ -221,7 +221,7 @@ extension Tensor {
   /// Adds a per-channel bias `[C]` to `[N, C, ...]`.
   func addingChannelBias(_ bias: Tensor?) -> Tensor {
     guard let bias else { return self }
-    precondition(bias.shape == [shape[1]], "[conv] bias must be [\(shape[1])], got \(shapeString(bias.shape))")
+    require(bias.shape == [shape[1]], "[conv] bias must be [\(shape[1])], got \(shapeString(bias.shape))")
     return self + bias.reshaped([shape[1]] + Array(repeating: 1, count: rank - 2))
   }
 
@@ -229,7 +229,7 @@ extension Tensor {
 
   /// Windows of each channel as `[KH·KW, N·C·OH·OW]`, and the output shape.
   func poolWindows(kernel: (Int, Int), stride: (Int, Int)?, padding: Padding, padValue: Float) -> (Tensor, [Int]) {
-    precondition(rank == 4, "[pool] expects [N, C, H, W], got \(shapeString(shape))")
+    require(rank == 4, "[pool] expects [N, C, H, W], got \(shapeString(shape))")
     let s = stride ?? kernel
     let p0 = ConvGeometry.pads(padding, axis: 0, input: shape[2], kernel: kernel.0, stride: s.0, dilation: 1)
     let p1 = ConvGeometry.pads(padding, axis: 1, input: shape[3], kernel: kernel.1, stride: s.1, dilation: 1)
@@ -254,7 +254,7 @@ extension Tensor {
 
   /// Nearest-neighbour upsampling of `[N, C, H, W]` by integer factors → `[N, C, H·sh, W·sw]`.
   public func upsampleNearest2d(scale: (Int, Int)) -> Tensor {
-    precondition(rank == 4 && scale.0 > 0 && scale.1 > 0, "[upsample] expects [N, C, H, W] and positive scales, got \(shapeString(shape))")
+    require(rank == 4 && scale.0 > 0 && scale.1 > 0, "[upsample] expects [N, C, H, W] and positive scales, got \(shapeString(shape))")
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     return reshaped([n, c, h, 1, w, 1]).expanded(to: [n, c, h, scale.0, w, scale.1]).reshaped([n, c, h * scale.0, w * scale.1])
   }

@@ -30,12 +30,12 @@ extension Tensor {
   /// stable: `logsumexp(x) − x[target]`).
   /// - Precondition: targets have the logits' shape without its last axis; each is in `0..<C`.
   public func softmaxCrossEntropy(targets: IndexTensor, reduction: Reduction = .mean) -> Tensor {
-    precondition(rank >= 1 && targets.shape == Array(shape.dropLast()),
+    require(rank >= 1 && targets.shape == Array(shape.dropLast()),
       "[softmaxCrossEntropy] targets \(shapeString(targets.shape)) must have the logits' shape \(shapeString(shape)) without its last axis")
     let c = shape[rank - 1]
     let rows = count / Swift.max(c, 1)
     if let bad = targets.values.first(where: { $0 < 0 || $0 >= c }) {
-      preconditionFailure("[softmaxCrossEntropy] target \(bad) is out of range 0..<\(c)")
+      fatalError("[softmaxCrossEntropy] target \(bad) is out of range 0..<\(c)")
     }
     let logp = Kernels.softmax(reshaped([rows, c]), axis: 1, log: true)
     let losses = Storage(uninitializedCount: rows)
@@ -65,7 +65,7 @@ extension Tensor {
 /// `−½ Σ (1 + logσ² − μ² − σ²)`, summed over every axis but the first (the latent axes) and
 /// averaged over the first (the batch). `mean` and `logVariance` are `[B, ...]`.
 public func klDivergenceFromStandardNormal(mean: Tensor, logVariance: Tensor) -> Tensor {
-  precondition(mean.shape == logVariance.shape,
+  require(mean.shape == logVariance.shape,
     "[klDivergence] mean \(shapeString(mean.shape)) and logVariance \(shapeString(logVariance.shape)) differ")
   let terms = logVariance + 1 - mean * mean - logVariance.exp()
   let batch = Float(max(mean.shape.first ?? 1, 1))

@@ -16,12 +16,12 @@ extension Tensor {
     if other.rank == 1 {
       return matmul(other.unsqueezed(axis: 1), transposeA: transposeA).squeezed(axes: [-1])
     }
-    precondition(rank >= 2 && other.rank >= 2, "[matmul] needs operands of rank >= 1")
+    require(rank >= 2 && other.rank >= 2, "[matmul] needs operands of rank >= 1")
     let m = transposeA ? shape[rank - 1] : shape[rank - 2]
     let k = transposeA ? shape[rank - 2] : shape[rank - 1]
     let k2 = transposeB ? other.shape[other.rank - 1] : other.shape[other.rank - 2]
     let n = transposeB ? other.shape[other.rank - 2] : other.shape[other.rank - 1]
-    precondition(k == k2,
+    require(k == k2,
       "[matmul] inner dimensions differ: \(shapeString(shape))\(transposeA ? "ᵀ" : "") × \(shapeString(other.shape))\(transposeB ? "ᵀ" : "") (\(k) vs \(k2))")
     // A batch of matrices times one matrix is a single taller product: one BLAS call, and a
     // weight gradient with no per-batch copies to sum.

@@ -52,7 +52,7 @@ extension Tensor {
     guard let axes else { return reshaped(shape.filter { $0 != 1 }) }
     let norm = checked { () throws(ShapeError) in try axes.map { a throws(ShapeError) in try normalizedAxis(a, rank: rank, op: "squeeze") } }
     for a in norm {
-      precondition(shape[a] == 1, "[squeeze] axis \(a) of shape \(shapeString(shape)) has size \(shape[a]), not 1")
+      require(shape[a] == 1, "[squeeze] axis \(a) of shape \(shapeString(shape)) has size \(shape[a]), not 1")
     }
     return reshaped(shape.enumerated().filter { !norm.contains($0.offset) }.map(\.element))
   }
@@ -63,7 +63,7 @@ extension Tensor {
   /// - Precondition: `axes` is a permutation of `0..<rank`.
   public func permuted(_ axes: [Int]) -> Tensor {
     let norm = axes.map { $0 < 0 ? $0 + rank : $0 }
-    precondition(norm.sorted() == Array(0..<rank),
+    require(norm.sorted() == Array(0..<rank),
       "[permute] \(axes) is not a permutation of the axes of a rank-\(rank) tensor \(shapeString(shape))")
     if norm == Array(0..<rank) { return self }
     let strides = contiguousStrides(shape)
@@ -89,7 +89,7 @@ extension Tensor {
   public func expanded(to newShape: [Int]) -> Tensor {
     if newShape == shape { return self }
     let ok = (try? broadcastShapes(shape, newShape)) == newShape
-    precondition(ok, "[expand] cannot broadcast \(shapeString(shape)) to \(shapeString(newShape))")
+    require(ok, "[expand] cannot broadcast \(shapeString(shape)) to \(shapeString(newShape))")
     let s = Kernels.stridedGather(storage.base, offset: 0, shape: newShape, strides: broadcastStrides(shape, to: newShape))
     // The engine sums the gradient back over the broadcast axes.
     return Tensor.record(.expand, shape: newShape, storage: s, inputs: [self]) { g, _, _ in [g] }
@@ -101,7 +101,7 @@ extension Tensor {
   /// - Precondition: the range lies within the axis.
   public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "slice") }
-    precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+    require(range.lowerBound >= 0 && range.upperBound <= shape[a],
       "[slice] range \(range) is outside axis \(axis) of size \(shape[a]) in shape \(shapeString(shape))")
     if range.count == shape[a] { return self }
     var outShape = shape
@@ -119,8 +119,8 @@ extension Tensor {
   /// Pads each axis with `widths[axis] = (before, after)` elements of `value`.
   /// - Precondition: one pair per axis, none negative.
   public func padded(_ widths: [(Int, Int)], value: Float = 0) -> Tensor {
-    precondition(widths.count == rank, "[pad] needs \(rank) (before, after) pairs for shape \(shapeString(shape)), got \(widths.count)")
-    precondition(widths.allSatisfy { $0.0 >= 0 && $0.1 >= 0 }, "[pad] widths must not be negative: \(widths)")
+    require(widths.count == rank, "[pad] needs \(rank) (before, after) pairs for shape \(shapeString(shape)), got \(widths.count)")
+    require(widths.allSatisfy { $0.0 >= 0 && $0.1 >= 0 }, "[pad] widths must not be negative: \(widths)")
     if widths.allSatisfy({ $0 == (0, 0) }) { return self }
     let outShape = zip(shape, widths).map { $0 + $1.0 + $1.1 }
     let out = Storage(uninitializedCount: elementCount(outShape))
@@ -141,16 +141,16 @@ extension Tensor {
   /// Joins tensors along `axis`; all other sizes must match.
   /// - Precondition: at least one tensor, equal ranks and equal sizes off `axis`.
   public static func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "[concat] needs at least one tensor")
+    require(!tensors.isEmpty, "[concat] needs at least one tensor")
     let first = tensors[0]
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: first.rank, op: "concat") }
     for t in tensors {
       var s1 = t.shape, s0 = first.shape
-      precondition(s1.count == s0.count,
+      require(s1.count == s0.count,
         "[concat] ranks differ: \(shapeString(first.shape)) and \(shapeString(t.shape))")
       s1[a] = 0
       s0[a] = 0
-      precondition(s1 == s0,
+      require(s1 == s0,
         "[concat] shapes \(shapeString(first.shape)) and \(shapeString(t.shape)) differ off axis \(axis)")
     }
     if tensors.count == 1 { return first }
@@ -172,7 +172,7 @@ extension Tensor {
 
   /// Stacks equally shaped tensors along a new axis.
   public static func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "[stack] needs at least one tensor")
+    require(!tensors.isEmpty, "[stack] needs at least one tensor")
     return concatenate(tensors.map { $0.unsqueezed(axis: axis) }, axis: axis)
   }
 
@@ -180,7 +180,7 @@ extension Tensor {
   /// - Precondition: the sizes add up to the axis length.
   public func split(sizes: [Int], axis: Int = 0) -> [Tensor] {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "split") }
-    precondition(sizes.reduce(0, +) == shape[a] && sizes.allSatisfy { $0 >= 0 },
+    require(sizes.reduce(0, +) == shape[a] && sizes.allSatisfy { $0 >= 0 },
       "[split] sizes \(sizes) do not add up to axis \(axis) of size \(shape[a])")
     var start = 0
     return sizes.map { n in
@@ -192,7 +192,7 @@ extension Tensor {
   /// Splits along `axis` into `parts` equal pieces.
   public func split(parts: Int, axis: Int = 0) -> [Tensor] {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "split") }
-    precondition(parts > 0 && shape[a] % parts == 0, "[split] axis \(axis) of size \(shape[a]) does not split into \(parts) equal parts")
+    require(parts > 0 && shape[a] % parts == 0, "[split] axis \(axis) of size \(shape[a]) does not split into \(parts) equal parts")
     return split(sizes: Array(repeating: shape[a] / parts, count: parts), axis: a)
   }
 
@@ -223,7 +223,7 @@ extension Tensor {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "indexSelect") }
     let n = shape[a]
     if let bad = indices.values.first(where: { $0 < 0 || $0 >= n }) {
-      preconditionFailure("[indexSelect] index \(bad) is out of range 0..<\(n) for axis \(axis) of shape \(shapeString(shape))")
+      fatalError("[indexSelect] index \(bad) is out of range 0..<\(n) for axis \(axis) of shape \(shapeString(shape))")
     }
     let outer = shape[..<a].reduce(1, *)
     let inner = shape[(a + 1)...].reduce(1, *)
@@ -247,10 +247,10 @@ extension Tensor {
   public func indexAdd(_ indices: IndexTensor, axis: Int, size: Int) -> Tensor {
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + indices.shape.count)...].reduce(1, *)
-    precondition(outer * indices.count * inner == count,
+    require(outer * indices.count * inner == count,
       "[indexAdd] shape \(shapeString(shape)) does not hold indices \(shapeString(indices.shape)) at axis \(axis)")
     if let bad = indices.values.first(where: { $0 < 0 || $0 >= size }) {
-      preconditionFailure("[indexAdd] index \(bad) is out of range 0..<\(size)")
+      fatalError("[indexAdd] index \(bad) is out of range 0..<\(size)")
     }
     let outShape = Array(shape[..<axis]) + [size] + Array(shape[(axis + indices.shape.count)...])
     let out = Storage(zeros: elementCount(outShape))
@@ -274,17 +274,17 @@ extension Tensor {
   /// - Precondition: equal ranks, index sizes no larger off `axis`, indices in range.
   public func gather(_ indices: IndexTensor, alongAxis axis: Int) -> Tensor {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "gather") }
-    precondition(indices.shape.count == rank,
+    require(indices.shape.count == rank,
       "[gather] indices of shape \(shapeString(indices.shape)) need rank \(rank) to index \(shapeString(shape))")
     for d in 0..<rank where d != a {
-      precondition(indices.shape[d] <= shape[d],
+      require(indices.shape[d] <= shape[d],
         "[gather] indices \(shapeString(indices.shape)) exceed \(shapeString(shape)) on axis \(d)")
     }
     let strides = contiguousStrides(shape)
     let istrides = contiguousStrides(indices.shape)
     var flat = [Int](repeating: 0, count: indices.count)
     for (p, v) in indices.values.enumerated() {
-      precondition(v >= 0 && v < shape[a], "[gather] index \(v) is out of range 0..<\(shape[a]) on axis \(axis)")
+      require(v >= 0 && v < shape[a], "[gather] index \(v) is out of range 0..<\(shape[a]) on axis \(axis)")
       var rem = p
       var off = 0
       for d in 0..<rank {

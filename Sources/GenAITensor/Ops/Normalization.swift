@@ -30,7 +30,7 @@ extension Tensor {
     let channels = elementCount(keptShape)
     for (name, t) in [("scale", scale), ("offset", offset)] {
       if let t {
-        precondition(t.count == channels,
+        require(t.count == channels,
           "[normalize] \(name) has shape \(shapeString(t.shape)); expected \(channels) elements, one per kept position of \(shapeString(shape)) over axes \(ax)")
       }
     }
@@ -100,7 +100,7 @@ extension Tensor {
   /// Inverted dropout: zeroes each element with probability `p` and scales the rest by `1/(1−p)`.
   /// Identity when `p == 0`.
   public func dropout(p: Float, using generator: inout some RandomNumberGenerator) -> Tensor {
-    precondition(p >= 0 && p < 1, "[dropout] p must be in [0, 1), got \(p)")
+    require(p >= 0 && p < 1, "[dropout] p must be in [0, 1), got \(p)")
     if p == 0 { return self }
     return self * Tensor.bernoulli(shape, p: 1 - p, value: 1 / (1 - p), using: &generator)
   }

@@ -75,7 +75,7 @@ extension Tensor {
 
   func extremum(_ kind: OpKind, _ axes: [Int]?, keepDims: Bool, _ pick: @escaping (Float, Float) -> Float) -> Tensor {
     let ax = reductionAxes(axes, op: kind.rawValue)
-    precondition(ax.allSatisfy { shape[$0] > 0 }, "[\(kind.rawValue)] cannot reduce an empty axis of \(shapeString(shape))")
+    require(ax.allSatisfy { shape[$0] > 0 }, "[\(kind.rawValue)] cannot reduce an empty axis of \(shapeString(shape))")
     let outShape = reducedShape(ax, keepDims: keepDims)
     let kept = reducedShape(ax, keepDims: true)
     let initial: Float = kind == .reduceMax ? -.infinity : .infinity
@@ -112,7 +112,7 @@ extension Tensor {
   public func argmax(axis: Int) -> IndexTensor {
     let a = checked { () throws(ShapeError) in try normalizedAxis(axis, rank: rank, op: "argmax") }
     let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
-    precondition(n > 0, "[argmax] axis \(axis) of \(shapeString(shape)) is empty")
+    require(n > 0, "[argmax] axis \(axis) of \(shapeString(shape)) is empty")
     var out = [Int](repeating: 0, count: outer * inner)
     let p = storage.base
     for o in 0..<outer {
