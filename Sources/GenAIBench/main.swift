@@ -103,6 +103,18 @@ if arguments.contains("--micro") {
   }
 }
 
+// MARK: - One product shape: --gemm M,N,K,transA,transB (for tuning)
+
+if let i = CommandLine.arguments.firstIndex(of: "--gemm"), i + 1 < CommandLine.arguments.count {
+  let f = CommandLine.arguments[i + 1].split(separator: ",").map { Int($0) ?? 0 }
+  let (m, n, k, ta, tb) = (f[0], f[1], f[2], f[3] != 0, f[4] != 0)
+  let a = Tensor.randn(ta ? [k, m] : [m, k], using: &rng), b = Tensor.randn(tb ? [n, k] : [k, n], using: &rng)
+  let t = timeIt { _ = a.matmul(b, transposeA: ta, transposeB: tb) }
+  print(String(format: "gemm M=%d N=%d K=%d tA=%d tB=%d: %.3f ms, %.1f GFLOP/s", m, n, k, ta ? 1 : 0, tb ? 1 : 0,
+               t * 1e3, 2 * Double(m * n * k) / t / 1e9))
+  exit(0)
+}
+
 // MARK: - Matmul
 
 print("\nmatmul float32 (C = A·B, square)       GFLOP/s   reference  ours/ref")

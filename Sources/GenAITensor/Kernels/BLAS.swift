@@ -37,7 +37,7 @@ public enum BLAS {
       let set = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreadsFn.self) }
       // One BLAS thread: products are split across cores by our own pool, so OpenBLAS's idle
       // threads do not spin (sched_yield) against the pool's workers between calls.
-      set?(1)
+      set?(Int32(ownThreads))
       return Library(name: name, sgemm: unsafeBitCast(sym, to: SgemmFn.self), setThreads: set)
     }
     return nil
@@ -60,6 +60,10 @@ public enum BLAS {
       }
     #endif
   }
+
+  /// Threads inside each BLAS call: 1 (the default), or `GENAI_BLAS_THREADS` to let OpenBLAS
+  /// thread a product itself instead of the engine splitting it.
+  static let ownThreads: Int = getenv("GENAI_BLAS_THREADS").flatMap { Int(String(cString: $0)) } ?? 1
 
   /// The OpenBLAS core used on AVX-512 machines.
   static let preferredAVX512Core = "SkylakeX"
@@ -89,7 +93,7 @@ public enum BLAS {
     if let lib = library {
       // Split the larger output dimension across the pool; each part is an independent
       // single-threaded BLAS call on a sub-block of C.
-      let parts = m * n * k >= 1 << 18 ? ThreadPool.shared.threadCount : 1
+      let parts = m * n * k >= 1 << 18 && ownThreads == 1 ? ThreadPool.shared.threadCount : 1
       let splitRows = m >= n
       let span = ((splitRows ? m : n) + parts - 1) / parts
       ThreadPool.shared.run(chunks: parts) { p in
