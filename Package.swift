@@ -1,14 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers point one way: GenAITensor (engine) -> GenAI (umbrella) -> executables.
-// Later layers (GenAINN, GenAIData, GenAIModels, GenAIMetrics) slot in between.
+// Layers point one way: GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
+// -> GenAI (umbrella) -> executables. Data, models and metrics targets slot in above GenAINN.
 let package = Package(
   name: "genai",
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "GenAI", targets: ["GenAI"]),
     .library(name: "GenAITensor", targets: ["GenAITensor"]),
+    .library(name: "GenAINN", targets: ["GenAINN"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -17,11 +18,13 @@ let package = Package(
   ],
   targets: [
     .target(name: "GenAITensor"),
-    .target(name: "GenAI", dependencies: ["GenAITensor"]),
+    .target(name: "GenAINN", dependencies: ["GenAITensor"]),
+    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN"]),
     .executableTarget(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
     .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor"]),
+    .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
   ]
 )

@@ -1,2 +1,3 @@
 /// The umbrella module: `import GenAI` brings in the whole toolkit.
+@_exported import GenAINN
 @_exported import GenAITensor

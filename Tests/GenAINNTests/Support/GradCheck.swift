@@ -1,0 +1,1 @@
+../../GenAITensorTests/Support/GradCheck.swift
