@@ -4,7 +4,7 @@ import GenAITensor
 ///
 /// `weight` is `[outputSize, inputSize]` and `bias` `[outputSize]`, as in PyTorch, so weights
 /// move between the two unchanged. Input `[..., inputSize]`, output `[..., outputSize]`.
-public final class Linear: Module, UnaryLayer {
+public final class Linear: Module, WeightedLayer {
   /// `[outputSize, inputSize]`.
   public let weight: Tensor
   /// `[outputSize]`, or `nil` without bias.
@@ -24,7 +24,11 @@ public final class Linear: Module, UnaryLayer {
   }
 
   /// `x · Wᵀ + b` for `x` of `[..., inputSize]`.
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
+
+  /// `x · weightᵀ + b` with `weight` `[outputSize, inputSize]` in place of the stored one (for
+  /// `SpectralNorm`).
+  public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
     let y = x.matmul(weight, transposeB: true)
     return bias.map { y + $0 } ?? y
   }

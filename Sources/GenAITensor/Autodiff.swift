@@ -122,8 +122,14 @@ extension Tensor {
   ///   loss is NaN or infinite, or when nothing requires a gradient.
   public func backward(cotangent: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false) throws {
     let grads = try propagate(cotangent: cotangent, retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
+    // Each leaf gets a gradient buffer of its own: pullbacks may hand the same tensor to two
+    // inputs (`a + b` gives both `g`), and code that edits gradients in place (clipping) must
+    // not scale a shared buffer twice or write into the caller's cotangent.
+    var owned = Set<ObjectIdentifier>()
+    if let cotangent { owned.insert(ObjectIdentifier(cotangent.storage)) }
     for (leaf, g) in grads.leaves {
-      let gg = createGraph ? g : g.detached()
+      let shared = !owned.insert(ObjectIdentifier(g.storage)).inserted
+      let gg = createGraph ? (shared ? g * 1 : g) : (shared ? g.copy() : g.detached())
       if let old = leaf.grad {
         leaf.grad = createGraph ? old + gg : withNoGrad { old + gg }
       } else {

@@ -1,0 +1,293 @@
+import GenAITensor
+
+// Multi-layer, batch-first recurrent layers: PyTorch's `nn.LSTM` and `nn.GRU` with
+// `batch_first=True`, the same parameter keys (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+// `bias_hh_l0`, `weight_ih_l1`, ...) and the same state layout (`[layers, B, H]`).
+//
+// A layer runs in three phases: the input projection of all `T` steps in one product
+// (`[T·B, I] × [I, G·H]`), then per step one `[B, H] × [H, G·H]` product and the gate
+// arithmetic, then one stack of the hidden states. The per-step inputs are cut from the
+// projection by halving (see `timeSteps`), so the backward pass reassembles their gradients in
+// O(N log T) rather than the O(N·T) of `T` separate slices.
+
+// MARK: - LSTM
+
+/// A multi-layer long short-term memory network over batch-first sequences, PyTorch's
+/// `nn.LSTM(batch_first=True)`.
+///
+/// Input `[B, T, I]`; output `[B, T, H]` (the last layer's hidden state at every step) and the
+/// final state, `h` and `c` each `[layers, B, H]`. Passing the returned state to the next call
+/// continues the sequence, so a model can be sampled one step at a time (`T = 1`):
+///
+/// ```swift
+/// let lstm = LSTM(inputSize: 65, hiddenSize: 512, layers: 2, dropout: 0.2, using: &rng)
+/// var state: LSTMState? = nil
+/// for _ in 0..<100 {
+///   let (y, next) = lstm(x, state: state)   // x: [B, 1, 65], y: [B, 1, 512]
+///   state = next
+///   // ... pick the next x from y
+/// }
+/// ```
+///
+/// In training mode, dropout with probability `dropout` is applied to the output of every layer
+/// but the last, drawn from `randomSource`. Parameters are named as in PyTorch (`weight_ih_l0`
+/// `[4H, I]`, `weight_hh_l0` `[4H, H]`, `bias_ih_l0` `[4H]`, `bias_hh_l0` `[4H]`,
+/// `weight_ih_l1` `[4H, H]`, ...), so state dicts move between the two unchanged.
+public final class LSTM: Module {
+  /// `I`, the size of each input vector.
+  public let inputSize: Int
+  /// `H`, the size of each layer's hidden and cell state.
+  public let hiddenSize: Int
+  /// Dropout probability between layers (training mode only).
+  public let dropout: Float
+  /// The layers' cells; cell `l`'s weights are the parameters `weight_ih_l<l>`, ....
+  public let cells: [LSTMCell]
+  /// The generator dropout draws from; a training checkpoint saves and restores it.
+  public let randomSource: RandomSource
+
+  /// Number of stacked layers.
+  public var layers: Int { cells.count }
+
+  /// A network with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
+  ///
+  /// - Parameters:
+  ///   - inputSize: `I`.
+  ///   - hiddenSize: `H`.
+  ///   - layers: number of stacked layers; layer `l > 0` reads layer `l − 1`'s output.
+  ///   - dropout: dropout probability on the output of every layer but the last, in `[0, 1)`.
+  ///   - bias: whether the cells have biases.
+  ///   - inputInit: initialiser for every `weight_ih` instead of the uniform default.
+  ///   - recurrentInit: initialiser for every `weight_hh`, e.g. `.orthogonal(gain: 1)`.
+  ///   - randomSource: the dropout generator; by default one seeded from `generator`.
+  ///   - generator: the source of the initial values.
+  public init(
+    inputSize: Int, hiddenSize: Int, layers: Int = 1, dropout: Float = 0, bias: Bool = true,
+    inputInit: Initializer? = nil, recurrentInit: Initializer? = nil,
+    randomSource: RandomSource? = nil, using generator: inout some RandomNumberGenerator
+  ) {
+    require(layers >= 1, "[LSTM] needs at least one layer, got \(layers)")
+    require(dropout >= 0 && dropout < 1, "[LSTM] dropout must be in [0, 1), got \(dropout)")
+    self.inputSize = inputSize
+    self.hiddenSize = hiddenSize
+    self.dropout = dropout
+    cells = (0..<layers).map { l in
+      LSTMCell(
+        inputSize: l == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize, bias: bias,
+        inputInit: inputInit, recurrentInit: recurrentInit, using: &generator)
+    }
+    self.randomSource = randomSource ?? RandomSource(seed: generator.next())
+    super.init()
+  }
+
+  /// A network over the given cells (layer `l + 1`'s input size must be layer `l`'s hidden size).
+  init(cells: [LSTMCell], dropout: Float = 0, randomSource: RandomSource = RandomSource(seed: 0)) {
+    checkStack(cells, op: "LSTM")
+    inputSize = cells[0].inputSize
+    hiddenSize = cells[0].hiddenSize
+    self.dropout = dropout
+    self.cells = cells
+    self.randomSource = randomSource
+    super.init()
+  }
+
+  /// Runs the network over a sequence.
+  ///
+  /// - Parameters:
+  ///   - x: the input `[B, T, I]`, `T ≥ 1`.
+  ///   - state: the initial `h` and `c`, each `[layers, B, H]`; zeros when `nil`.
+  /// - Returns: `output` `[B, T, H]`, the last layer's hidden state at every step, and `state`,
+  ///   the final `h` and `c` of every layer, each `[layers, B, H]`.
+  /// - Precondition: the shapes above.
+  public func callAsFunction(_ x: Tensor, state: LSTMState? = nil) -> (output: Tensor, state: LSTMState) {
+    let (y, final) = runStacked(
+      x, cells: cells, initial: state.map { [$0.h, $0.c] }, dropout: isTraining ? dropout : 0,
+      randomSource: randomSource, op: "LSTM")
+    return (y, LSTMState(h: final[0], c: final[1]))
+  }
+
+  override func entries() -> [Entry] { stackedEntries(cells) }
+
+  /// Every tensor of a recurrent network is a parameter, frozen or not.
+  override func isParameter(_ name: String, _ t: Tensor) -> Bool { true }
+}
+
+// MARK: - GRU
+
+/// A multi-layer gated recurrent unit network over batch-first sequences, PyTorch's
+/// `nn.GRU(batch_first=True)`.
+///
+/// Input `[B, T, I]`; output `[B, T, H]` (the last layer's hidden state at every step) and the
+/// final hidden state `[layers, B, H]`, which the next call can continue from (sampling one step
+/// at a time with `T = 1`).
+///
+/// In training mode, dropout with probability `dropout` is applied to the output of every layer
+/// but the last, drawn from `randomSource`. Parameters are named as in PyTorch (`weight_ih_l0`
+/// `[3H, I]`, `weight_hh_l0` `[3H, H]`, `bias_ih_l0` `[3H]`, `bias_hh_l0` `[3H]`,
+/// `weight_ih_l1` `[3H, H]`, ...), gates in the order `r, z, n`.
+public final class GRU: Module {
+  /// `I`, the size of each input vector.
+  public let inputSize: Int
+  /// `H`, the size of each layer's hidden state.
+  public let hiddenSize: Int
+  /// Dropout probability between layers (training mode only).
+  public let dropout: Float
+  /// The layers' cells; cell `l`'s weights are the parameters `weight_ih_l<l>`, ....
+  public let cells: [GRUCell]
+  /// The generator dropout draws from; a training checkpoint saves and restores it.
+  public let randomSource: RandomSource
+
+  /// Number of stacked layers.
+  public var layers: Int { cells.count }
+
+  /// A network with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
+  ///
+  /// - Parameters:
+  ///   - inputSize: `I`.
+  ///   - hiddenSize: `H`.
+  ///   - layers: number of stacked layers; layer `l > 0` reads layer `l − 1`'s output.
+  ///   - dropout: dropout probability on the output of every layer but the last, in `[0, 1)`.
+  ///   - bias: whether the cells have biases.
+  ///   - inputInit: initialiser for every `weight_ih` instead of the uniform default.
+  ///   - recurrentInit: initialiser for every `weight_hh`, e.g. `.orthogonal(gain: 1)`.
+  ///   - randomSource: the dropout generator; by default one seeded from `generator`.
+  ///   - generator: the source of the initial values.
+  public init(
+    inputSize: Int, hiddenSize: Int, layers: Int = 1, dropout: Float = 0, bias: Bool = true,
+    inputInit: Initializer? = nil, recurrentInit: Initializer? = nil,
+    randomSource: RandomSource? = nil, using generator: inout some RandomNumberGenerator
+  ) {
+    require(layers >= 1, "[GRU] needs at least one layer, got \(layers)")
+    require(dropout >= 0 && dropout < 1, "[GRU] dropout must be in [0, 1), got \(dropout)")
+    self.inputSize = inputSize
+    self.hiddenSize = hiddenSize
+    self.dropout = dropout
+    cells = (0..<layers).map { l in
+      GRUCell(
+        inputSize: l == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize, bias: bias,
+        inputInit: inputInit, recurrentInit: recurrentInit, using: &generator)
+    }
+    self.randomSource = randomSource ?? RandomSource(seed: generator.next())
+    super.init()
+  }
+
+  /// A network over the given cells (layer `l + 1`'s input size must be layer `l`'s hidden size).
+  init(cells: [GRUCell], dropout: Float = 0, randomSource: RandomSource = RandomSource(seed: 0)) {
+    checkStack(cells, op: "GRU")
+    inputSize = cells[0].inputSize
+    hiddenSize = cells[0].hiddenSize
+    self.dropout = dropout
+    self.cells = cells
+    self.randomSource = randomSource
+    super.init()
+  }
+
+  /// Runs the network over a sequence.
+  ///
+  /// - Parameters:
+  ///   - x: the input `[B, T, I]`, `T ≥ 1`.
+  ///   - state: the initial hidden state `[layers, B, H]`; zeros when `nil`.
+  /// - Returns: `output` `[B, T, H]`, the last layer's hidden state at every step, and `state`,
+  ///   the final hidden state of every layer, `[layers, B, H]`.
+  /// - Precondition: the shapes above.
+  public func callAsFunction(_ x: Tensor, state: Tensor? = nil) -> (output: Tensor, state: Tensor) {
+    let (y, final) = runStacked(
+      x, cells: cells, initial: state.map { [$0] }, dropout: isTraining ? dropout : 0,
+      randomSource: randomSource, op: "GRU")
+    return (y, final[0])
+  }
+
+  override func entries() -> [Entry] { stackedEntries(cells) }
+
+  /// Every tensor of a recurrent network is a parameter, frozen or not.
+  override func isParameter(_ name: String, _ t: Tensor) -> Bool { true }
+}
+
+// MARK: - Shared machinery
+
+/// Checks that `cells` form a stack: at least one, equal hidden sizes, each reading the previous.
+private func checkStack(_ cells: [some RecurrentCell], op: String) {
+  require(!cells.isEmpty, "[\(op)] needs at least one layer")
+  let h = cells[0].hiddenSize
+  for (l, c) in cells.enumerated() where l > 0 {
+    require(c.hiddenSize == h && c.inputSize == h,
+      "[\(op)] layer \(l) must be \(h) -> \(h), got \(c.inputSize) -> \(c.hiddenSize)")
+  }
+}
+
+/// PyTorch's flat keys for stacked cells: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+/// `bias_hh_l0`, `weight_ih_l1`, ....
+private func stackedEntries(_ cells: [some RecurrentCell]) -> [Module.Entry] {
+  cells.enumerated().flatMap { l, cell in cell.namedWeights.map { Module.Entry.tensor("\($0.0)_l\(l)", $0.1) } }
+}
+
+/// `[B, T, C]` ↔ `[T, B, C]`; a view when either size is 1, otherwise a copy.
+private func swapBatchAndTime(_ x: Tensor) -> Tensor {
+  x.shape[0] == 1 || x.shape[1] == 1 ? x.reshaped([x.shape[1], x.shape[0], x.shape[2]]) : x.permuted([1, 0, 2])
+}
+
+/// The `T` rows of `x` `[T, ...]`, each `[...]`, cut by halving: `x` into two halves, each half
+/// into two, and so on.
+///
+/// The engine's gradients are dense, so each slice's pullback pads its gradient to the size of
+/// what it was cut from. `T` slices of `x` would cost `T` full-size pads and sums in the backward
+/// pass, O(N·T) for `N` elements; the halving tree costs O(N) per level, O(N log T) in all (and
+/// keeps O(N log T) floats alive in a recorded graph).
+func timeSteps(_ x: Tensor) -> [Tensor] {
+  var out: [Tensor] = []
+  out.reserveCapacity(x.shape[0])
+  let row = Array(x.shape.dropFirst())
+  func cut(_ t: Tensor) {
+    let n = t.shape[0]
+    if n == 1 {
+      out.append(t.reshaped(row))
+      return
+    }
+    cut(t.slice(axis: 0, 0..<n / 2))
+    cut(t.slice(axis: 0, n / 2..<n))
+  }
+  cut(x)
+  return out
+}
+
+/// Runs stacked cells over a batch-first sequence.
+///
+/// - Parameters:
+///   - x: `[B, T, I]`.
+///   - initial: per state part (`h`, then `c` for an LSTM) a `[L, B, H]` tensor; zeros if `nil`.
+///   - dropout: applied to the output of every layer but the last (0 in evaluation mode).
+/// - Returns: the last layer's hidden states `[B, T, H]` and per state part the final `[L, B, H]`.
+func runStacked<Cell: RecurrentCell>(
+  _ x: Tensor, cells: [Cell], initial: [Tensor]?, dropout: Float, randomSource: RandomSource,
+  op: String
+) -> (Tensor, [Tensor]) {
+  let (L, I, H) = (cells.count, cells[0].inputSize, cells[0].hiddenSize)
+  require(x.rank == 3 && x.shape[2] == I, "[\(op)] input must be [B, T, \(I)], got \(shapeString(x.shape))")
+  let (B, T) = (x.shape[0], x.shape[1])
+  require(B > 0 && T > 0, "[\(op)] input must have at least one sequence and one step, got \(shapeString(x.shape))")
+  if let initial {
+    require(initial.count == Cell.stateCount, "[\(op)] expected \(Cell.stateCount) state tensors, got \(initial.count)")
+    for s in initial {
+      require(s.shape == [L, B, H],
+        "[\(op)] state must be [layers, B, H] = \(shapeString([L, B, H])), got \(shapeString(s.shape))")
+    }
+  }
+  var generator = randomSource
+  var sequence = swapBatchAndTime(x)  // [T, B, I]: each step's rows are contiguous
+  var finals = [[Tensor]](repeating: [], count: Cell.stateCount)
+  for (l, cell) in cells.enumerated() {
+    let gx = cell.project(sequence.reshaped([T * B, sequence.shape[2]])).reshaped([T, B, Cell.gateCount * H])
+    var state = (0..<Cell.stateCount).map { k in
+      initial.map { $0[k].slice(axis: 0, l..<(l + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
+    }
+    var hs: [Tensor] = []
+    hs.reserveCapacity(T)
+    for gxt in timeSteps(gx) {
+      state = cell.step(projected: gxt, state: state)
+      hs.append(state[0])
+    }
+    for k in 0..<Cell.stateCount { finals[k].append(state[k]) }
+    sequence = Tensor.stack(hs, axis: 0)  // [T, B, H]
+    if dropout > 0 && l < L - 1 { sequence = sequence.dropout(p: dropout, using: &generator) }
+  }
+  return (swapBatchAndTime(sequence), finals.map { Tensor.stack($0, axis: 0) })
+}
