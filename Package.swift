@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers point one way: GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
-// -> GenAI (umbrella) -> executables. Data, models and metrics targets slot in above GenAINN.
+// -> GenAI (umbrella) -> executables. GenAIData (readers, writers, preprocessing, batching) sits
+// beside GenAINN on the engine; models and metrics targets slot in above both.
 let package = Package(
   name: "genai",
   platforms: [.macOS(.v15)],
@@ -10,6 +11,7 @@ let package = Package(
     .library(name: "GenAI", targets: ["GenAI"]),
     .library(name: "GenAITensor", targets: ["GenAITensor"]),
     .library(name: "GenAINN", targets: ["GenAINN"]),
+    .library(name: "GenAIData", targets: ["GenAIData"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -19,12 +21,14 @@ let package = Package(
   targets: [
     .target(name: "GenAITensor"),
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
-    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN"]),
+    .target(name: "GenAIData", dependencies: ["GenAITensor"]),
+    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
     .executableTarget(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
     .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor"]),
     .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
+    .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
   ]
 )

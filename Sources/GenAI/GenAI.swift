@@ -1,3 +1,4 @@
 /// The umbrella module: `import GenAI` brings in the whole toolkit.
+@_exported import GenAIData
 @_exported import GenAINN
 @_exported import GenAITensor
