@@ -2,58 +2,91 @@ import GenAITensor
 
 // MARK: - Batch normalisation
 
-/// The batch-norm computation shared by `BatchNorm1d` and `BatchNorm2d`, for input `[N, C, ...]`
-/// normalised over every axis but 1.
-private func batchNorm(
-  _ x: Tensor, axes: [Int], training: Bool, epsilon: Float, momentum: Float, weight: Tensor?, bias: Tensor?,
-  runningMean: Tensor?, runningVar: Tensor?
-) -> Tensor {
-  let c = x.shape[1]
-  guard !training, let runningMean, let runningVar else {
-    let (y, mean, variance) = x.normalized(overAxes: axes, epsilon: epsilon, scale: weight, offset: bias)
-    if training, let runningMean, let runningVar {
-      let n = x.count / Swift.max(c, 1)
-      require(n > 1,
-        "[BatchNorm] expects more than 1 value per channel when training, got input \(shapeString(x.shape))")
-      // PyTorch's rule, with the unbiased batch variance for the running variance.
-      let correction = Float(n) / Float(n - 1)
-      mean.withUnsafeBufferPointer { bm in
-        variance.withUnsafeBufferPointer { bv in
-          runningMean.withUnsafeMutableBufferPointer { rm in
-            runningVar.withUnsafeMutableBufferPointer { rv in
-              for i in 0..<c {
-                rm[i] = (1 - momentum) * rm[i] + momentum * bm[i]
-                rv[i] = (1 - momentum) * rv[i] + momentum * bv[i] * correction
+/// What `BatchNorm1d` and `BatchNorm2d` share (PyTorch's `_BatchNorm`): the scale and shift, the
+/// running statistics under PyTorch's keys, and the normalisation of `[N, C, ...]` over every
+/// axis but 1. Use one of the two; each adds the input shapes it accepts.
+public class BatchNormBase: Module {
+  /// Scale γ `[C]`, initially ones; `nil` when not affine.
+  public let weight: Tensor?
+  /// Shift β `[C]`, initially zeros; `nil` when not affine.
+  public let bias: Tensor?
+  /// Running mean `[C]`, initially zeros (key `running_mean`); `nil` without running statistics.
+  public let runningMean: Tensor?
+  /// Running variance `[C]`, initially ones (key `running_var`); `nil` without running statistics.
+  public let runningVar: Tensor?
+  /// Added to the variance.
+  public let epsilon: Float
+  /// Weight of the batch statistics in the running update (PyTorch convention; see
+  /// `BatchNorm1d`).
+  public let momentum: Float
+
+  /// A batch norm over `featureCount` channels.
+  /// - Parameters:
+  ///   - featureCount: `C`.
+  ///   - epsilon: added to the variance (PyTorch's `eps`).
+  ///   - momentum: PyTorch's `momentum`, i.e. `1 −` Keras' `momentum`.
+  ///   - affine: whether to learn `weight` and `bias`.
+  ///   - trackRunningStats: whether to keep running statistics; without them batch statistics are
+  ///     used in evaluation mode too.
+  public init(
+    featureCount: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true,
+    trackRunningStats: Bool = true
+  ) {
+    require(featureCount > 0, "[BatchNorm] needs a positive number of features, got \(featureCount)")
+    weight = affine ? Tensor.ones([featureCount]).requiringGrad() : nil
+    bias = affine ? Tensor.zeros([featureCount]).requiringGrad() : nil
+    runningMean = trackRunningStats ? Tensor.zeros([featureCount]) : nil
+    runningVar = trackRunningStats ? Tensor.ones([featureCount]) : nil
+    self.epsilon = epsilon
+    self.momentum = momentum
+    super.init()
+  }
+
+  /// The number of channels `C` when the layer has parameters or running statistics.
+  var channelCount: Int? { (weight ?? runningMean)?.count }
+
+  /// Normalises `x` `[N, C, ...]` over `axes`, every axis but 1: by the batch statistics (updating
+  /// the running ones) in training mode or without running statistics, otherwise by the running
+  /// statistics.
+  func normalize(_ x: Tensor, overAxes axes: [Int]) -> Tensor {
+    let c = x.shape[1]
+    guard !isTraining, let runningMean, let runningVar else {
+      let (y, mean, variance) = x.normalized(overAxes: axes, epsilon: epsilon, scale: weight, offset: bias)
+      if isTraining, let runningMean, let runningVar {
+        let n = x.count / Swift.max(c, 1)
+        require(n > 1,
+          "[BatchNorm] expects more than 1 value per channel when training, got input \(shapeString(x.shape))")
+        // PyTorch's rule, with the unbiased batch variance for the running variance.
+        let correction = Float(n) / Float(n - 1)
+        mean.withUnsafeBufferPointer { bm in
+          variance.withUnsafeBufferPointer { bv in
+            runningMean.withUnsafeMutableBufferPointer { rm in
+              runningVar.withUnsafeMutableBufferPointer { rv in
+                for i in 0..<c {
+                  rm[i] = (1 - momentum) * rm[i] + momentum * bm[i]
+                  rv[i] = (1 - momentum) * rv[i] + momentum * bv[i] * correction
+                }
               }
             }
           }
         }
       }
+      return y
     }
-    return y
+    // Evaluation: y = x·k + (β − μ·k) with k = γ / √(σ² + ε), per channel.
+    let channelShape = [c] + Array(repeating: 1, count: x.rank - 2)
+    var k = (runningVar + epsilon).pow(-0.5)
+    if let weight { k = k * weight }
+    var shift = -(runningMean * k)
+    if let bias { shift = shift + bias }
+    return x * k.reshaped(channelShape) + shift.reshaped(channelShape)
   }
-  // Evaluation: y = x·k + (β − μ·k) with k = γ / √(σ² + ε), per channel.
-  let channelShape = [c] + Array(repeating: 1, count: x.rank - 2)
-  var k = (runningVar + epsilon).pow(-0.5)
-  if let weight { k = k * weight }
-  var shift = -(runningMean * k)
-  if let bias { shift = shift + bias }
-  return x * k.reshaped(channelShape) + shift.reshaped(channelShape)
-}
 
-/// The parameters and buffers of a batch norm over `count` channels.
-private func batchNormTensors(_ count: Int, affine: Bool, trackRunningStats: Bool)
-  -> (weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?)
-{
-  require(count > 0, "[BatchNorm] needs a positive number of features, got \(count)")
-  return (
-    affine ? Tensor.ones([count]).requiringGrad() : nil, affine ? Tensor.zeros([count]).requiringGrad() : nil,
-    trackRunningStats ? Tensor.zeros([count]) : nil, trackRunningStats ? Tensor.ones([count]) : nil
-  )
+  /// Running statistics under PyTorch's names.
+  override func entries() -> [Entry] {
+    renamingTensors(super.entries(), ["runningMean": "running_mean", "runningVar": "running_var"])
+  }
 }
-
-/// PyTorch's state-dict names for the running-statistics buffers.
-private let batchNormKeys = ["runningMean": "running_mean", "runningVar": "running_var"]
 
 /// Batch normalisation of `[N, C]` or `[N, C, L]` (PyTorch's `nn.BatchNorm1d`, Keras
 /// `BatchNormalization(axis=1)`): each channel normalised by statistics over the batch (and
@@ -71,50 +104,14 @@ private let batchNormKeys = ["runningMean": "running_mean", "runningVar": "runni
 ///
 /// State-dict keys are PyTorch's: `weight`, `bias`, `running_mean`, `running_var` (PyTorch's
 /// `num_batches_tracked` is not kept; load a PyTorch state dict with `strict: false` or drop it).
-public final class BatchNorm1d: Module, UnaryLayer {
-  /// Scale γ `[C]`, initially ones; `nil` when not affine.
-  public let weight: Tensor?
-  /// Shift β `[C]`, initially zeros; `nil` when not affine.
-  public let bias: Tensor?
-  /// Running mean `[C]`, initially zeros (key `running_mean`); `nil` without running statistics.
-  public let runningMean: Tensor?
-  /// Running variance `[C]`, initially ones (key `running_var`); `nil` without running statistics.
-  public let runningVar: Tensor?
-  /// Added to the variance.
-  public let epsilon: Float
-  /// Weight of the batch statistics in the running update (PyTorch convention; see above).
-  public let momentum: Float
-
-  /// A batch norm over `featureCount` channels.
-  /// - Parameters:
-  ///   - featureCount: `C`.
-  ///   - epsilon: added to the variance (PyTorch's `eps`).
-  ///   - momentum: PyTorch's `momentum`, i.e. `1 −` Keras' `momentum`.
-  ///   - affine: whether to learn `weight` and `bias`.
-  ///   - trackRunningStats: whether to keep running statistics; without them batch statistics are
-  ///     used in evaluation mode too.
-  public init(
-    featureCount: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true,
-    trackRunningStats: Bool = true
-  ) {
-    (weight, bias, runningMean, runningVar) = batchNormTensors(
-      featureCount, affine: affine, trackRunningStats: trackRunningStats)
-    self.epsilon = epsilon
-    self.momentum = momentum
-    super.init()
-  }
-
+public final class BatchNorm1d: BatchNormBase, UnaryLayer {
   /// Normalises `x` `[N, C]` or `[N, C, L]`; same shape out.
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    let c = (weight ?? runningMean)?.count
+    let c = channelCount
     require((x.rank == 2 || x.rank == 3) && (c == nil || x.shape[1] == c),
       "[BatchNorm1d] expects [N, C] or [N, C, L] with C = \(c.map(String.init) ?? "C"), got \(shapeString(x.shape))")
-    return batchNorm(x, axes: x.rank == 2 ? [0] : [0, 2], training: isTraining, epsilon: epsilon, momentum: momentum,
-                     weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar)
+    return normalize(x, overAxes: x.rank == 2 ? [0] : [0, 2])
   }
-
-  /// Running statistics under PyTorch's names.
-  override func entries() -> [Entry] { renamingTensors(super.entries(), batchNormKeys) }
 }
 
 /// Batch normalisation of `[N, C, H, W]` (PyTorch's `nn.BatchNorm2d`, Keras
@@ -133,50 +130,14 @@ public final class BatchNorm1d: Module, UnaryLayer {
 ///
 /// State-dict keys are PyTorch's: `weight`, `bias`, `running_mean`, `running_var` (PyTorch's
 /// `num_batches_tracked` is not kept; load a PyTorch state dict with `strict: false` or drop it).
-public final class BatchNorm2d: Module, UnaryLayer {
-  /// Scale γ `[C]`, initially ones; `nil` when not affine.
-  public let weight: Tensor?
-  /// Shift β `[C]`, initially zeros; `nil` when not affine.
-  public let bias: Tensor?
-  /// Running mean `[C]`, initially zeros (key `running_mean`); `nil` without running statistics.
-  public let runningMean: Tensor?
-  /// Running variance `[C]`, initially ones (key `running_var`); `nil` without running statistics.
-  public let runningVar: Tensor?
-  /// Added to the variance.
-  public let epsilon: Float
-  /// Weight of the batch statistics in the running update (PyTorch convention; see above).
-  public let momentum: Float
-
-  /// A batch norm over `featureCount` channels.
-  /// - Parameters:
-  ///   - featureCount: `C`.
-  ///   - epsilon: added to the variance (PyTorch's `eps`).
-  ///   - momentum: PyTorch's `momentum`, i.e. `1 −` Keras' `momentum`.
-  ///   - affine: whether to learn `weight` and `bias`.
-  ///   - trackRunningStats: whether to keep running statistics; without them batch statistics are
-  ///     used in evaluation mode too.
-  public init(
-    featureCount: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true,
-    trackRunningStats: Bool = true
-  ) {
-    (weight, bias, runningMean, runningVar) = batchNormTensors(
-      featureCount, affine: affine, trackRunningStats: trackRunningStats)
-    self.epsilon = epsilon
-    self.momentum = momentum
-    super.init()
-  }
-
+public final class BatchNorm2d: BatchNormBase, UnaryLayer {
   /// Normalises `x` `[N, C, H, W]`; same shape out.
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    let c = (weight ?? runningMean)?.count
+    let c = channelCount
     require(x.rank == 4 && (c == nil || x.shape[1] == c),
       "[BatchNorm2d] expects [N, C, H, W] with C = \(c.map(String.init) ?? "C"), got \(shapeString(x.shape))")
-    return batchNorm(x, axes: [0, 2, 3], training: isTraining, epsilon: epsilon, momentum: momentum,
-                     weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar)
+    return normalize(x, overAxes: [0, 2, 3])
   }
-
-  /// Running statistics under PyTorch's names.
-  override func entries() -> [Entry] { renamingTensors(super.entries(), batchNormKeys) }
 }
 
 extension Module {

@@ -33,21 +33,7 @@ import GenAITensor
 /// but the last, drawn from `randomSource`. Parameters are named as in PyTorch (`weight_ih_l0`
 /// `[4H, I]`, `weight_hh_l0` `[4H, H]`, `bias_ih_l0` `[4H]`, `bias_hh_l0` `[4H]`,
 /// `weight_ih_l1` `[4H, H]`, ...), so state dicts move between the two unchanged.
-public final class LSTM: Module {
-  /// `I`, the size of each input vector.
-  public let inputSize: Int
-  /// `H`, the size of each layer's hidden and cell state.
-  public let hiddenSize: Int
-  /// Dropout probability between layers (training mode only).
-  public let dropout: Float
-  /// The layers' cells; cell `l`'s weights are the parameters `weight_ih_l<l>`, ....
-  public let cells: [LSTMCell]
-  /// The generator dropout draws from; a training checkpoint saves and restores it.
-  public let randomSource: RandomSource
-
-  /// Number of stacked layers.
-  public var layers: Int { cells.count }
-
+public final class LSTM: RNNBase<LSTMCell> {
   /// A network with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
   ///
   /// - Parameters:
@@ -60,34 +46,17 @@ public final class LSTM: Module {
   ///   - recurrentInit: initialiser for every `weight_hh`, e.g. `.orthogonal(gain: 1)`.
   ///   - randomSource: the dropout generator; by default one seeded from `generator`.
   ///   - generator: the source of the initial values.
-  public init(
+  public convenience init(
     inputSize: Int, hiddenSize: Int, layers: Int = 1, dropout: Float = 0, bias: Bool = true,
     inputInit: Initializer? = nil, recurrentInit: Initializer? = nil,
     randomSource: RandomSource? = nil, using generator: inout some RandomNumberGenerator
   ) {
-    require(layers >= 1, "[LSTM] needs at least one layer, got \(layers)")
-    require(dropout >= 0 && dropout < 1, "[LSTM] dropout must be in [0, 1), got \(dropout)")
-    self.inputSize = inputSize
-    self.hiddenSize = hiddenSize
-    self.dropout = dropout
-    cells = (0..<layers).map { l in
+    let cells = Self.makeCells(layers: layers, dropout: dropout, inputSize: inputSize, hiddenSize: hiddenSize) {
       LSTMCell(
-        inputSize: l == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize, bias: bias,
-        inputInit: inputInit, recurrentInit: recurrentInit, using: &generator)
+        inputSize: $0, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit, recurrentInit: recurrentInit,
+        using: &generator)
     }
-    self.randomSource = randomSource ?? RandomSource(seed: generator.next())
-    super.init()
-  }
-
-  /// A network over the given cells (layer `l + 1`'s input size must be layer `l`'s hidden size).
-  init(cells: [LSTMCell], dropout: Float = 0, randomSource: RandomSource = RandomSource(seed: 0)) {
-    checkStack(cells, op: "LSTM")
-    inputSize = cells[0].inputSize
-    hiddenSize = cells[0].hiddenSize
-    self.dropout = dropout
-    self.cells = cells
-    self.randomSource = randomSource
-    super.init()
+    self.init(cells: cells, dropout: dropout, randomSource: randomSource ?? RandomSource(seed: generator.next()))
   }
 
   /// Runs the network over a sequence.
@@ -104,11 +73,6 @@ public final class LSTM: Module {
       randomSource: randomSource, op: "LSTM")
     return (y, LSTMState(h: final[0], c: final[1]))
   }
-
-  override func entries() -> [Entry] { stackedEntries(cells) }
-
-  /// Every tensor of a recurrent network is a parameter, frozen or not.
-  override func isParameter(_ name: String, _ t: Tensor) -> Bool { true }
 }
 
 // MARK: - GRU
@@ -124,21 +88,7 @@ public final class LSTM: Module {
 /// but the last, drawn from `randomSource`. Parameters are named as in PyTorch (`weight_ih_l0`
 /// `[3H, I]`, `weight_hh_l0` `[3H, H]`, `bias_ih_l0` `[3H]`, `bias_hh_l0` `[3H]`,
 /// `weight_ih_l1` `[3H, H]`, ...), gates in the order `r, z, n`.
-public final class GRU: Module {
-  /// `I`, the size of each input vector.
-  public let inputSize: Int
-  /// `H`, the size of each layer's hidden state.
-  public let hiddenSize: Int
-  /// Dropout probability between layers (training mode only).
-  public let dropout: Float
-  /// The layers' cells; cell `l`'s weights are the parameters `weight_ih_l<l>`, ....
-  public let cells: [GRUCell]
-  /// The generator dropout draws from; a training checkpoint saves and restores it.
-  public let randomSource: RandomSource
-
-  /// Number of stacked layers.
-  public var layers: Int { cells.count }
-
+public final class GRU: RNNBase<GRUCell> {
   /// A network with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
   ///
   /// - Parameters:
@@ -151,34 +101,17 @@ public final class GRU: Module {
   ///   - recurrentInit: initialiser for every `weight_hh`, e.g. `.orthogonal(gain: 1)`.
   ///   - randomSource: the dropout generator; by default one seeded from `generator`.
   ///   - generator: the source of the initial values.
-  public init(
+  public convenience init(
     inputSize: Int, hiddenSize: Int, layers: Int = 1, dropout: Float = 0, bias: Bool = true,
     inputInit: Initializer? = nil, recurrentInit: Initializer? = nil,
     randomSource: RandomSource? = nil, using generator: inout some RandomNumberGenerator
   ) {
-    require(layers >= 1, "[GRU] needs at least one layer, got \(layers)")
-    require(dropout >= 0 && dropout < 1, "[GRU] dropout must be in [0, 1), got \(dropout)")
-    self.inputSize = inputSize
-    self.hiddenSize = hiddenSize
-    self.dropout = dropout
-    cells = (0..<layers).map { l in
+    let cells = Self.makeCells(layers: layers, dropout: dropout, inputSize: inputSize, hiddenSize: hiddenSize) {
       GRUCell(
-        inputSize: l == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize, bias: bias,
-        inputInit: inputInit, recurrentInit: recurrentInit, using: &generator)
+        inputSize: $0, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit, recurrentInit: recurrentInit,
+        using: &generator)
     }
-    self.randomSource = randomSource ?? RandomSource(seed: generator.next())
-    super.init()
-  }
-
-  /// A network over the given cells (layer `l + 1`'s input size must be layer `l`'s hidden size).
-  init(cells: [GRUCell], dropout: Float = 0, randomSource: RandomSource = RandomSource(seed: 0)) {
-    checkStack(cells, op: "GRU")
-    inputSize = cells[0].inputSize
-    hiddenSize = cells[0].hiddenSize
-    self.dropout = dropout
-    self.cells = cells
-    self.randomSource = randomSource
-    super.init()
+    self.init(cells: cells, dropout: dropout, randomSource: randomSource ?? RandomSource(seed: generator.next()))
   }
 
   /// Runs the network over a sequence.
@@ -195,29 +128,63 @@ public final class GRU: Module {
       randomSource: randomSource, op: "GRU")
     return (y, final[0])
   }
-
-  override func entries() -> [Entry] { stackedEntries(cells) }
-
-  /// Every tensor of a recurrent network is a parameter, frozen or not.
-  override func isParameter(_ name: String, _ t: Tensor) -> Bool { true }
 }
 
 // MARK: - Shared machinery
 
-/// Checks that `cells` form a stack: at least one, equal hidden sizes, each reading the previous.
-private func checkStack(_ cells: [some RecurrentCell], op: String) {
-  require(!cells.isEmpty, "[\(op)] needs at least one layer")
-  let h = cells[0].hiddenSize
-  for (l, c) in cells.enumerated() where l > 0 {
-    require(c.hiddenSize == h && c.inputSize == h,
-      "[\(op)] layer \(l) must be \(h) -> \(h), got \(c.inputSize) -> \(c.hiddenSize)")
-  }
-}
+/// What `LSTM` and `GRU` share (PyTorch's `RNNBase`): a stack of cells, dropout between them,
+/// and PyTorch's flat parameter keys (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`,
+/// `weight_ih_l1`, ...). Use `LSTM` or `GRU`; each adds its initialiser and its state type.
+public class RNNBase<Cell: RNNCellBase>: Module {
+  /// `I`, the size of each input vector.
+  public let inputSize: Int
+  /// `H`, the size of each layer's hidden state (and of an LSTM's cell state).
+  public let hiddenSize: Int
+  /// Dropout probability between layers (training mode only).
+  public let dropout: Float
+  /// The layers' cells; cell `l`'s weights are the parameters `weight_ih_l<l>`, ....
+  public let cells: [Cell]
+  /// The generator dropout draws from; a training checkpoint saves and restores it.
+  public let randomSource: RandomSource
 
-/// PyTorch's flat keys for stacked cells: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
-/// `bias_hh_l0`, `weight_ih_l1`, ....
-private func stackedEntries(_ cells: [some RecurrentCell]) -> [Module.Entry] {
-  cells.enumerated().flatMap { l, cell in cell.namedWeights.map { Module.Entry.tensor("\($0.0)_l\(l)", $0.1) } }
+  /// Number of stacked layers.
+  public var layers: Int { cells.count }
+
+  /// A network over the given cells (layer `l + 1`'s input size must be layer `l`'s hidden size).
+  init(cells: [Cell], dropout: Float = 0, randomSource: RandomSource = RandomSource(seed: 0)) {
+    let op = String(describing: Self.self)  // "LSTM" or "GRU", for error messages
+    require(!cells.isEmpty, "[\(op)] needs at least one layer")
+    let h = cells[0].hiddenSize
+    for (l, c) in cells.enumerated() where l > 0 {
+      require(c.hiddenSize == h && c.inputSize == h,
+        "[\(op)] layer \(l) must be \(h) -> \(h), got \(c.inputSize) -> \(c.hiddenSize)")
+    }
+    inputSize = cells[0].inputSize
+    hiddenSize = h
+    self.dropout = dropout
+    self.cells = cells
+    self.randomSource = randomSource
+    super.init()
+  }
+
+  /// Checks `layers` and `dropout`, then makes the cells in order: `makeCell(inputSize)` for
+  /// layer 0 and `makeCell(hiddenSize)` for the layers above it.
+  static func makeCells(
+    layers: Int, dropout: Float, inputSize: Int, hiddenSize: Int, _ makeCell: (Int) -> Cell
+  ) -> [Cell] {
+    let op = String(describing: self)
+    require(layers >= 1, "[\(op)] needs at least one layer, got \(layers)")
+    require(dropout >= 0 && dropout < 1, "[\(op)] dropout must be in [0, 1), got \(dropout)")
+    return (0..<layers).map { l in makeCell(l == 0 ? inputSize : hiddenSize) }
+  }
+
+  /// PyTorch's flat keys: cell `l`'s `weight_ih` is `weight_ih_l<l>`, and so on.
+  override func entries() -> [Entry] {
+    cells.enumerated().flatMap { l, cell in cell.namedWeights.map { Entry.tensor("\($0.0)_l\(l)", $0.1) } }
+  }
+
+  /// Every tensor of a recurrent network is a parameter, frozen or not.
+  override func isParameter(_ name: String, _ t: Tensor) -> Bool { true }
 }
 
 /// `[B, T, C]` ↔ `[T, B, C]`; a view when either size is 1, otherwise a copy.

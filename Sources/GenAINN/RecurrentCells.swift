@@ -22,17 +22,76 @@ public struct LSTMState {
   }
 }
 
-/// What `LSTM` and `GRU` need from a cell: its weights, the input projection of a whole sequence
-/// at once, and one step of the recurrence from a projected input.
-protocol RecurrentCell: Module {
+/// The weights of a recurrent cell, what `LSTMCell` and `GRUCell` share (PyTorch's
+/// `RNNCellBase`).
+///
+/// A cell with `G` gates per hidden unit (4 for an LSTM, 3 for a GRU) stacks them along the first
+/// weight axis in row blocks of `H`, in the order its type documents.
+public class RNNCellBase: Module {
+  /// `I`, the size of each input vector.
+  public let inputSize: Int
+  /// `H`, the size of the hidden state (and of an LSTM's cell state).
+  public let hiddenSize: Int
+  /// Input-to-hidden weights `[G·H, I]`.
+  public let weight_ih: Tensor
+  /// Hidden-to-hidden weights `[G·H, H]`.
+  public let weight_hh: Tensor
+  /// Input-to-hidden bias `[G·H]`, or `nil` without biases.
+  public let bias_ih: Tensor?
+  /// Hidden-to-hidden bias `[G·H]`, or `nil` without biases.
+  public let bias_hh: Tensor?
+
+  /// A cell with `gates` gates: PyTorch's `U(±1/√H)` for every weight and bias unless an
+  /// initialiser is given.
+  init(
+    gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, inputInit: Initializer?,
+    recurrentInit: Initializer?, using generator: inout some RandomNumberGenerator
+  ) {
+    require(inputSize > 0 && hiddenSize > 0, "[RNN cell] sizes must be positive, got input \(inputSize), hidden \(hiddenSize)")
+    let k = 1 / Float(hiddenSize).squareRoot()
+    let uniform = Initializer.uniform(low: -k, high: k)
+    self.inputSize = inputSize
+    self.hiddenSize = hiddenSize
+    weight_ih = (inputInit ?? uniform).make([gates * hiddenSize, inputSize], using: &generator).requiringGrad()
+    weight_hh = (recurrentInit ?? uniform).make([gates * hiddenSize, hiddenSize], using: &generator).requiringGrad()
+    bias_ih = bias ? uniform.make([gates * hiddenSize], using: &generator).requiringGrad() : nil
+    bias_hh = bias ? uniform.make([gates * hiddenSize], using: &generator).requiringGrad() : nil
+    super.init()
+  }
+
+  /// A cell with `gates` gates using the given tensors as its parameters (not copied), after
+  /// checking their shapes.
+  init(gates: Int, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor?, bias_hh: Tensor?, op: String) {
+    require(weight_hh.rank == 2 && weight_hh.shape[0] == gates * weight_hh.shape[1],
+      "[\(op)] weight_hh must be [\(gates)H, H], got \(shapeString(weight_hh.shape))")
+    let g = weight_hh.shape[0]
+    require(weight_ih.rank == 2 && weight_ih.shape[0] == g,
+      "[\(op)] weight_ih must be [\(g), I], got \(shapeString(weight_ih.shape))")
+    for b in [bias_ih, bias_hh] {
+      if let b { require(b.shape == [g], "[\(op)] biases must be [\(g)], got \(shapeString(b.shape))") }
+    }
+    require((bias_ih == nil) == (bias_hh == nil), "[\(op)] give both biases or neither")
+    inputSize = weight_ih.shape[1]
+    hiddenSize = weight_hh.shape[1]
+    (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh) = (weight_ih, weight_hh, bias_ih, bias_hh)
+    super.init()
+  }
+
+  /// The parameters under their PyTorch names, in PyTorch's order.
+  var namedWeights: [(String, Tensor)] {
+    var out = [("weight_ih", weight_ih), ("weight_hh", weight_hh)]
+    if let bias_ih, let bias_hh { out += [("bias_ih", bias_ih), ("bias_hh", bias_hh)] }
+    return out
+  }
+}
+
+/// What `LSTM` and `GRU` need from a cell besides its weights: the input projection of a whole
+/// sequence at once, and one step of the recurrence from a projected input.
+protocol RecurrentCell: RNNCellBase {
   /// Gates per hidden unit: 4 for an LSTM, 3 for a GRU.
   static var gateCount: Int { get }
   /// State tensors per layer: `[h, c]` for an LSTM, `[h]` for a GRU.
   static var stateCount: Int { get }
-  var inputSize: Int { get }
-  var hiddenSize: Int { get }
-  /// The parameters under their PyTorch names, in PyTorch's order.
-  var namedWeights: [(String, Tensor)] { get }
   /// The input half of the gate pre-activations, `[N, I]` → `[N, G·H]`, with whichever biases
   /// can be folded in.
   func project(_ x: Tensor) -> Tensor
@@ -60,34 +119,6 @@ extension RecurrentCell {
   }
 }
 
-/// Makes the weights and biases of a cell with `gates` gates: PyTorch's `U(±1/√H)` unless an
-/// initialiser is given.
-private func makeCellWeights(
-  gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, inputInit: Initializer?,
-  recurrentInit: Initializer?, using generator: inout some RandomNumberGenerator
-) -> (Tensor, Tensor, Tensor?, Tensor?) {
-  require(inputSize > 0 && hiddenSize > 0, "[RNN cell] sizes must be positive, got input \(inputSize), hidden \(hiddenSize)")
-  let k = 1 / Float(hiddenSize).squareRoot()
-  let uniform = Initializer.uniform(low: -k, high: k)
-  let wih = (inputInit ?? uniform).make([gates * hiddenSize, inputSize], using: &generator).requiringGrad()
-  let whh = (recurrentInit ?? uniform).make([gates * hiddenSize, hiddenSize], using: &generator).requiringGrad()
-  let bih = bias ? uniform.make([gates * hiddenSize], using: &generator).requiringGrad() : nil
-  let bhh = bias ? uniform.make([gates * hiddenSize], using: &generator).requiringGrad() : nil
-  return (wih, whh, bih, bhh)
-}
-
-/// Checks that explicitly given cell weights have the shapes of a cell with `gates` gates.
-private func checkCellWeights(_ gates: Int, _ wih: Tensor, _ whh: Tensor, _ bih: Tensor?, _ bhh: Tensor?, op: String) {
-  require(whh.rank == 2 && whh.shape[0] == gates * whh.shape[1],
-    "[\(op)] weight_hh must be [\(gates)H, H], got \(shapeString(whh.shape))")
-  let g = whh.shape[0]
-  require(wih.rank == 2 && wih.shape[0] == g, "[\(op)] weight_ih must be [\(g), I], got \(shapeString(wih.shape))")
-  for b in [bih, bhh] {
-    if let b { require(b.shape == [g], "[\(op)] biases must be [\(g)], got \(shapeString(b.shape))") }
-  }
-  require((bih == nil) == (bhh == nil), "[\(op)] give both biases or neither")
-}
-
 // MARK: - LSTM cell
 
 /// One step of a long short-term memory cell, PyTorch's `nn.LSTMCell`.
@@ -103,21 +134,9 @@ private func checkCellWeights(_ gates: Int, _ wih: Tensor, _ whh: Tensor, _ bih:
 ///
 /// References: Hochreiter & Schmidhuber, "Long Short-Term Memory" (1997); Gers et al., "Learning
 /// to Forget" (2000).
-public final class LSTMCell: Module, RecurrentCell {
+public final class LSTMCell: RNNCellBase, RecurrentCell {
   static let gateCount = 4
   static let stateCount = 2
-  /// `I`, the size of each input vector.
-  public let inputSize: Int
-  /// `H`, the size of the hidden and cell state.
-  public let hiddenSize: Int
-  /// Input-to-hidden weights `[4H, I]`, gates `i, f, g, o` in row blocks of `H`.
-  public let weight_ih: Tensor
-  /// Hidden-to-hidden weights `[4H, H]`, gates `i, f, g, o` in row blocks of `H`.
-  public let weight_hh: Tensor
-  /// Input-to-hidden bias `[4H]`, or `nil` without biases.
-  public let bias_ih: Tensor?
-  /// Hidden-to-hidden bias `[4H]`, or `nil` without biases.
-  public let bias_hh: Tensor?
 
   /// A cell with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
   ///
@@ -132,21 +151,16 @@ public final class LSTMCell: Module, RecurrentCell {
     inputSize: Int, hiddenSize: Int, bias: Bool = true, inputInit: Initializer? = nil,
     recurrentInit: Initializer? = nil, using generator: inout some RandomNumberGenerator
   ) {
-    self.inputSize = inputSize
-    self.hiddenSize = hiddenSize
-    (weight_ih, weight_hh, bias_ih, bias_hh) = makeCellWeights(
-      gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit,
+    super.init(
+      gates: Self.gateCount, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit,
       recurrentInit: recurrentInit, using: &generator)
-    super.init()
   }
 
   /// A cell using the given tensors as its parameters (not copied).
   init(weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor?, bias_hh: Tensor?) {
-    checkCellWeights(4, weight_ih, weight_hh, bias_ih, bias_hh, op: "LSTMCell")
-    inputSize = weight_ih.shape[1]
-    hiddenSize = weight_hh.shape[1]
-    (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh) = (weight_ih, weight_hh, bias_ih, bias_hh)
-    super.init()
+    super.init(
+      gates: Self.gateCount, weight_ih: weight_ih, weight_hh: weight_hh, bias_ih: bias_ih, bias_hh: bias_hh,
+      op: "LSTMCell")
   }
 
   /// One step.
@@ -158,12 +172,6 @@ public final class LSTMCell: Module, RecurrentCell {
     let s = cellState(x, state.map { [$0.h, $0.c] }, op: "LSTMCell")
     let out = step(projected: project(x), state: s)
     return LSTMState(h: out[0], c: out[1])
-  }
-
-  var namedWeights: [(String, Tensor)] {
-    var out = [("weight_ih", weight_ih), ("weight_hh", weight_hh)]
-    if let bias_ih, let bias_hh { out += [("bias_ih", bias_ih), ("bias_hh", bias_hh)] }
-    return out
   }
 
   /// `x·W_ihᵀ + b_ih + b_hh`: both biases fold into the input half.
@@ -198,21 +206,9 @@ public final class LSTMCell: Module, RecurrentCell {
 /// References: Cho et al., "Learning Phrase Representations using RNN Encoder–Decoder for
 /// Statistical Machine Translation" (2014); the `r ⊙ (W_hn h + b_hn)` form is PyTorch's and
 /// cuDNN's.
-public final class GRUCell: Module, RecurrentCell {
+public final class GRUCell: RNNCellBase, RecurrentCell {
   static let gateCount = 3
   static let stateCount = 1
-  /// `I`, the size of each input vector.
-  public let inputSize: Int
-  /// `H`, the size of the hidden state.
-  public let hiddenSize: Int
-  /// Input-to-hidden weights `[3H, I]`, gates `r, z, n` in row blocks of `H`.
-  public let weight_ih: Tensor
-  /// Hidden-to-hidden weights `[3H, H]`, gates `r, z, n` in row blocks of `H`.
-  public let weight_hh: Tensor
-  /// Input-to-hidden bias `[3H]`, or `nil` without biases.
-  public let bias_ih: Tensor?
-  /// Hidden-to-hidden bias `[3H]`, or `nil` without biases.
-  public let bias_hh: Tensor?
 
   /// A cell with PyTorch's initialisation, every weight and bias `U(−1/√H, 1/√H)`.
   ///
@@ -227,21 +223,16 @@ public final class GRUCell: Module, RecurrentCell {
     inputSize: Int, hiddenSize: Int, bias: Bool = true, inputInit: Initializer? = nil,
     recurrentInit: Initializer? = nil, using generator: inout some RandomNumberGenerator
   ) {
-    self.inputSize = inputSize
-    self.hiddenSize = hiddenSize
-    (weight_ih, weight_hh, bias_ih, bias_hh) = makeCellWeights(
-      gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit,
+    super.init(
+      gates: Self.gateCount, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, inputInit: inputInit,
       recurrentInit: recurrentInit, using: &generator)
-    super.init()
   }
 
   /// A cell using the given tensors as its parameters (not copied).
   init(weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor?, bias_hh: Tensor?) {
-    checkCellWeights(3, weight_ih, weight_hh, bias_ih, bias_hh, op: "GRUCell")
-    inputSize = weight_ih.shape[1]
-    hiddenSize = weight_hh.shape[1]
-    (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh) = (weight_ih, weight_hh, bias_ih, bias_hh)
-    super.init()
+    super.init(
+      gates: Self.gateCount, weight_ih: weight_ih, weight_hh: weight_hh, bias_ih: bias_ih, bias_hh: bias_hh,
+      op: "GRUCell")
   }
 
   /// One step.
@@ -252,12 +243,6 @@ public final class GRUCell: Module, RecurrentCell {
   public func callAsFunction(_ x: Tensor, state: Tensor? = nil) -> Tensor {
     let s = cellState(x, state.map { [$0] }, op: "GRUCell")
     return step(projected: project(x), state: s)[0]
-  }
-
-  var namedWeights: [(String, Tensor)] {
-    var out = [("weight_ih", weight_ih), ("weight_hh", weight_hh)]
-    if let bias_ih, let bias_hh { out += [("bias_ih", bias_ih), ("bias_hh", bias_hh)] }
-    return out
   }
 
   /// `x·W_ihᵀ + b_ih`; `b_hh` stays in the step because `b_hn` is gated by `r`.
