@@ -24,11 +24,7 @@ import GenAITensor
 ///
 /// References:
 /// - Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, arXiv:1412.6980.
-public final class Adam: Optimizer {
-  /// The parameters updated, in the order their state is saved.
-  public let parameters: [Tensor]
-  /// Step size `η`.
-  public var learningRate: Float
+public final class Adam: OptimizerBase, Optimizer {
   /// Decay rate `β₁` of the first moment.
   public var beta1: Float
   /// Decay rate `β₂` of the second moment.
@@ -37,9 +33,6 @@ public final class Adam: Optimizer {
   public var eps: Float
   /// L2 penalty `λ` added to the gradient (coupled with the moments, unlike `AdamW`).
   public var weightDecay: Float
-  /// Number of `step` calls so far.
-  public private(set) var stepCount = 0
-  private let states: ParameterStates
 
   /// An optimiser for `parameters`; the defaults are PyTorch's.
   ///
@@ -54,13 +47,10 @@ public final class Adam: Optimizer {
     eps: Float = 1e-8, weightDecay: Float = 0
   ) {
     validateAdam("Adam", learningRate, betas, eps, weightDecay)
-    requireDistinct(parameters, "Adam")
-    self.parameters = parameters
-    self.learningRate = learningRate
     (beta1, beta2) = betas
     self.eps = eps
     self.weightDecay = weightDecay
-    states = ParameterStates(parameters, names: ["exp_avg", "exp_avg_sq"])
+    super.init(parameters: parameters, learningRate: learningRate, bufferNames: adamBuffers, op: "Adam")
   }
 
   /// The hyperparameters the next `step` uses.
@@ -72,21 +62,7 @@ public final class Adam: Optimizer {
 
   /// Applies one update to every parameter that has a gradient.
   public func step() {
-    stepCount += 1
-    adamStep(parameters, states, "Adam") { _ in hyperparameters }
-  }
-
-  /// Copies of the moments and counts: `"<i>.exp_avg"`, `"<i>.exp_avg_sq"`, `"<i>.step"`,
-  /// `"step"`, `"lr"`.
-  public func stateDict() -> [String: Tensor] {
-    states.stateDict(stepCount: stepCount, learningRate: learningRate)
-  }
-
-  /// Restores what `stateDict()` returned, including the learning rate.
-  /// - Throws: `StateDictError` naming missing, unexpected or mis-shaped keys; `StateValueError`
-  ///   for a count that is not a whole number. Nothing changes when it throws.
-  public func load(stateDict: [String: Tensor]) throws {
-    (stepCount, learningRate) = try states.load(stateDict)
+    adamStep(self, "Adam") { _ in hyperparameters }
   }
 }
 
@@ -107,13 +83,9 @@ public final class Adam: Optimizer {
 /// References:
 /// - Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019, arXiv:1711.05101.
 /// - Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, arXiv:1412.6980.
-public final class AdamW: Optimizer {
-  /// The parameters updated, in the order their state is saved.
-  public let parameters: [Tensor]
+public final class AdamW: OptimizerBase, Optimizer {
   /// Whether each parameter (same order) receives weight decay.
   public let appliesWeightDecay: [Bool]
-  /// Step size `η`.
-  public var learningRate: Float
   /// Decay rate `β₁` of the first moment.
   public var beta1: Float
   /// Decay rate `β₂` of the second moment.
@@ -122,9 +94,6 @@ public final class AdamW: Optimizer {
   public var eps: Float
   /// Decoupled decay rate `λ`: a decayed parameter shrinks by `η·λ` of itself each step.
   public var weightDecay: Float
-  /// Number of `step` calls so far.
-  public private(set) var stepCount = 0
-  private let states: ParameterStates
 
   /// An optimiser for `parameters` that decays those for which `decayWhere` is true: by default
   /// those of rank ≥ 2, as nanoGPT's `configure_optimizers`. The defaults are PyTorch's.
@@ -142,14 +111,11 @@ public final class AdamW: Optimizer {
     eps: Float = 1e-8, weightDecay: Float = 1e-2, decayWhere: (Tensor) -> Bool = { $0.rank >= 2 }
   ) {
     validateAdam("AdamW", learningRate, betas, eps, weightDecay)
-    requireDistinct(parameters, "AdamW")
-    self.parameters = parameters
     appliesWeightDecay = parameters.map(decayWhere)
-    self.learningRate = learningRate
     (beta1, beta2) = betas
     self.eps = eps
     self.weightDecay = weightDecay
-    states = ParameterStates(parameters, names: ["exp_avg", "exp_avg_sq"])
+    super.init(parameters: parameters, learningRate: learningRate, bufferNames: adamBuffers, op: "AdamW")
   }
 
   /// An optimiser with explicit groups, as PyTorch's two `param_groups`: `decay` receives weight
@@ -175,24 +141,10 @@ public final class AdamW: Optimizer {
 
   /// Applies one update to every parameter that has a gradient.
   public func step() {
-    stepCount += 1
     let decayed = hyperparameters
     var plain = decayed
     plain.weightDecay = 0
-    adamStep(parameters, states, "AdamW") { appliesWeightDecay[$0] ? decayed : plain }
-  }
-
-  /// Copies of the moments and counts: `"<i>.exp_avg"`, `"<i>.exp_avg_sq"`, `"<i>.step"`,
-  /// `"step"`, `"lr"`.
-  public func stateDict() -> [String: Tensor] {
-    states.stateDict(stepCount: stepCount, learningRate: learningRate)
-  }
-
-  /// Restores what `stateDict()` returned, including the learning rate.
-  /// - Throws: `StateDictError` naming missing, unexpected or mis-shaped keys; `StateValueError`
-  ///   for a count that is not a whole number. Nothing changes when it throws.
-  public func load(stateDict: [String: Tensor]) throws {
-    (stepCount, learningRate) = try states.load(stateDict)
+    adamStep(self, "AdamW") { appliesWeightDecay[$0] ? decayed : plain }
   }
 }
 
@@ -205,17 +157,15 @@ private func validateAdam(_ op: String, _ lr: Float, _ betas: (Float, Float), _ 
   require(wd >= 0, "[\(op)] weight decay must be ≥ 0, got \(wd)")
 }
 
+/// The state buffers of `Adam` and `AdamW`, in PyTorch's names.
+private let adamBuffers = ["exp_avg", "exp_avg_sq"]
+
 /// The loop shared by `Adam` and `AdamW`: the rule over every parameter with a gradient.
-private func adamStep(
-  _ parameters: [Tensor], _ states: ParameterStates, _ op: String,
-  _ hyper: (Int) -> Adam.Hyperparameters
-) {
-  forEachParameterWithGradient(parameters, op) { i, p, g in
-    states.steps[i] += 1
-    let t = states.steps[i]
+private func adamStep(_ optimizer: OptimizerBase, _ op: String, _ hyper: (Int) -> Adam.Hyperparameters) {
+  optimizer.forEachUpdate(op) { i, t, p, g in
     let h = hyper(i)
-    let m = states.buffer(i, 0)
-    let v = states.buffer(i, 1)
+    let m = optimizer.buffer(i, 0)
+    let v = optimizer.buffer(i, 1)
     parallelFor(p.count) { r in
       Adam.update(
         param: p.slice(r), grad: g.slice(r), state: Adam.State(expAvg: m.slice(r), expAvgSq: v.slice(r), step: t),

@@ -22,11 +22,7 @@ import GenAITensor
 ///   recent magnitude", COURSERA: Neural Networks for Machine Learning, 2012.
 /// - Graves, "Generating Sequences With Recurrent Neural Networks", arXiv:1308.0850, 2013 (the
 ///   centred form with momentum).
-public final class RMSProp: Optimizer {
-  /// The parameters updated, in the order their state is saved.
-  public let parameters: [Tensor]
-  /// Step size `η`.
-  public var learningRate: Float
+public final class RMSProp: OptimizerBase, Optimizer {
   /// Smoothing constant `α` of the running averages.
   public var alpha: Float
   /// Term `ε` added to the denominator.
@@ -37,9 +33,6 @@ public final class RMSProp: Optimizer {
   public let momentum: Float
   /// Whether the second moment is centred by the running mean of the gradient.
   public let centered: Bool
-  /// Number of `step` calls so far.
-  public private(set) var stepCount = 0
-  private let states: ParameterStates
   private let momentumIndex: Int?
   private let gradAvgIndex: Int?
 
@@ -62,9 +55,6 @@ public final class RMSProp: Optimizer {
     require(eps >= 0, "[RMSProp] eps must be ≥ 0, got \(eps)")
     require(weightDecay >= 0, "[RMSProp] weight decay must be ≥ 0, got \(weightDecay)")
     require(momentum >= 0, "[RMSProp] momentum must be ≥ 0, got \(momentum)")
-    requireDistinct(parameters, "RMSProp")
-    self.parameters = parameters
-    self.learningRate = learningRate
     self.alpha = alpha
     self.eps = eps
     self.weightDecay = weightDecay
@@ -75,7 +65,7 @@ public final class RMSProp: Optimizer {
     if momentum > 0 { names.append("momentum_buffer") }
     gradAvgIndex = centered ? names.count : nil
     if centered { names.append("grad_avg") }
-    states = ParameterStates(parameters, names: names)
+    super.init(parameters: parameters, learningRate: learningRate, bufferNames: names, op: "RMSProp")
   }
 
   /// The hyperparameters the next `step` uses.
@@ -87,13 +77,11 @@ public final class RMSProp: Optimizer {
 
   /// Applies one update to every parameter that has a gradient.
   public func step() {
-    stepCount += 1
     let hyper = hyperparameters
-    forEachParameterWithGradient(parameters, "RMSProp") { i, p, g in
-      states.steps[i] += 1
-      let s = states.buffer(i, 0)
-      let b = momentumIndex.map { states.buffer(i, $0) }
-      let a = gradAvgIndex.map { states.buffer(i, $0) }
+    forEachUpdate("RMSProp") { i, _, p, g in
+      let s = buffer(i, 0)
+      let b = momentumIndex.map { buffer(i, $0) }
+      let a = gradAvgIndex.map { buffer(i, $0) }
       parallelFor(p.count) { r in
         RMSProp.update(
           param: p.slice(r), grad: g.slice(r),
@@ -101,19 +89,6 @@ public final class RMSProp: Optimizer {
           hyper: hyper)
       }
     }
-  }
-
-  /// Copies of the averages, buffers and counts: `"<i>.square_avg"`, `"<i>.momentum_buffer"`,
-  /// `"<i>.grad_avg"`, `"<i>.step"`, `"step"`, `"lr"`.
-  public func stateDict() -> [String: Tensor] {
-    states.stateDict(stepCount: stepCount, learningRate: learningRate)
-  }
-
-  /// Restores what `stateDict()` returned, including the learning rate.
-  /// - Throws: `StateDictError` naming missing, unexpected or mis-shaped keys; `StateValueError`
-  ///   for a count that is not a whole number. Nothing changes when it throws.
-  public func load(stateDict: [String: Tensor]) throws {
-    (stepCount, learningRate) = try states.load(stateDict)
   }
 }
 
@@ -201,57 +176,29 @@ extension RMSProp {
     let wd = hyper.weightDecay
     let hasDecay = wd != 0
     let mu = hyper.momentum
-    // One loop per combination of buffers, four lanes at a time (see `Lanes`).
+    // Four lanes at a time (see `Lanes`); the buffer checks are loop-invariant, and one loop with
+    // them runs as fast as one loop per combination of buffers.
     let b = hyper.momentum > 0 ? state.momentumBuffer?.baseAddress : nil
     let a = hyper.centered ? state.gradAvg?.baseAddress : nil
-    if let b, let a {
-      forEachLaneBlock(n) { i, k in
-        let pi = Lanes.load(p + i, count: k)
-        let g0 = Lanes.load(g + i, count: k)
-        let gi = hasDecay ? g0 + wd * pi : g0
-        let si = Lanes.load(s + i, count: k) * alpha + w * gi * gi
+    forEachLaneBlock(n) { i, k in
+      let pi = Lanes.load(p + i, count: k)
+      let g0 = Lanes.load(g + i, count: k)
+      let gi = hasDecay ? g0 + wd * pi : g0
+      let si = Lanes.load(s + i, count: k) * alpha + w * gi * gi
+      si.store(s + i, count: k)
+      var variance = si
+      if let a {
         let a0 = Lanes.load(a + i, count: k)
         let ai = a0 + w * (gi - a0)
-        si.store(s + i, count: k)
         ai.store(a + i, count: k)
-        let d = (si + (-ai) * ai).laneSquareRoot() + eps
+        variance = si + (-ai) * ai
+      }
+      let d = variance.laneSquareRoot() + eps
+      if let b {
         let bi = Lanes.load(b + i, count: k) * mu + gi / d
         bi.store(b + i, count: k)
         (pi + negLR * bi).store(p + i, count: k)
-      }
-    } else if let b {
-      forEachLaneBlock(n) { i, k in
-        let pi = Lanes.load(p + i, count: k)
-        let g0 = Lanes.load(g + i, count: k)
-        let gi = hasDecay ? g0 + wd * pi : g0
-        let si = Lanes.load(s + i, count: k) * alpha + w * gi * gi
-        si.store(s + i, count: k)
-        let d = si.laneSquareRoot() + eps
-        let bi = Lanes.load(b + i, count: k) * mu + gi / d
-        bi.store(b + i, count: k)
-        (pi + negLR * bi).store(p + i, count: k)
-      }
-    } else if let a {
-      forEachLaneBlock(n) { i, k in
-        let pi = Lanes.load(p + i, count: k)
-        let g0 = Lanes.load(g + i, count: k)
-        let gi = hasDecay ? g0 + wd * pi : g0
-        let si = Lanes.load(s + i, count: k) * alpha + w * gi * gi
-        let a0 = Lanes.load(a + i, count: k)
-        let ai = a0 + w * (gi - a0)
-        si.store(s + i, count: k)
-        ai.store(a + i, count: k)
-        let d = (si + (-ai) * ai).laneSquareRoot() + eps
-        (pi + negLR * gi / d).store(p + i, count: k)
-      }
-    } else {
-      forEachLaneBlock(n) { i, k in
-        let pi = Lanes.load(p + i, count: k)
-        let g0 = Lanes.load(g + i, count: k)
-        let gi = hasDecay ? g0 + wd * pi : g0
-        let si = Lanes.load(s + i, count: k) * alpha + w * gi * gi
-        si.store(s + i, count: k)
-        let d = si.laneSquareRoot() + eps
+      } else {
         (pi + negLR * gi / d).store(p + i, count: k)
       }
     }

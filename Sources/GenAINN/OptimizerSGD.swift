@@ -26,11 +26,7 @@ import GenAITensor
 /// - Polyak, "Some methods of speeding up the convergence of iteration methods", 1964.
 /// - Sutskever, Martens, Dahl & Hinton, "On the importance of initialization and momentum in deep
 ///   learning", ICML 2013 (the Nesterov form used here).
-public final class SGD: Optimizer {
-  /// The parameters updated, in the order their state is saved.
-  public let parameters: [Tensor]
-  /// Step size `η`.
-  public var learningRate: Float
+public final class SGD: OptimizerBase, Optimizer {
   /// Momentum factor `μ`; 0 disables the buffer.
   public let momentum: Float
   /// Dampening `τ` of the gradient added to the momentum buffer.
@@ -39,9 +35,6 @@ public final class SGD: Optimizer {
   public let nesterov: Bool
   /// L2 penalty `λ` added to the gradient.
   public var weightDecay: Float
-  /// Number of `step` calls so far.
-  public private(set) var stepCount = 0
-  private let states: ParameterStates
 
   /// An optimiser for `parameters`.
   ///
@@ -63,14 +56,13 @@ public final class SGD: Optimizer {
     require(
       !nesterov || (momentum > 0 && dampening == 0),
       "[SGD] Nesterov momentum needs momentum > 0 and zero dampening")
-    requireDistinct(parameters, "SGD")
-    self.parameters = parameters
-    self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening
     self.nesterov = nesterov
     self.weightDecay = weightDecay
-    states = ParameterStates(parameters, names: momentum != 0 ? ["momentum_buffer"] : [])
+    super.init(
+      parameters: parameters, learningRate: learningRate, bufferNames: momentum != 0 ? ["momentum_buffer"] : [],
+      op: "SGD")
   }
 
   /// The hyperparameters the next `step` uses.
@@ -82,30 +74,15 @@ public final class SGD: Optimizer {
 
   /// Applies one update to every parameter that has a gradient.
   public func step() {
-    stepCount += 1
     let hyper = hyperparameters
-    forEachParameterWithGradient(parameters, "SGD") { i, p, g in
-      states.steps[i] += 1
-      let t = states.steps[i]
-      let buffer = momentum != 0 ? states.buffer(i, 0) : nil
+    forEachUpdate("SGD") { i, t, p, g in
+      let momentumBuffer = momentum != 0 ? buffer(i, 0) : nil
       parallelFor(p.count) { r in
         SGD.update(
           param: p.slice(r), grad: g.slice(r),
-          state: State(momentumBuffer: buffer?.slice(r), step: t), hyper: hyper)
+          state: State(momentumBuffer: momentumBuffer?.slice(r), step: t), hyper: hyper)
       }
     }
-  }
-
-  /// Copies of the momentum buffers and counts: `"<i>.momentum_buffer"`, `"<i>.step"`, `"step"`, `"lr"`.
-  public func stateDict() -> [String: Tensor] {
-    states.stateDict(stepCount: stepCount, learningRate: learningRate)
-  }
-
-  /// Restores what `stateDict()` returned, including the learning rate.
-  /// - Throws: `StateDictError` naming missing, unexpected or mis-shaped keys; `StateValueError`
-  ///   for a count that is not a whole number. Nothing changes when it throws.
-  public func load(stateDict: [String: Tensor]) throws {
-    (stepCount, learningRate) = try states.load(stateDict)
   }
 }
 

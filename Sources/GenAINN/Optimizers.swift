@@ -10,10 +10,10 @@ import GenAITensor
 // - a static rule `update(param:grad:state:hyper:)` that applies one update to one parameter's
 //   raw buffers with flat loops, reading nothing but its arguments, so tests call it directly on
 //   arrays (the per-parameter rule of STYLE.md §3.4, mlx-swift's `applySingle`);
-// - a class conforming to `Optimizer` that owns the per-parameter buffers and update counts
-//   (`ParameterStates`) and loops the rule over the parameters that have a gradient, splitting
-//   large parameters across the thread pool (every element is independent, so the split does not
-//   change a single bit).
+// - a subclass of `OptimizerBase` conforming to `Optimizer`: the base owns the per-parameter
+//   buffers and update counts, and the subclass loops the rule over the parameters that have a
+//   gradient (`forEachUpdate`), splitting large parameters across the thread pool (every element
+//   is independent, so the split does not change a single bit).
 //
 // The rules run four lanes at a time through `Lanes` (`SIMD4<Float>`): Swift's scalar
 // `squareRoot()` is a libm call on Linux that stops the loop vectoriser, while SSE's `sqrtps`
@@ -57,21 +57,33 @@ public struct StateValueError: Error, CustomStringConvertible, Equatable {
   public var description: String { "[load] \(key) holds \(value), expected \(expected)" }
 }
 
-/// Per-parameter optimiser state: named buffers shaped like each parameter, the number of updates
-/// each parameter has received, and the flat state-dictionary format described above.
-final class ParameterStates {
+/// What `SGD`, `Adam`, `AdamW` and `RMSProp` share: the parameters, the learning rate, the step
+/// counts and the per-parameter buffers, saved and restored in the flat format described above.
+///
+/// A subclass adds its hyperparameters and a `step()` that loops its rule over `forEachUpdate`.
+public class OptimizerBase {
+  /// The parameters updated, in the order their state is saved.
+  public let parameters: [Tensor]
+  /// Step size `η`; a schedule sets it each step.
+  public var learningRate: Float
+  /// Number of `step` calls so far.
+  public private(set) var stepCount = 0
   /// Buffer names in PyTorch's spelling, e.g. `["exp_avg", "exp_avg_sq"]`.
-  let names: [String]
-  /// `buffers[i][k]` is buffer `names[k]` of parameter `i`, shaped like the parameter.
+  let bufferNames: [String]
+  /// `buffers[i][k]` is buffer `bufferNames[k]` of parameter `i`, shaped like the parameter.
   let buffers: [[Tensor]]
-  /// `steps[i]` counts the updates parameter `i` has received.
-  var steps: [Int]
+  /// `updateCounts[i]` counts the updates parameter `i` has received.
+  private(set) var updateCounts: [Int]
 
-  /// Zero-filled buffers `names` for every parameter.
-  init(_ parameters: [Tensor], names: [String]) {
-    self.names = names
-    buffers = parameters.map { p in names.map { _ in Tensor.zeros(like: p) } }
-    steps = Array(repeating: 0, count: parameters.count)
+  /// An optimiser for `parameters` with zero-filled buffers `bufferNames` for each.
+  /// - Precondition: no parameter is listed twice (it would be updated twice per step).
+  init(parameters: [Tensor], learningRate: Float, bufferNames: [String], op: String) {
+    requireDistinct(parameters, op)
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.bufferNames = bufferNames
+    buffers = parameters.map { p in bufferNames.map { _ in Tensor.zeros(like: p) } }
+    updateCounts = Array(repeating: 0, count: parameters.count)
   }
 
   /// Buffer `k` of parameter `i`, for in-place updates.
@@ -79,41 +91,61 @@ final class ParameterStates {
     buffers[i][k].storage.buffer
   }
 
-  /// Copies of every buffer and count, keyed as described at the top of this file.
-  func stateDict(stepCount: Int, learningRate: Float) -> [String: Tensor] {
+  /// Counts one `step` call, then runs `body(i, t, param, grad)` with the raw buffers of the whole
+  /// tensors for every parameter `i` that has a gradient, `t` being its update number (from 1).
+  /// Parameters without a gradient are skipped and keep their count.
+  func forEachUpdate(
+    _ op: String, _ body: (Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
+  ) {
+    stepCount += 1
+    for (i, p) in parameters.enumerated() {
+      guard let g = p.grad else { continue }
+      require(
+        g.count == p.count,
+        "[\(op)] gradient of parameter \(i) has shape \(g.shape), the parameter \(p.shape)")
+      updateCounts[i] += 1
+      body(i, updateCounts[i], p.storage.buffer, UnsafeBufferPointer(g.storage.buffer))
+    }
+  }
+
+  /// Copies of every buffer and count: `"<i>.<buffer>"` (each optimiser lists its buffers),
+  /// `"<i>.step"`, `"step"` and `"lr"`.
+  public func stateDict() -> [String: Tensor] {
     var out: [String: Tensor] = ["step": Tensor([Float(stepCount)]), "lr": Tensor([learningRate])]
     for (i, row) in buffers.enumerated() {
-      out["\(i).step"] = Tensor([Float(steps[i])])
-      for (name, b) in zip(names, row) { out["\(i).\(name)"] = b.copy() }
+      out["\(i).step"] = Tensor([Float(updateCounts[i])])
+      for (name, b) in zip(bufferNames, row) { out["\(i).\(name)"] = b.copy() }
     }
     return out
   }
 
-  /// Validates `state` completely, then copies it in and returns the global count and rate.
-  /// Nothing changes unless the whole state is valid.
-  /// - Throws: `StateDictError` for missing, unexpected or mis-shaped keys; `StateValueError` for
-  ///   a count that is not a whole number ≥ 0 or a rate that is not finite.
-  func load(_ state: [String: Tensor]) throws -> (stepCount: Int, learningRate: Float) {
+  /// Restores what `stateDict()` returned, including the learning rate. The state is validated
+  /// completely before anything is copied.
+  /// - Throws: `StateDictError` naming missing, unexpected or mis-shaped keys; `StateValueError`
+  ///   for a count that is not a whole number ≥ 0 or a rate that is not finite. Nothing changes
+  ///   when it throws.
+  public func load(stateDict state: [String: Tensor]) throws {
     var expected: [(String, [Int])] = [("step", [1]), ("lr", [1])]
     for (i, row) in buffers.enumerated() {
       expected.append(("\(i).step", [1]))
-      for (name, b) in zip(names, row) { expected.append(("\(i).\(name)", b.shape)) }
+      for (name, b) in zip(bufferNames, row) { expected.append(("\(i).\(name)", b.shape)) }
     }
     try checkKeys(state, expected: expected)
 
     let stepCount = try storedCount(state, "step")
     let lr = state["lr"]?.item ?? 0
     guard lr.isFinite else { throw StateValueError(key: "lr", value: lr, expected: "a finite learning rate") }
-    var steps: [Int] = []
-    for i in buffers.indices { steps.append(try storedCount(state, "\(i).step")) }
+    var updateCounts: [Int] = []
+    for i in buffers.indices { updateCounts.append(try storedCount(state, "\(i).step")) }
 
-    self.steps = steps
+    self.updateCounts = updateCounts
     for (i, row) in buffers.enumerated() {
-      for (name, b) in zip(names, row) {
+      for (name, b) in zip(bufferNames, row) {
         if let src = state["\(i).\(name)"] { copyValues(from: src, to: b) }
       }
     }
-    return (stepCount, lr)
+    self.stepCount = stepCount
+    learningRate = lr
   }
 }
 
@@ -155,22 +187,6 @@ func copyValues(from src: Tensor, to dst: Tensor) {
 func requireDistinct(_ parameters: [Tensor], _ op: String) {
   let ids = Set(parameters.map(ObjectIdentifier.init))
   require(ids.count == parameters.count, "[\(op)] a parameter is listed more than once")
-}
-
-/// Runs `body(i, param, grad)` for every parameter that has a gradient, with raw buffers of the
-/// whole tensors. Parameters without a gradient are skipped.
-@inline(__always)
-func forEachParameterWithGradient(
-  _ parameters: [Tensor], _ op: String,
-  _ body: (Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
-) {
-  for (i, p) in parameters.enumerated() {
-    guard let g = p.grad else { continue }
-    require(
-      g.count == p.count,
-      "[\(op)] gradient of parameter \(i) has shape \(g.shape), the parameter \(p.shape)")
-    body(i, p.storage.buffer, UnsafeBufferPointer(g.storage.buffer))
-  }
 }
 
 extension UnsafeMutableBufferPointer {
