@@ -1,12 +1,11 @@
 import GenAITensor
 
 // Activation functions as layers, for `Sequential`. Each has no parameters and the same output
-// shape as its input; the math lives in the engine's `Tensor` methods.
+// shape as its input; the math lives in the engine's `Tensor` methods. Layers without settings
+// (`ReLU()`, `Tanh()`, ...) are made with `Module`'s `init()`.
 
 /// `max(x, 0)` (PyTorch's `nn.ReLU`).
 public final class ReLU: Module, UnaryLayer {
-  /// A ReLU layer.
-  override public init() { super.init() }
   /// `max(x, 0)` elementwise.
   public func callAsFunction(_ x: Tensor) -> Tensor { x.relu() }
 }
@@ -28,16 +27,12 @@ public final class LeakyReLU: Module, UnaryLayer {
 
 /// The logistic function `1 / (1 + e⁻ˣ)` (PyTorch's `nn.Sigmoid`).
 public final class Sigmoid: Module, UnaryLayer {
-  /// A sigmoid layer.
-  override public init() { super.init() }
   /// `1 / (1 + e⁻ˣ)` elementwise.
   public func callAsFunction(_ x: Tensor) -> Tensor { x.sigmoid() }
 }
 
 /// Hyperbolic tangent (PyTorch's `nn.Tanh`).
 public final class Tanh: Module, UnaryLayer {
-  /// A tanh layer.
-  override public init() { super.init() }
   /// `tanh(x)` elementwise.
   public func callAsFunction(_ x: Tensor) -> Tensor { x.tanh() }
 }
@@ -58,16 +53,12 @@ public final class GELU: Module, UnaryLayer {
 
 /// SiLU (swish), `x · sigmoid(x)` (PyTorch's `nn.SiLU`).
 public final class SiLU: Module, UnaryLayer {
-  /// A SiLU layer.
-  override public init() { super.init() }
   /// `x · sigmoid(x)` elementwise.
   public func callAsFunction(_ x: Tensor) -> Tensor { x.silu() }
 }
 
 /// `log(1 + eˣ)` (PyTorch's `nn.Softplus` with `beta = 1`), computed stably.
 public final class Softplus: Module, UnaryLayer {
-  /// A softplus layer.
-  override public init() { super.init() }
   /// `log(1 + eˣ)` elementwise.
   public func callAsFunction(_ x: Tensor) -> Tensor { x.softplus() }
 }

@@ -117,10 +117,7 @@ public enum SafeTensors {
     failureHook: ((WriteStage, URL) throws -> Void)?
   ) throws {
     let file = url.path
-    let names = tensors.keys.sorted()
-    for name in names where name == "__metadata__" {
-      throw SafeTensorsError(file: file, .invalidName("a tensor cannot be named \"__metadata__\""))
-    }
+    let names = try orderedNames(tensors, file: file)
     let header = encodeHeader(names: names, tensors: tensors, metadata: metadata)
 
     let directory = url.deletingLastPathComponent()
@@ -152,15 +149,7 @@ public enum SafeTensors {
     try header.withUnsafeBytes { try writeAll($0) }
     try failureHook?(.header, tempURL)
     for name in names {
-      let t = tensors[name]!
-      try t.withUnsafeBufferPointer { values in
-        #if _endian(little)
-          try writeAll(UnsafeRawBufferPointer(values))
-        #else
-          let swapped = values.map { $0.bitPattern.littleEndian }
-          try swapped.withUnsafeBytes { try writeAll($0) }
-        #endif
-      }
+      try withLittleEndianBytes(of: tensors[name]!) { try writeAll($0) }
       try failureHook?(.tensor(name), tempURL)
     }
     guard fsync(fd) == 0 else {
@@ -186,21 +175,33 @@ public enum SafeTensors {
   /// The complete file as bytes (header and data), for writing elsewhere or hashing.
   /// - Throws: `SafeTensorsError` when a name is invalid.
   public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) throws -> Data {
-    let names = tensors.keys.sorted()
-    if names.contains("__metadata__") {
-      throw SafeTensorsError(file: "<memory>", .invalidName("a tensor cannot be named \"__metadata__\""))
-    }
+    let names = try orderedNames(tensors, file: "<memory>")
     var data = encodeHeader(names: names, tensors: tensors, metadata: metadata)
     for name in names {
-      tensors[name]!.withUnsafeBufferPointer { values in
-        #if _endian(little)
-          data.append(contentsOf: UnsafeRawBufferPointer(values))
-        #else
-          for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        #endif
-      }
+      withLittleEndianBytes(of: tensors[name]!) { data.append(contentsOf: $0) }
     }
     return data
+  }
+
+  /// The tensor names in the order they are laid out (sorted).
+  /// - Throws: `SafeTensorsError` about `file` when a tensor is named `__metadata__`.
+  static func orderedNames(_ tensors: [String: Tensor], file: String) throws -> [String] {
+    let names = tensors.keys.sorted()
+    if names.contains("__metadata__") {
+      throw SafeTensorsError(file: file, .invalidName("a tensor cannot be named \"__metadata__\""))
+    }
+    return names
+  }
+
+  /// Calls `body` with the values of `t` as little-endian float32 bytes, as the file stores them.
+  static func withLittleEndianBytes(of t: Tensor, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    try t.withUnsafeBufferPointer { values in
+      #if _endian(little)
+        try body(UnsafeRawBufferPointer(values))
+      #else
+        try values.map { $0.bitPattern.littleEndian }.withUnsafeBytes(body)
+      #endif
+    }
   }
 
   /// The length prefix and the space-padded JSON header for `names` (in this order).
