@@ -12,7 +12,7 @@ struct GenAICommand: ParsableCommand {
       With no subcommand, runs `genai demo`: a small network learns a real task on built-in data,
       so the toolkit can be tried on a fresh machine with nothing to download.
       """,
-    subcommands: [DemoCommand.self, InfoCommand.self],
+    subcommands: [DemoCommand.self, InfoCommand.self, DatasetsCommand.self],
     defaultSubcommand: DemoCommand.self)
 }
 
