@@ -629,7 +629,10 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
 // MARK: - A real gzip'd dataset
 
 @Suite struct CompressionRealDataTests {
-  static let labelsPath = "/work/shared/data/fashion-mnist/t10k-labels-idx1-ubyte.gz"
+  /// `../shared/data` beside the package checkout, found from this file's path.
+  static let labelsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("shared/data/fashion-mnist/t10k-labels-idx1-ubyte.gz").path
 
   @Test(.enabled(if: FileManager.default.fileExists(atPath: CompressionRealDataTests.labelsPath)))
   func fashionMNISTTestLabels() throws {
