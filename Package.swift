@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "GenAITensor", targets: ["GenAITensor"]),
     .library(name: "GenAINN", targets: ["GenAINN"]),
     .library(name: "GenAIData", targets: ["GenAIData"]),
+    .library(name: "GenAIModels", targets: ["GenAIModels"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -22,7 +23,8 @@ let package = Package(
     .target(name: "GenAITensor"),
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
     .target(name: "GenAIData", dependencies: ["GenAITensor"]),
-    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
+    .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
+    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels"]),
     .executableTarget(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -30,5 +32,6 @@ let package = Package(
     .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor"]),
     .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
     .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
+    .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
   ]
 )

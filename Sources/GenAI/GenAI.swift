@@ -1,4 +1,5 @@
 /// The umbrella module: `import GenAI` brings in the whole toolkit.
 @_exported import GenAIData
+@_exported import GenAIModels
 @_exported import GenAINN
 @_exported import GenAITensor
