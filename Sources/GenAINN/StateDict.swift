@@ -23,6 +23,7 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     return "[load] " + lines.joined(separator: "; ")
   }
 
+  /// Whether every field is equal (tuples are not `Equatable`, so this is written out).
   public static func == (a: StateDictError, b: StateDictError) -> Bool {
     a.missing == b.missing && a.unexpected == b.unexpected
       && a.mismatched.map { "\($0.key)\($0.expected)\($0.found)" } == b.mismatched.map { "\($0.key)\($0.expected)\($0.found)" }

@@ -55,6 +55,7 @@ public struct ConvGeometry: Sendable, Equatable {
     self.padAfter = padAfter
   }
 
+  /// Whether every field is equal (tuples are not `Equatable`, so this is written out).
   public static func == (a: ConvGeometry, b: ConvGeometry) -> Bool {
     a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation && a.padBefore == b.padBefore
       && a.padAfter == b.padAfter && a.input == b.input
