@@ -1,0 +1,102 @@
+import GenAIData
+import GenAINN
+import GenAITensor
+
+/// The `dcgan` recipe: `DCGANGenerator` against `DCGANDiscriminator` with the non-saturating
+/// BCE-with-logits losses and Adam(2e-4, β₁ 0.5, β₂ 0.999) for each network.
+///
+/// One `trainStep` follows `../shared/bench/dcgan.py` (the PyTorch DCGAN tutorial's ordering):
+/// 1. z ~ N(0, 1) `[B, 100]` from `generator.noise`; `fake = G(z)` once (train mode, batch
+///    statistics, running statistics updated).
+/// 2. D update: `L_D = BCE(D(real), 1) + BCE(D(stopgrad(fake)), 0)`, two separate D calls (each
+///    with its own dropout masks), then one Adam step of D.
+/// 3. G update through the freshly updated D: `L_G = BCE(D(fake), 1)`. D is *frozen* around this
+///    step (`freeze()`/`unfreeze()`), so no gradient is computed for or accumulated into D's
+///    parameters, only the input gradient that flows back into G.
+///
+/// Batches are `Batch.inputs` `[B, 1, 28, 28]` in [-1, 1] (and `Batch.labels` `[B]` when the
+/// recipe is class-conditional). Returns `d_loss`, `g_loss`, and D's accuracy on this step's
+/// real (`d_acc_real`, logit > 0) and fake (`d_acc_fake`, logit < 0) images from the D update.
+public final class DCGAN: ImageGenerating {
+  /// `dcgan`.
+  public static let name = "dcgan"
+
+  /// G.
+  public let generator: DCGANGenerator
+  /// D.
+  public let discriminator: DCGANDiscriminator
+  /// Adam for G.
+  public let generatorOptimizer: Adam
+  /// Adam for D.
+  public let discriminatorOptimizer: Adam
+
+  /// A recipe; `classCount` makes both networks class-conditional. All weights, dropout seeds
+  /// and the latent noise stream come from `seed`.
+  public init(classCount: Int? = nil, seed: UInt64, learningRate: Float = 2e-4, betas: (Float, Float) = (0.5, 0.999)) {
+    precondition(classCount.map { $0 > 0 } ?? true, "[dcgan] classCount must be positive")
+    var rng = SeededGenerator(seed: seed)
+    generator = DCGANGenerator(classCount: classCount, using: &rng)
+    discriminator = DCGANDiscriminator(classCount: classCount, using: &rng)
+    generatorOptimizer = Adam(parameters: generator.parameters(), learningRate: learningRate, betas: betas)
+    discriminatorOptimizer = Adam(parameters: discriminator.parameters(), learningRate: learningRate, betas: betas)
+  }
+
+  /// Number of classes when conditional, else `nil`.
+  public var classCount: Int? { generator.classCount }
+
+  /// `generator`, `discriminator`.
+  public var models: [String: Module] { ["generator": generator, "discriminator": discriminator] }
+  /// One Adam per network, under the network's name.
+  public var optimizers: [String: any Optimizer] {
+    ["generator": generatorOptimizer, "discriminator": discriminatorOptimizer]
+  }
+  /// [-1, 1] (tanh).
+  public var pixelRange: PixelRange { .minusOneToOne }
+
+  /// One step as described above.
+  /// - Throws: `RecipeError` for a batch of the wrong shape or with bad labels; `AutodiffError`
+  ///   when a loss is not finite.
+  public func trainStep(_ batch: Batch) throws -> [String: Float] {
+    let (real, labels) = try GANInputs.realBatch(batch, classCount: classCount, recipe: Self.name)
+    let n = real.shape[0]
+    generator.train()
+    discriminator.train()
+    let z = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+    let fake = generator(z, labels: labels)
+
+    let d = try discriminatorStep(real: real, fake: fake.detached(), labels: labels)
+
+    discriminator.freeze()
+    defer { discriminator.unfreeze() }
+    generatorOptimizer.zeroGrad()
+    let gLoss = discriminator(fake, labels: labels).binaryCrossEntropy(withLogitsTargets: Tensor(1))
+    try gLoss.backward()
+    generatorOptimizer.step()
+    return ["d_loss": d.loss, "g_loss": gLoss.item, "d_acc_real": d.accReal, "d_acc_fake": d.accFake]
+  }
+
+  /// One D update on `real` against `fake` (already detached): zero grads, the two D calls,
+  /// backward, Adam step. Returns the loss and D's accuracies (before the update).
+  func discriminatorStep(real: Tensor, fake: Tensor, labels: IndexTensor?) throws -> (loss: Float, accReal: Float, accFake: Float) {
+    discriminatorOptimizer.zeroGrad()
+    let realLogits = discriminator(real, labels: labels)
+    let fakeLogits = discriminator(fake, labels: labels)
+    let loss = realLogits.binaryCrossEntropy(withLogitsTargets: Tensor(1))
+      + fakeLogits.binaryCrossEntropy(withLogitsTargets: Tensor(0))
+    try loss.backward()
+    discriminatorOptimizer.step()
+    let accReal = Float(realLogits.scalars.filter { $0 > 0 }.count) / Float(realLogits.count)
+    let accFake = Float(fakeLogits.scalars.filter { $0 < 0 }.count) / Float(fakeLogits.count)
+    return (loss.item, accReal, accFake)
+  }
+
+  /// `count` images `[count, 1, 28, 28]` in [-1, 1] from G in evaluation mode (running batch-norm
+  /// statistics, nothing recorded), latents drawn from `generator`. A conditional model samples
+  /// `label`, or the classes in turn without one.
+  /// - Throws: `RecipeError` for `count < 1`, a label out of range, or a label given to an
+  ///   unconditional model.
+  public func sample(count: Int, label: Int?, using generator: inout SeededGenerator) throws -> Tensor {
+    let labels = try GANInputs.sampleLabels(count: count, label: label, classCount: classCount, recipe: Self.name)
+    return GANInputs.sample(self.generator, count: count, labels: labels, using: &generator)
+  }
+}

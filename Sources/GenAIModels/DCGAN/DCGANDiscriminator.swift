@@ -1,0 +1,64 @@
+import GenAINN
+import GenAITensor
+
+/// The DCGAN discriminator (and, without dropout, the WGAN-GP critic):
+///
+/// ```
+/// x [N, 1, 28, 28] (+ label plane [N, 1, 28, 28] when conditional → [N, 2, 28, 28])
+///   → Conv2d C→64,  5x5, s2, same → LeakyReLU 0.2 → Dropout 0.3   [N, 64, 14, 14]
+///   → Conv2d 64→128, 5x5, s2, same → LeakyReLU 0.2 → Dropout 0.3  [N, 128, 7, 7]
+///   → Flatten                                                    [N, 6272]
+///   → Linear 6272 → 1                                            [N, 1] (a logit / a score)
+/// ```
+///
+/// Class-conditional option: `labelPlane` is an `Embedding(classes, 784)` whose row for each label
+/// is reshaped to a 28x28 plane and concatenated to the image as a second input channel
+/// (the Keras cGAN recipe). Dropout layers draw from their own `RandomSource`s, held by the module
+/// so checkpoints save them. Weights are initialised from N(0, 0.02) (DCGAN), biases as PyTorch.
+public final class DCGANDiscriminator: Module {
+  /// `[classes, 784]`, or `nil` for an unconditional discriminator.
+  public let labelPlane: Embedding?
+  /// C → 64, stride 2.
+  public let conv1: Conv2d
+  /// Dropout 0.3 after the first block, or `nil` (critic).
+  public let drop1: Dropout?
+  /// 64 → 128, stride 2.
+  public let conv2: Conv2d
+  /// Dropout 0.3 after the second block, or `nil` (critic).
+  public let drop2: Dropout?
+  /// `[1, 6272]` with bias.
+  public let fc: Linear
+
+  /// A discriminator; `classCount` makes it class-conditional, `dropout: false` gives the critic.
+  public init(classCount: Int? = nil, dropout: Bool = true, using generator: inout some RandomNumberGenerator) {
+    let initW = Initializer.normal(mean: 0, std: 0.02)
+    labelPlane = classCount.map { Embedding(count: $0, dimension: 28 * 28, using: &generator) }
+    conv1 = Conv2d(
+      inputChannels: classCount == nil ? 1 : 2, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same,
+      weightInit: initW, using: &generator)
+    drop1 = dropout ? Dropout(p: 0.3, using: &generator) : nil
+    conv2 = Conv2d(
+      inputChannels: 64, outputChannels: 128, kernelSize: 5, stride: 2, padding: .same,
+      weightInit: initW, using: &generator)
+    drop2 = dropout ? Dropout(p: 0.3, using: &generator) : nil
+    fc = Linear(inputSize: 7 * 7 * 128, outputSize: 1, weightInit: initW, using: &generator)
+    super.init()
+  }
+
+  /// Number of classes of a conditional discriminator, else `nil`.
+  public var classCount: Int? { labelPlane?.count }
+
+  /// Logits `[N, 1]` for images `x` `[N, 1, 28, 28]` (and `labels` `[N]` when conditional).
+  public func callAsFunction(_ x: Tensor, labels: IndexTensor? = nil) -> Tensor {
+    let n = x.shape[0]
+    var h = x
+    if let labelPlane, let labels {
+      h = Tensor.concatenate([x, labelPlane(labels).reshaped([n, 1, 28, 28])], axis: 1)
+    }
+    h = conv1(h).leakyRelu(slope: 0.2)
+    if let drop1 { h = drop1(h) }
+    h = conv2(h).leakyRelu(slope: 0.2)
+    if let drop2 { h = drop2(h) }
+    return fc(h.reshaped([n, 7 * 7 * 128]))
+  }
+}

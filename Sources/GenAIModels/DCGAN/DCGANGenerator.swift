@@ -1,0 +1,88 @@
+import GenAINN
+import GenAITensor
+
+/// The DCGAN generator of the article (corrected) and of `../shared/bench/dcgan.py`:
+///
+/// ```
+/// z [N, 100] (+ label embedding [N, 100] when conditional)
+///   → Linear 100 → 7·7·128, no bias        [N, 6272]
+///   → BatchNorm1d (momentum 0.2 = Keras 0.8, eps 1e-3) → LeakyReLU 0.2
+///   → reshape                               [N, 128, 7, 7]
+///   → ConvTranspose2d 128→128, 5x5, s1, same, no bias → BatchNorm2d → LeakyReLU  [N, 128, 7, 7]
+///   → ConvTranspose2d 128→64,  5x5, s2, same, no bias → BatchNorm2d → LeakyReLU  [N, 64, 14, 14]
+///   → ConvTranspose2d 64→1,    5x5, s2, same, no bias → tanh                     [N, 1, 28, 28]
+/// ```
+///
+/// The output is 28x28x1 in [-1, 1] (Fashion-MNIST's size); the article's "128x128" claim does
+/// not follow from this stack (7 → 7 → 14 → 28), so the networks are built for 28x28.
+///
+/// Linear and convolution weights are initialised from N(0, 0.02) as in the DCGAN paper; batch
+/// norm starts at weight 1, bias 0 (the Keras default).
+///
+/// Class-conditional option: `labelEmbedding` is an `Embedding(classes, 100)` (N(0, 1) rows, so
+/// on the scale of z) whose row for each label is *added* to z before the first layer.
+///
+/// The generator also holds `noise`, the `RandomSource` the recipes draw training latents from,
+/// so a `TrainingCheckpoint` of the models alone restores the noise stream exactly.
+public final class DCGANGenerator: Module {
+  /// Size of the latent vector z.
+  public static let latentSize = 100
+
+  /// `[classes, 100]`, or `nil` for an unconditional generator.
+  public let labelEmbedding: Embedding?
+  /// `[6272, 100]`, no bias.
+  public let fc: Linear
+  /// Over the 6272 features.
+  public let bn0: BatchNorm1d
+  /// 128 → 128, stride 1.
+  public let ct1: ConvTranspose2d
+  /// Over 128 channels.
+  public let bn1: BatchNorm2d
+  /// 128 → 64, stride 2.
+  public let ct2: ConvTranspose2d
+  /// Over 64 channels.
+  public let bn2: BatchNorm2d
+  /// 64 → 1, stride 2.
+  public let ct3: ConvTranspose2d
+  /// Where training latents are drawn from (saved with the model by checkpoints).
+  public let noise: RandomSource
+
+  /// A generator; `classCount` makes it class-conditional.
+  /// - Parameters:
+  ///   - classCount: number of classes, or `nil` for unconditional.
+  ///   - generator: draws the initial weights and the seed of `noise`.
+  public init(classCount: Int? = nil, using generator: inout some RandomNumberGenerator) {
+    let z = DCGANGenerator.latentSize
+    let initW = Initializer.normal(mean: 0, std: 0.02)
+    labelEmbedding = classCount.map { Embedding(count: $0, dimension: z, using: &generator) }
+    fc = Linear(inputSize: z, outputSize: 7 * 7 * 128, bias: false, weightInit: initW, using: &generator)
+    bn0 = BatchNorm1d(featureCount: 7 * 7 * 128, epsilon: 1e-3, momentum: 0.2)
+    ct1 = ConvTranspose2d(
+      inputChannels: 128, outputChannels: 128, kernelSize: 5, stride: 1, padding: .same, bias: false,
+      weightInit: initW, using: &generator)
+    bn1 = BatchNorm2d(featureCount: 128, epsilon: 1e-3, momentum: 0.2)
+    ct2 = ConvTranspose2d(
+      inputChannels: 128, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same, bias: false,
+      weightInit: initW, using: &generator)
+    bn2 = BatchNorm2d(featureCount: 64, epsilon: 1e-3, momentum: 0.2)
+    ct3 = ConvTranspose2d(
+      inputChannels: 64, outputChannels: 1, kernelSize: 5, stride: 2, padding: .same, bias: false,
+      weightInit: initW, using: &generator)
+    noise = RandomSource(seed: generator.next())
+    super.init()
+  }
+
+  /// Number of classes of a conditional generator, else `nil`.
+  public var classCount: Int? { labelEmbedding?.count }
+
+  /// Images `[N, 1, 28, 28]` in [-1, 1] from latents `z` `[N, 100]` (and `labels` `[N]` when
+  /// conditional; ignored otherwise).
+  public func callAsFunction(_ z: Tensor, labels: IndexTensor? = nil) -> Tensor {
+    var h = z
+    if let labelEmbedding, let labels { h = h + labelEmbedding(labels) }
+    h = bn0(fc(h)).leakyRelu(slope: 0.2).reshaped([z.shape[0], 128, 7, 7])
+    h = bn1(ct1(h)).leakyRelu(slope: 0.2)
+    h = bn2(ct2(h)).leakyRelu(slope: 0.2)
+    return ct3(h).tanh()
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+import GenAITensor
+import Testing
+
+/// The first `n` Fashion-MNIST test images in [-1, 1], or nil when the data is absent.
+private func fashionImages(_ n: Int) throws -> Tensor? {
+  let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../../shared/data/fashion-mnist/t10k-images-idx3-ubyte.gz").standardizedFileURL
+  guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+  let set = try ImageSet.idx(images: file, range: .minusOneToOne)
+  var g = SeededGenerator(seed: 0)
+  return set.makeBatch(indices: Array(0..<n), generator: &g).inputs
+}
+
+/// Fixed images `[n, 1, 28, 28]` in [-1, 1].
+private func randomImages(_ n: Int, seed: UInt64) -> Tensor {
+  var g = SeededGenerator(seed: seed)
+  return Tensor.uniform([n, 1, 28, 28], low: -1, high: 1, using: &g)
+}
+
+private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
+
+@Suite struct VAEGANTests {
+  @Test func networksAndShapes() throws {
+    let gan = VAEGAN(seed: 1)
+    #expect(Set(gan.models.keys) == ["vae", "discriminator"])
+    #expect(Set(gan.optimizers.keys) == ["vae", "discriminator"])
+    #expect(gan.discriminator.namedParameters().map(\.0) == [
+      "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.5.weight", "layers.5.bias",
+    ])
+    #expect(gan.discriminator.parameterCount() == (32 * 9 + 32) + (64 * 32 * 9 + 64) + (3136 + 1))
+    #expect(gan.vae.parameterCount() == 228_193)
+    #expect(gan.pixelRange == .minusOneToOne)
+    var g = SeededGenerator(seed: 2)
+    let s = try gan.sample(count: 3, label: nil, using: &g)
+    #expect(s.shape == [3, 1, 28, 28])
+    #expect(s.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+    let x = randomImages(2, seed: 3)
+    #expect(try gan.reconstruct(x).shape == [2, 1, 28, 28])
+    #expect(gan.discriminator(x).shape == [2, 1])
+    let v = try gan.variations(of: x.slice(axis: 0, 0..<1).squeezed(axes: [0]), count: 3, using: &g)
+    #expect(v.shape == [3, 1, 28, 28])
+    #expect(bits(v.slice(axis: 0, 0..<1)) != bits(v.slice(axis: 0, 1..<2)))
+  }
+
+  @Test func restoreKeepsKnownPixelsAndFillsTheRest() throws {
+    let gan = VAEGAN(seed: 4)
+    let x = randomImages(2, seed: 5)
+    // Mask out a 10x10 square in the middle.
+    var m = [Float](repeating: 1, count: 784)
+    for r in 9..<19 { for c in 9..<19 { m[r * 28 + c] = 0 } }
+    let mask = try Tensor(shape: [1, 1, 28, 28], m)
+    let damaged = x * mask
+    let restored = try gan.restore(damaged: damaged, mask: mask, steps: 3)
+    #expect(restored.shape == [2, 1, 28, 28])
+    let r = restored.scalars, d = damaged.scalars
+    for i in 0..<r.count where m[i % 784] == 1 { #expect(r[i].bitPattern == d[i].bitPattern) }
+    let filled = (0..<r.count).filter { m[$0 % 784] == 0 }.map { r[$0] }
+    #expect(filled.contains { $0 != 0 })
+    #expect(filled.allSatisfy { $0 >= -1 && $0 <= 1 })
+    #expect(throws: RecipeError.self) { _ = try gan.restore(damaged: damaged, mask: Tensor.ones([1, 1, 14, 14]), steps: 1) }
+  }
+
+  @Test func shortRunOnFashionMNISTReducesTheReconstructionLoss() throws {
+    guard let images = try fashionImages(4) else { return }
+    func run() throws -> [[String: Float]] {
+      let gan = VAEGAN(seed: 6, learningRate: 1e-3)
+      return try (0..<4).map { _ in try gan.trainStep(Batch(inputs: images)) }
+    }
+    let a = try run()
+    #expect(a.allSatisfy { $0.values.allSatisfy(\.isFinite) && $0.keys.sorted() == ["adv", "d_loss", "g_loss", "kl", "rec"] })
+    #expect(a.last!["rec"]! < a.first!["rec"]! - 0.03, "rec \(a.map { $0["rec"]! })")
+    #expect(a.last!["d_loss"]! < a.first!["d_loss"]!, "d_loss \(a.map { $0["d_loss"]! })")
+    let b = try run()
+    #expect(a.map { $0["g_loss"]!.bitPattern } == b.map { $0["g_loss"]!.bitPattern })
+    #expect(a.map { $0["d_loss"]!.bitPattern } == b.map { $0["d_loss"]!.bitPattern })
+  }
+
+  @Test func misuseGivesRecipeErrors() throws {
+    let gan = VAEGAN(seed: 1)
+    var g = SeededGenerator(seed: 1)
+    #expect(throws: RecipeError.self) { _ = try gan.sample(count: 1, label: 0, using: &g) }
+    #expect(throws: RecipeError.self) { _ = try gan.sample(count: -2, label: nil, using: &g) }
+    #expect(throws: RecipeError.self) { _ = try gan.trainStep(Batch(inputs: Tensor.zeros([2, 3, 28, 28]))) }
+    #expect(VAEGAN.name == "vaegan")
+  }
+
+  @Test func checkpointResumeIsBitIdentical() throws {
+    let batches = (0..<5).map { Batch(inputs: randomImages(2, seed: UInt64(50 + $0))) }
+    let straight = VAEGAN(seed: 8)
+    let expected = try batches.map { try straight.trainStep($0)["g_loss"]! }
+    let first = VAEGAN(seed: 8)
+    var losses = try batches[0..<3].map { try first.trainStep($0)["g_loss"]! }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("vaegan-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try TrainingCheckpoint.save(to: url, models: first.models, optimizers: first.optimizers, step: 3)
+    let resumed = VAEGAN(seed: 99)
+    _ = try TrainingCheckpoint.load(from: url, into: resumed.models, optimizers: resumed.optimizers)
+    losses += try batches[3..<5].map { try resumed.trainStep($0)["g_loss"]! }
+    #expect(losses.map(\.bitPattern) == expected.map(\.bitPattern))
+    for (name, model) in straight.models {
+      let other = resumed.models[name]!
+      #expect(model.namedParameters().map { bits($0.1) } == other.namedParameters().map { bits($0.1) })
+    }
+  }
+}
