@@ -131,23 +131,40 @@ extension Kernels {
     let n = Double(Swift.max(l.perChannel, 1))
     let m = mean.base, v = variance.base
     if l.inner == 1 {
-      // Channels are contiguous within each row: accumulate rows into per-channel sums.
+      // Channels are contiguous within each row: accumulate rows into per-channel sums, in
+      // float32 over blocks of rows (a loop the compiler vectorises) flushed into float64 totals.
       parallelFor(l.channels, grain: Swift.max(1, grain / Swift.max(l.outer, 1))) { cs in
-        var s = [Double](repeating: 0, count: cs.count)
-        for a in 0..<l.outer {
-          let row = x + a * l.channels + cs.lowerBound
-          for j in 0..<cs.count { s[j] += Double(row[j]) }
+        let width = cs.count, c0 = cs.lowerBound
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        let total = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        defer {
+          block.deallocate()
+          total.deallocate()
         }
-        for j in 0..<cs.count { m[cs.lowerBound + j] = Float(s[j] / n) }
-        for j in 0..<cs.count { s[j] = 0 }
-        for a in 0..<l.outer {
-          let row = x + a * l.channels + cs.lowerBound
-          for j in 0..<cs.count {
-            let d = Double(row[j]) - Double(m[cs.lowerBound + j])
-            s[j] += d * d
+        // Pass 1: sums. Pass 2: squared deviations from the mean.
+        for pass in 0..<2 {
+          total.update(repeating: 0, count: width)
+          let mc = m + c0
+          var a = 0
+          while a < l.outer {
+            block.update(repeating: 0, count: width)
+            for r in a..<Swift.min(l.outer, a + 256) {
+              let row = x + r * l.channels + c0
+              if pass == 0 {
+                for j in 0..<width { block[j] += row[j] }
+              } else {
+                for j in 0..<width {
+                  let d = row[j] - mc[j]
+                  block[j] += d * d
+                }
+              }
+            }
+            for j in 0..<width { total[j] += Double(block[j]) }
+            a += 256
           }
+          if pass == 0 { for j in 0..<width { mc[j] = Float(total[j] / n) } }
         }
-        for j in 0..<cs.count { v[cs.lowerBound + j] = Float(s[j] / n) }
+        for j in 0..<width { v[c0 + j] = Float(total[j] / n) }
       }
     } else {
       forEachChannel(l) { c, _ in
@@ -197,9 +214,14 @@ extension Kernels {
     }
     parallelFor(l.outer * l.channels, grain: Swift.max(1, grain / Swift.max(l.inner, 1))) { rows in
       if l.inner == 1 {
-        for r in rows {
-          let c = r % l.channels
-          y[r] = x[r] * k[c] + b[c]
+        // Rows here are single elements; walk whole rows of channels without a modulo each.
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+          let c0 = r % l.channels
+          let run = Swift.min(l.channels - c0, rows.upperBound - r)
+          let src = x + r, dst = y + r, kc = k + c0, bc = b + c0
+          for j in 0..<run { dst[j] = src[j] * kc[j] + bc[j] }
+          r += run
         }
       } else {
         for r in rows {
@@ -222,20 +244,42 @@ extension Kernels {
     let dScale = Storage(zeros: l.channels), dOffset = Storage(zeros: l.channels)
     let sg = dOffset.base, sgx = dScale.base
     if l.inner == 1 {
+      // As in `channelStatistics`: float32 blocks of rows, flushed into float64 totals.
       parallelFor(l.channels, grain: Swift.max(1, grain / Swift.max(l.outer, 1))) { cs in
-        var a1 = [Double](repeating: 0, count: cs.count), a2 = a1
-        for a in 0..<l.outer {
-          let base = a * l.channels + cs.lowerBound
-          for j in 0..<cs.count {
-            let c = cs.lowerBound + j
-            let gv = g[base + j]
-            a1[j] += Double(gv)
-            a2[j] += Double(gv * (x[base + j] - mean[c]) * rstd[c])
-          }
+        let width = cs.count, c0 = cs.lowerBound
+        let b1 = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        let b2 = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        let t1 = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        let t2 = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        defer {
+          b1.deallocate()
+          b2.deallocate()
+          t1.deallocate()
+          t2.deallocate()
         }
-        for j in 0..<cs.count {
-          sg[cs.lowerBound + j] = Float(a1[j])
-          sgx[cs.lowerBound + j] = Float(a2[j])
+        t1.update(repeating: 0, count: width)
+        t2.update(repeating: 0, count: width)
+        let mc = mean + c0, rc = rstd + c0
+        var a = 0
+        while a < l.outer {
+          b1.update(repeating: 0, count: width)
+          b2.update(repeating: 0, count: width)
+          for r in a..<Swift.min(l.outer, a + 256) {
+            let gr = g + r * l.channels + c0, xr = x + r * l.channels + c0
+            for j in 0..<width {
+              b1[j] += gr[j]
+              b2[j] += gr[j] * (xr[j] - mc[j]) * rc[j]
+            }
+          }
+          for j in 0..<width {
+            t1[j] += Double(b1[j])
+            t2[j] += Double(b2[j])
+          }
+          a += 256
+        }
+        for j in 0..<width {
+          sg[c0 + j] = Float(t1[j])
+          sgx[c0 + j] = Float(t2[j])
         }
       }
     } else {
@@ -259,16 +303,37 @@ extension Kernels {
     let dx = Storage(uninitializedCount: l.outer * l.channels * l.inner)
     let d = dx.base
     let n = Float(Swift.max(l.perChannel, 1))
+    // Per channel: dx = k·(g − mg − x̂·mgx) with x̂ = (x − mean)·rstd.
+    let k = UnsafeMutablePointer<Float>.allocate(capacity: l.channels)
+    let mg = UnsafeMutablePointer<Float>.allocate(capacity: l.channels)
+    let mgx = UnsafeMutablePointer<Float>.allocate(capacity: l.channels)
+    defer {
+      k.deallocate()
+      mg.deallocate()
+      mgx.deallocate()
+    }
+    for c in 0..<l.channels {
+      k[c] = rstd[c] * (scale?[c] ?? 1)
+      mg[c] = sg[c] / n
+      mgx[c] = sgx[c] / n
+    }
     parallelFor(l.outer * l.channels, grain: Swift.max(1, grain / Swift.max(l.inner, 1))) { rows in
-      for row in rows {
-        let c = row % l.channels
-        let r = rstd[c], mu = mean[c]
-        let k = r * (scale?[c] ?? 1)
-        let mg = sg[c] / n, mgx = sgx[c] / n
-        let off = row * l.inner
-        for j in 0..<l.inner {
-          let xhat = (x[off + j] - mu) * r
-          d[off + j] = k * (g[off + j] - mg - xhat * mgx)
+      if l.inner == 1 {
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+          let c0 = r % l.channels
+          let run = Swift.min(l.channels - c0, rows.upperBound - r)
+          let gp = g + r, xp = x + r, dp = d + r
+          let kc = k + c0, mc = mean + c0, rc = rstd + c0, mgc = mg + c0, mgxc = mgx + c0
+          for j in 0..<run { dp[j] = kc[j] * (gp[j] - mgc[j] - (xp[j] - mc[j]) * rc[j] * mgxc[j]) }
+          r += run
+        }
+      } else {
+        for row in rows {
+          let c = row % l.channels
+          let (r, mu, kc, mgc, mgxc) = (rstd[c], mean[c], k[c], mg[c], mgx[c])
+          let off = row * l.inner
+          for j in 0..<l.inner { d[off + j] = kc * (g[off + j] - mgc - (x[off + j] - mu) * r * mgxc) }
         }
       }
     }
