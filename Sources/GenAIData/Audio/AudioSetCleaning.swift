@@ -5,7 +5,7 @@ import GenAITensor
 extension AudioSet {
   /// What reading one file gave.
   private enum Decoded {
-    case clip(AudioContentHash, WAVAudio)
+    case clip(ContentHash, WAVAudio)
     case failed(CleaningReport.Issue, String)
   }
 
@@ -30,7 +30,7 @@ extension AudioSet {
     }
     // 2. In file order: failures, duplicates, empty clips, reader notes.
     var entries = [[CleaningReport.Entry]](repeating: [], count: n)
-    var firstWithHash: [AudioContentHash: String] = [:]
+    var firstWithHash: [ContentHash: String] = [:]
     var survivors: [Int] = []
     var rateCounts: [Int: Int] = [:]
     var rateOrder: [Int] = []
@@ -114,7 +114,7 @@ extension AudioSet {
       return .failed(.corrupt, error.message)
     }
     if bytes.isEmpty { return .failed(.empty, "the file is 0 bytes") }
-    let hash = bytes.withUnsafeBytes { AudioContentHash($0) }
+    let hash = bytes.withUnsafeBytes { ContentHash($0) }
     do {
       return .clip(hash, try WAV.decode(bytes, file: item.name))
     } catch {

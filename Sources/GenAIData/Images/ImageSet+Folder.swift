@@ -31,7 +31,7 @@ extension ImageSet {
   /// files and files not ending in `.png` are ignored; files are read in sorted path order.
   ///
   /// Bad files are skipped into `report`, not fatal: undecodable ones (`.corrupt`, with the
-  /// decoder's reason), duplicates of an earlier image by content (`.duplicate`: an FNV-1a 64 hash
+  /// decoder's reason), duplicates of an earlier image by content (`.duplicate`: a content hash
   /// of the decoded pixels, confirmed by comparing them) and, unless resizing, images of another
   /// size (`.wrongSize`).
   /// - Parameters:
@@ -47,7 +47,7 @@ extension ImageSet {
     let (files, classNames) = try listPNGFiles(url)
     var report = CleaningReport()
     var decoded: [(file: String, label: Int, bitmap: Bitmap)] = []
-    var seen: [UInt64: [Int]] = [:]  // content hash -> indices into `decoded`
+    var seen: [ContentHash: [Int]] = [:]  // content hash -> indices into `decoded`
     for (file, label) in files {
       let bitmap: Bitmap
       do {
@@ -156,14 +156,10 @@ extension ImageSet {
     !name.hasPrefix(".") && name.lowercased().hasSuffix(".png")
   }
 
-  /// An FNV-1a 64 hash of a bitmap's size, channels and pixels.
-  static func contentHash(_ bitmap: Bitmap) -> UInt64 {
-    var hash = FNV1a64()
-    for v in [bitmap.width, bitmap.height, bitmap.channels] {
-      hash.update(withUnsafeBytes(of: v.littleEndian) { Array($0) })
-    }
-    hash.update(bitmap.pixels)
-    return hash.value
+  /// A hash of a bitmap's pixels; equal pixels are confirmed before anything is dropped, and
+  /// `Bitmap ==` also compares size and channels.
+  static func contentHash(_ bitmap: Bitmap) -> ContentHash {
+    bitmap.pixels.withUnsafeBytes { ContentHash($0) }
   }
 
   /// The most common (width, height), ties broken by first appearance; (1, 1) for no images.

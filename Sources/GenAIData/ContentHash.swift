@@ -1,10 +1,10 @@
-/// A 128-bit fingerprint of a file's bytes, for finding duplicate clips.
+/// A 128-bit fingerprint of bytes, for finding duplicate files (audio clips, decoded images).
 ///
 /// Not cryptographic: two 64-bit multiply–rotate lanes over 8-byte words, each finished with
 /// MurmurHash3's `fmix64` and the length, so byte-identical files match and accidental
 /// collisions among even millions of files are out of reach (about n²/2¹²⁹). It reads words
 /// straight from memory, several times faster than SHA-256 in unoptimised builds.
-struct AudioContentHash: Hashable, Sendable {
+struct ContentHash: Hashable, Sendable {
   /// The two lanes.
   let high: UInt64
   let low: UInt64
