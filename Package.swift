@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers point one way: GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
 // -> GenAI (umbrella) -> executables. GenAIData (readers, writers, preprocessing, batching) sits
-// beside GenAINN on the engine; models and metrics targets slot in above both.
+// beside GenAINN on the engine; GenAIModels (recipes) sits above both, and GenAITraining (run
+// folders, the training loop, sampling to files) above the models.
 let package = Package(
   name: "genai",
   platforms: [.macOS(.v15)],
@@ -13,6 +14,7 @@ let package = Package(
     .library(name: "GenAINN", targets: ["GenAINN"]),
     .library(name: "GenAIData", targets: ["GenAIData"]),
     .library(name: "GenAIModels", targets: ["GenAIModels"]),
+    .library(name: "GenAITraining", targets: ["GenAITraining"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -24,7 +26,8 @@ let package = Package(
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
     .target(name: "GenAIData", dependencies: ["GenAITensor"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
-    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels"]),
+    .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels"]),
+    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAITraining"]),
     .executableTarget(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -33,5 +36,8 @@ let package = Package(
     .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
     .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
     .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
+    .testTarget(
+      name: "GenAITrainingTests", dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
+    .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI"]),
   ]
 )

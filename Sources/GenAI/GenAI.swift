@@ -3,3 +3,4 @@
 @_exported import GenAIModels
 @_exported import GenAINN
 @_exported import GenAITensor
+@_exported import GenAITraining

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import GenAI
+
+/// `genai train RECIPE --data DATASET ...`: trains a recipe into a run folder.
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a generative model into a run folder (config, metrics, checkpoints, samples).",
+    discussion: """
+      Recipes:
+      \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+
+      Data (--data): fashion-mnist, mnist, shapes (built in, no files needed), shakespeare
+      (tiny, ~1 MB), shakespeare-full, spoken-digits, or images:PATH (a folder of PNGs,
+      sub-folders as classes), text:PATH (a UTF-8 file), wav:PATH (a folder of WAVs). Named
+      datasets are looked up in --data-dir, $GENAI_DATA, ./data or ../shared/data.
+
+      The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one JSON
+      line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* drawn from
+      the same seed each time. A progress bar with rate, ETA and losses shows on a terminal;
+      plain lines otherwise. Ctrl-C saves a checkpoint and exits; `genai train --resume RUN`
+      continues exactly where it stopped (same weights, optimiser, random streams, data order).
+
+      Examples:
+        genai train dcgan --data fashion-mnist --steps 3000
+        genai train dcgan --conditional --out runs/cdcgan   (then: genai sample runs/cdcgan --label sneaker)
+        genai train char-gpt --data shakespeare --steps 2000
+        genai train --resume runs/cdcgan --steps 6000
+      """)
+
+  @Argument(help: "The recipe: \(RecipeKind.allNames). Not needed with --resume.")
+  var recipe: String?
+
+  @Option(help: "The training data (see above). Default: the recipe's matching dataset.")
+  var data: String?
+
+  @Option(help: "Folder holding the named datasets.")
+  var dataDir: String?
+
+  @Option(help: "Training steps (default per recipe: dcgan 3000, char-gpt 2000, ...). With --resume: a new total.")
+  var steps: Int?
+
+  @Option(help: "Train this many passes over the data instead of --steps.")
+  var epochs: Int?
+
+  @Option(help: "Items per batch (default per recipe, as ../shared/bench).")
+  var batchSize: Int?
+
+  @Option(help: "Learning rate (default per recipe: dcgan 2e-4, vae 1e-3, char-gpt 1e-3, ...).")
+  var lr: Float?
+
+  @Option(help: "Seed of every random choice (weights, noise, data order).")
+  var seed: UInt64 = 0
+
+  @Option(help: "The run folder (default runs/RECIPE-DATE).")
+  var out: String?
+
+  @Option(help: "Continue the run in this folder from its newest checkpoint.")
+  var resume: String?
+
+  @Option(help: "Write samples every N steps (0: only at the end).")
+  var sampleEvery: Int = 500
+
+  @Option(help: "Save a checkpoint every N steps (0: only at the end or on Ctrl-C).")
+  var checkpointEvery: Int = 500
+
+  @Option(help: "Log metrics every N steps.")
+  var logEvery: Int = 10
+
+  @Option(help: "Images (or audio clips) per sample written during training (default 64; 100 with --conditional: 10 per class in columns).")
+  var sampleCount: Int?
+
+  @Option(help: "Step checkpoints to keep (the newest).")
+  var keepCheckpoints: Int = 2
+
+  @Flag(help: "Image GANs: condition on the class label, so `genai sample --label` can ask for a class.")
+  var conditional = false
+
+  @Option(help: "vae: the network, conv (as ../shared/bench/vae.py) or mlp (784-400-20).")
+  var vae: String = "conv"
+
+  @Option(help: "vae: KL warm-up steps (the KL weight rises from 0 to 1).")
+  var klWarmup: Int = 0
+
+  @Option(help: "char-rnn: the cell, lstm or gru.")
+  var cell: String = "lstm"
+
+  @Option(help: "char-rnn: hidden units per layer (default 512).")
+  var hidden: Int?
+
+  @Option(help: "char-rnn / char-gpt: layers (default 2 / 4).")
+  var layers: Int?
+
+  @Option(help: "char-rnn / char-gpt: dropout (default 0).")
+  var dropout: Float?
+
+  @Option(help: "char-rnn: sequence length; char-gpt: context (block) size (default 100 / 64).")
+  var context: Int?
+
+  @Flag(help: "Plain log lines even on a terminal (no progress bar).")
+  var plain = false
+
+  func run() throws {
+    let dataDirectory = DataDirectory.resolve(path: dataDir)
+    let trainer: Trainer
+    Interruption.install()
+    defer { Interruption.uninstall() }
+    if let resume {
+      let expected = try recipe.map(RecipeKind.named)
+      trainer = try Trainer.resume(RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps, dataDirectory: dataDirectory)
+    } else {
+      guard let recipe else {
+        throw ValidationError("name a recipe (\(RecipeKind.allNames)) or give --resume RUN")
+      }
+      let kind = try RecipeKind.named(recipe)
+      let config = try makeConfig(kind)
+      let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.defaultURL(recipe: kind))
+      trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: dataDirectory)
+    }
+    if plain { trainer.interactive = false }
+    _ = try trainer.train()
+  }
+
+  func makeConfig(_ kind: RecipeKind) throws -> RunConfig {
+    var config = RunConfig(recipe: kind)
+    if let data { config.data = data }
+    if let steps { config.steps = steps }
+    if let batchSize { config.batchSize = batchSize }
+    config.learningRate = lr
+    config.seed = seed
+    config.sampleEvery = sampleEvery
+    config.checkpointEvery = checkpointEvery
+    config.logEvery = logEvery
+    config.keepCheckpoints = keepCheckpoints
+    if conditional { config.sampleCount = 100 }
+    if let sampleCount { config.sampleCount = sampleCount }
+    if conditional && ![.dcgan, .wganGP].contains(kind) {
+      throw ValidationError("--conditional applies to dcgan and wgan-gp, not \(kind.rawValue)")
+    }
+    config.conditional = conditional
+    config.vaeArchitecture = vae
+    config.klWarmupSteps = klWarmup
+    guard let cellKind = CharRNNNetwork.Cell(rawValue: cell) else {
+      throw ValidationError("--cell must be lstm or gru, got \(cell)")
+    }
+    config.charRNN.cell = cellKind
+    if let hidden { config.charRNN.hiddenSize = hidden }
+    if let layers { config.charRNN.layers = layers; config.charGPT.layers = layers }
+    if let dropout { config.charRNN.dropout = dropout; config.charGPT.dropout = dropout }
+    if let context { config.charRNN.sequenceLength = context; config.charGPT.blockSize = context }
+    return config
+  }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GenAIData
+import GenAIModels
+
+/// Everything that defines a training run, saved as `config.json` in the run directory and in
+/// every checkpoint, so `--resume` and `genai sample` rebuild exactly the same recipe.
+public struct RunConfig: Codable, Equatable, Sendable {
+  /// The recipe.
+  public var recipe: RecipeKind
+  /// The data specification as given (`fashion-mnist`, `shapes`, `text:PATH`, ...).
+  public var data: String
+  /// Total training steps (updates of the main network).
+  public var steps: Int
+  /// Items per batch.
+  public var batchSize: Int
+  /// The learning rate, or `nil` for the recipe's own default.
+  public var learningRate: Float?
+  /// The seed every random choice of the run derives from.
+  public var seed: UInt64
+  /// Write samples every this many steps (0: only at the end).
+  public var sampleEvery: Int
+  /// Save a checkpoint every this many steps (0: only at the end or on Ctrl-C).
+  public var checkpointEvery: Int
+  /// Append a line to `metrics.jsonl` every this many steps.
+  public var logEvery: Int
+  /// How many step checkpoints to keep (the newest ones).
+  public var keepCheckpoints: Int
+  /// Images or audio clips in each sample written during training (text: 400 characters).
+  public var sampleCount: Int
+
+  /// Image GANs: condition G and D on the class label (`--conditional`).
+  public var conditional: Bool
+  /// VAE: `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
+  public var vaeArchitecture: String
+  /// VAE: KL warm-up steps.
+  public var klWarmupSteps: Int
+  /// char-rnn options.
+  public var charRNN: CharRNN.Config
+  /// char-gpt options.
+  public var charGPT: CharGPT.Config
+
+  /// Text recipes: the vocabulary, fixed when the run starts.
+  public var vocabulary: Vocabulary?
+  /// Class names of the data (images, audio), fixed when the run starts.
+  public var classNames: [String]?
+
+  /// The defaults of `recipe` (see `RecipeKind`).
+  public init(recipe: RecipeKind) {
+    self.recipe = recipe
+    data = recipe.defaultData
+    steps = recipe.defaultSteps
+    batchSize = recipe.defaultBatchSize
+    learningRate = nil
+    seed = 0
+    sampleEvery = 500
+    checkpointEvery = 500
+    logEvery = 10
+    keepCheckpoints = 2
+    sampleCount = recipe == .audio ? 10 : 64
+    conditional = false
+    vaeArchitecture = "conv"
+    klWarmupSteps = 0
+    charRNN = CharRNN.Config()
+    charGPT = CharGPT.Config()
+    vocabulary = nil
+    classNames = nil
+  }
+
+  /// Checks ranges, naming the option.
+  /// - Throws: `TrainingError`.
+  public func validate() throws {
+    func check(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError(message) } }
+    try check(steps >= 1, "--steps must be at least 1, got \(steps)")
+    try check(batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)")
+    if let learningRate { try check(learningRate > 0 && learningRate.isFinite, "--lr must be positive, got \(learningRate)") }
+    try check(sampleEvery >= 0, "--sample-every must be >= 0, got \(sampleEvery)")
+    try check(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got \(checkpointEvery)")
+    try check(logEvery >= 1, "--log-every must be at least 1, got \(logEvery)")
+    try check(sampleCount >= 1, "--sample-count must be at least 1, got \(sampleCount)")
+    try check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
+    try check(["conv", "mlp"].contains(vaeArchitecture), "--vae must be conv or mlp, got \(vaeArchitecture)")
+    try check(klWarmupSteps >= 0, "--kl-warmup must be >= 0, got \(klWarmupSteps)")
+  }
+
+  /// Pretty, sorted JSON.
+  public func encoded() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(self)
+  }
+
+  /// The configuration in `data` (as `encoded()` writes it); `source` names the file in errors.
+  /// - Throws: `TrainingError` naming `source` when it is not a run configuration.
+  public static func decode(_ data: Data, source: String) throws -> RunConfig {
+    do {
+      return try JSONDecoder().decode(RunConfig.self, from: data)
+    } catch let error as DecodingError {
+      throw TrainingError("\(source): not a genai run configuration (\(Self.describe(error)))")
+    }
+  }
+
+  private static func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .keyNotFound(let key, _): return "missing field \"\(key.stringValue)\""
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+      let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+      return path.isEmpty ? c.debugDescription : "field \"\(path)\": \(c.debugDescription)"
+    @unknown default: return "\(error)"
+    }
+  }
+}

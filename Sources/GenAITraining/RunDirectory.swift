@@ -1,0 +1,129 @@
+import Foundation
+
+/// A training run's folder:
+///
+/// ```
+/// RUN/config.json              the full RunConfig (what `--resume` and `genai sample` rebuild from)
+/// RUN/metrics.jsonl            one JSON object per logged step: losses, rate, time
+/// RUN/checkpoints/step-000500.safetensors   the newest `keepCheckpoints` checkpoints
+/// RUN/samples/step-000500.png  samples over time (.png grids, .txt text, folders of .wav)
+/// ```
+public struct RunDirectory: Sendable, Equatable {
+  /// The folder.
+  public let url: URL
+
+  /// The run in `url` (nothing is read or created).
+  public init(url: URL) { self.url = url }
+
+  /// `config.json`.
+  public var configURL: URL { url.appending(path: "config.json") }
+  /// `metrics.jsonl`.
+  public var metricsURL: URL { url.appending(path: "metrics.jsonl") }
+  /// `checkpoints/`.
+  public var checkpointsURL: URL { url.appending(path: "checkpoints", directoryHint: .isDirectory) }
+  /// `samples/`.
+  public var samplesURL: URL { url.appending(path: "samples", directoryHint: .isDirectory) }
+
+  /// Whether the folder holds a run (has `config.json`).
+  public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
+
+  /// A default folder for a new run: `runs/<recipe>-<UTC date-time>`.
+  public static func defaultURL(recipe: RecipeKind, date: Date = Date()) -> URL {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    return URL(fileURLWithPath: "runs").appending(path: "\(recipe.rawValue)-\(formatter.string(from: date))")
+  }
+
+  /// Creates the folders and writes `config` for a new run.
+  /// - Throws: `TrainingError` when the folder already holds a run or cannot be created.
+  public func create(config: RunConfig) throws {
+    guard !exists else {
+      throw TrainingError("\(url.path) already holds a run; continue it with `genai train --resume \(url.path)` or choose another --out")
+    }
+    do {
+      for folder in [url, checkpointsURL, samplesURL] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      }
+    } catch {
+      throw TrainingError("cannot create the run folder \(url.path): \(error.localizedDescription)")
+    }
+    try write(config: config)
+  }
+
+  /// Writes `config.json` atomically.
+  /// - Throws: `TrainingError` naming the file.
+  public func write(config: RunConfig) throws {
+    do {
+      try config.encoded().write(to: configURL, options: .atomic)
+    } catch {
+      throw TrainingError("cannot write \(configURL.path): \(error.localizedDescription)")
+    }
+  }
+
+  /// The run's configuration.
+  /// - Throws: `TrainingError` when `config.json` is missing or not a run configuration.
+  public func readConfig() throws -> RunConfig {
+    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+      throw TrainingError("\(url.path) is not a genai run: it has no config.json")
+    }
+    return try RunConfig.decode(data, source: configURL.path)
+  }
+
+  /// The checkpoint file for `step`: `checkpoints/step-000500.safetensors`.
+  public func checkpointURL(step: Int) -> URL {
+    checkpointsURL.appending(path: "step-" + String(format: "%06d", step) + ".safetensors")
+  }
+
+  /// The step checkpoints present, oldest first.
+  public func checkpoints() -> [(step: Int, url: URL)] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsURL.path)) ?? []
+    return names.compactMap { name -> (Int, URL)? in
+      guard name.hasPrefix("step-"), name.hasSuffix(".safetensors"),
+        let step = Int(name.dropFirst(5).dropLast(12))
+      else { return nil }
+      return (step, checkpointsURL.appending(path: name))
+    }.sorted { $0.0 < $1.0 }
+  }
+
+  /// The newest checkpoint, or `nil`.
+  public var latestCheckpoint: URL? { checkpoints().last?.url }
+
+  /// Deletes all but the newest `keep` step checkpoints.
+  public func pruneCheckpoints(keep: Int) {
+    let all = checkpoints()
+    for old in all.dropLast(max(keep, 1)) { try? FileManager.default.removeItem(at: old.url) }
+  }
+
+  /// `samples/step-000500` plus `fileExtension` (empty for a folder).
+  public func sampleURL(step: Int, fileExtension: String) -> URL {
+    let base = "step-" + String(format: "%06d", step)
+    return samplesURL.appending(path: fileExtension.isEmpty ? base : base + "." + fileExtension)
+  }
+
+  /// The run and checkpoint `path` names: a run folder (its newest checkpoint) or a checkpoint
+  /// file inside one.
+  /// - Throws: `TrainingError` when `path` is neither, or the run has no checkpoint yet.
+  public static func locate(_ path: String) throws -> (run: RunDirectory, checkpoint: URL) {
+    let url = URL(fileURLWithPath: path)
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+      throw TrainingError("\(path): no such run folder or checkpoint file")
+    }
+    if isFolder.boolValue {
+      let run = RunDirectory(url: url)
+      guard run.exists else { throw TrainingError("\(path) is not a genai run: it has no config.json") }
+      guard let checkpoint = run.latestCheckpoint else {
+        throw TrainingError("\(path) has no checkpoint yet (looked in \(run.checkpointsURL.path))")
+      }
+      return (run, checkpoint)
+    }
+    // checkpoints/step-N.safetensors -> the run is two levels up.
+    let run = RunDirectory(url: url.deletingLastPathComponent().deletingLastPathComponent())
+    guard run.exists else {
+      throw TrainingError("\(path): no config.json found for this checkpoint (expected \(run.configURL.path))")
+    }
+    return (run, url)
+  }
+}

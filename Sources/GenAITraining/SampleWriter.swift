@@ -1,0 +1,139 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAITensor
+
+/// What `genai sample` (and sampling during training) produces.
+public struct SampleRequest: Sendable, Equatable {
+  /// Images or audio clips to generate.
+  public var count: Int = 64
+  /// The seed of every random draw of the samples.
+  public var seed: UInt64 = 0
+  /// A class for a conditional model, or `nil` (conditional models then cycle through classes).
+  public var label: Int?
+  /// Images: one PNG per image instead of one grid.
+  public var separateFiles = false
+  /// Images: the grid's upscaling factor.
+  public var scale = 2
+  /// Text: the priming text.
+  public var prime = ""
+  /// Text: characters to generate.
+  public var length = 500
+  /// Text: temperature, top-k, top-p.
+  public var sampling = SamplingOptions(temperature: 0.8)
+
+  /// The defaults.
+  public init() {}
+
+  /// Checks ranges, naming the option.
+  /// - Throws: `TrainingError`.
+  public func validate() throws {
+    guard count >= 1 else { throw TrainingError("--count must be at least 1, got \(count)") }
+    guard length >= 0 else { throw TrainingError("--length must be >= 0, got \(length)") }
+    guard scale >= 1 && scale <= 16 else { throw TrainingError("--scale must be in 1...16, got \(scale)") }
+  }
+}
+
+/// Writes a recipe's samples as files people can open: PNG grids or files, text with a JSON
+/// sidecar, WAV clips. Every file records what made it (recipe, step, seed, settings) and that
+/// it is machine-generated: PNG `tEXt` chunks, WAV `INFO` chunk, the text's sidecar.
+public enum SampleWriter {
+  /// Writes samples of `recipe` to `url` and returns the files written.
+  ///
+  /// `url` is a file for an image grid (`.png`) or text (`.txt`), and a folder for separate
+  /// images or audio clips.
+  /// - Parameters:
+  ///   - provenance: extra entries to record (e.g. the checkpoint's path and step).
+  ///   - onCharacter: text recipes call it with each character as it is generated.
+  /// - Throws: `RecipeError` for a bad label or option, `DataError` when a file cannot be
+  ///   written.
+  @discardableResult
+  public static func write(
+    _ recipe: any Recipe, request: SampleRequest, to url: URL, provenance: [String: String] = [:],
+    onCharacter: (String) -> Void = { _ in }
+  ) throws -> [URL] {
+    try request.validate()
+    var info = provenance
+    info["generator"] = "genai (machine-generated)"
+    info["recipe"] = type(of: recipe).name
+    info["seed"] = String(request.seed)
+    if let label = request.label { info["label"] = String(label) }
+    var rng = SeededGenerator(seed: request.seed)
+
+    if let images = recipe as? any ImageGenerating {
+      let x = try images.sample(count: request.count, label: request.label, using: &rng)
+      let text = info.sorted { $0.key < $1.key }.map { PNGText(key: "genai.\($0.key)", value: $0.value) }
+        + [PNGText(key: "Software", value: "genai"), PNGText(key: "Comment", value: "machine-generated image")]
+      if !request.separateFiles {
+        try ImageGrid.write(x, to: url, range: images.pixelRange, scale: request.scale, text: text)
+        return [url]
+      }
+      try createFolder(url)
+      var files: [URL] = []
+      for i in 0..<x.shape[0] {
+        let file = url.appending(path: String(format: "sample-%03d.png", i + 1))
+        try ImageGrid.write(x.slice(axis: 0, i..<(i + 1)), to: file, range: images.pixelRange, margin: 0, text: text)
+        files.append(file)
+      }
+      return files
+    }
+
+    let generated: String
+    let settings = request.sampling
+    if let rnn = recipe as? CharRNN {
+      generated = try rnn.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
+    } else if let gpt = recipe as? CharGPT {
+      generated = try gpt.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
+    } else {
+      throw TrainingError("recipe \(type(of: recipe).name) cannot be sampled by this build")
+    }
+    info["temperature"] = String(settings.temperature)
+    if let k = settings.topK { info["top_k"] = String(k) }
+    if let p = settings.topP { info["top_p"] = String(p) }
+    info["prime"] = request.prime
+    info["length"] = String(request.length)
+    try writeAtomically(Data((request.prime + generated).utf8), to: url)
+    let sidecar = url.appendingPathExtension("json")
+    try writeAtomically(Data((MetricsLog.line([:], fields: info) + "\n").utf8), to: sidecar)
+    return [url, sidecar]
+  }
+
+  static func createFolder(_ url: URL) throws {
+    do {
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+      throw TrainingError("cannot create \(url.path): \(error.localizedDescription)")
+    }
+  }
+
+  static func writeAtomically(_ data: Data, to url: URL) throws {
+    do {
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw TrainingError("cannot write \(url.path): \(error.localizedDescription)")
+    }
+  }
+
+  /// The class `text` names among `classNames`: a number, or a name (case-insensitive; a unique
+  /// prefix or a name with a trailing `s` also matches, so `sneakers` finds `Sneaker`).
+  /// - Throws: `TrainingError` listing the classes when nothing or several match, or a number
+  ///   is out of range.
+  public static func label(_ text: String, classNames: [String]) throws -> Int {
+    let listing = classNames.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", ")
+    if let n = Int(text) {
+      guard n >= 0 && n < max(classNames.count, 1) else {
+        throw TrainingError("--label \(n) is out of range 0..<\(classNames.count) (\(listing))")
+      }
+      return n
+    }
+    let key = text.lowercased()
+    let names = classNames.map { $0.lowercased() }
+    if let exact = names.firstIndex(where: { $0 == key || $0 + "s" == key }) { return exact }
+    let prefixed = names.indices.filter { names[$0].hasPrefix(key) }
+    if prefixed.count == 1 { return prefixed[0] }
+    throw TrainingError(
+      prefixed.isEmpty
+        ? "--label \(text) names no class; classes: \(listing)"
+        : "--label \(text) is ambiguous; classes: \(listing)")
+  }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+
+/// A recipe rebuilt from a saved run: `genai sample` and `genai restore` start here.
+public struct TrainedRecipe {
+  /// The run the checkpoint belongs to.
+  public let run: RunDirectory
+  /// The run's configuration.
+  public let config: RunConfig
+  /// The checkpoint loaded.
+  public let checkpoint: URL
+  /// The global step the checkpoint was saved at.
+  public let step: Int
+  /// The recipe with the checkpoint's weights.
+  public let recipe: any Recipe
+
+  /// Loads `path`: a run folder (its newest checkpoint) or a checkpoint file in one.
+  /// - Parameter expected: when given, a run of another recipe is an error.
+  /// - Throws: `TrainingError` when `path` is not a run or checkpoint, or is of another recipe;
+  ///   `CheckpointError`/`SafeTensorsError` for an unreadable or mismatched checkpoint.
+  public init(loading path: String, expected: RecipeKind? = nil) throws {
+    let (run, checkpoint) = try RunDirectory.locate(path)
+    let config = try run.readConfig()
+    if let expected, expected != config.recipe {
+      throw TrainingError("\(path) is a \(config.recipe.rawValue) run, not \(expected.rawValue)")
+    }
+    try Trainer.checkRecipe(of: checkpoint, is: config.recipe)
+    let recipe = try RecipeFactory.make(config)
+    let state = try TrainingCheckpoint.load(from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+    self.run = run
+    self.config = config
+    self.checkpoint = checkpoint
+    self.step = state.step
+    self.recipe = recipe
+  }
+
+  /// What every sample file records about its origin.
+  public var provenance: [String: String] {
+    ["checkpoint": checkpoint.lastPathComponent, "step": String(step), "run": run.url.lastPathComponent]
+  }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+import GenAITensor
+
+/// How a call to `Trainer.train()` ended.
+public enum TrainingOutcome: Equatable, Sendable {
+  /// All configured steps are done.
+  case finished(step: Int)
+  /// Stopped early by Ctrl-C (or `Interruption.request()`); a checkpoint of this step was saved.
+  case interrupted(step: Int)
+}
+
+/// Runs a recipe's training in a run directory: batches from a seeded loader, one `trainStep`
+/// per step, metrics to `metrics.jsonl`, fixed-seed samples and checkpoints every N steps, a
+/// progress display, and a clean stop with a checkpoint on Ctrl-C. `resume` continues a stopped
+/// run exactly where it stopped: same weights, optimiser state, random streams and data position.
+public final class Trainer {
+  /// The run folder.
+  public let run: RunDirectory
+  /// The run's configuration (with the vocabulary and class names fixed at the start).
+  public private(set) var config: RunConfig
+  /// The recipe being trained.
+  public let recipe: any Recipe
+  /// The training data.
+  public let data: TrainingData
+  /// Steps already done.
+  public private(set) var step: Int
+  /// Called after every step with the step number (tests use it to interrupt).
+  public var onStep: ((Int) -> Void)?
+  /// Where messages and plain progress lines go (stdout by default).
+  public var write: (String) -> Void = { print($0) }
+  /// `nil` detects a terminal; `false` forces plain lines.
+  public var interactive: Bool?
+
+  private let loader: BatchLoader
+
+  private init(run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int) {
+    self.run = run
+    self.config = config
+    self.recipe = recipe
+    self.data = data
+    self.loader = loader
+    self.step = step
+  }
+
+  /// Loads the data, builds the recipe and creates the run folder for a new run.
+  /// - Parameter epochs: when given, `config.steps` becomes this many passes over the data.
+  /// - Throws: `TrainingError` for bad options, missing data or an existing run in the folder;
+  ///   `DataError` for bad data files; `RecipeError` for options the recipe rejects.
+  public static func start(
+    config: RunConfig, epochs: Int? = nil, in run: RunDirectory, dataDirectory: DataDirectory
+  ) throws -> Trainer {
+    var config = config
+    try config.validate()
+    if let epochs, epochs < 1 { throw TrainingError("--epochs must be at least 1, got \(epochs)") }
+    guard !run.exists else {
+      throw TrainingError("\(run.url.path) already holds a run; continue it with `genai train --resume \(run.url.path)` or choose another --out")
+    }
+    let (data, vocabulary) = try TrainingData.load(
+      try DataSpec(config.data), for: config.recipe, directory: dataDirectory,
+      pixelRange: RecipeFactory.pixelRange(for: config.recipe),
+      sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: nil)
+    config.vocabulary = vocabulary
+    if let epochs { config.steps = epochs * max(1, data.count / min(config.batchSize, data.count)) }
+    config.classNames = data.classNames.isEmpty ? nil : data.classNames
+    let recipe = try RecipeFactory.make(config)
+    let loader = try makeLoader(data, config: config)
+    try run.create(config: config)
+    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0)
+  }
+
+  /// Reopens the run in `run` at its newest checkpoint.
+  /// - Parameters:
+  ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
+  ///   - steps: a new total step count (to train a finished run further), or `nil`.
+  /// - Throws: `TrainingError` when the folder is not a run, has no checkpoint, is of another
+  ///   recipe, or `steps` is not above the steps done; `CheckpointError` when the checkpoint
+  ///   does not match the recipe's networks.
+  public static func resume(
+    _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory
+  ) throws -> Trainer {
+    var config = try run.readConfig()
+    if let expected, expected != config.recipe {
+      throw TrainingError("\(run.url.path) is a \(config.recipe.rawValue) run, not \(expected.rawValue)")
+    }
+    guard let checkpoint = run.latestCheckpoint else {
+      throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
+    }
+    let recipe = try RecipeFactory.make(config)
+    try checkRecipe(of: checkpoint, is: config.recipe)
+    let state = try TrainingCheckpoint.load(
+      from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+    if let steps {
+      guard steps > state.step else {
+        throw TrainingError("--steps \(steps) is not above the \(state.step) steps \(run.url.path) has done")
+      }
+      config.steps = steps
+      try run.write(config: config)
+    }
+    let (data, _) = try TrainingData.load(
+      try DataSpec(config.data), for: config.recipe, directory: dataDirectory,
+      pixelRange: RecipeFactory.pixelRange(for: config.recipe),
+      sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: config.vocabulary)
+    let loader = try makeLoader(data, config: config)
+    if let position = state.dataPosition { try loader.restore(position) }
+    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)
+  }
+
+  /// The recipe a checkpoint was saved by, from its metadata (`nil` for foreign files).
+  public static func recipeName(of checkpoint: URL) throws -> String? {
+    try SafeTensors.readMetadata(from: checkpoint)["user.recipe"]
+  }
+
+  static func checkRecipe(of checkpoint: URL, is recipe: RecipeKind) throws {
+    if let saved = try recipeName(of: checkpoint), saved != recipe.rawValue {
+      throw TrainingError("\(checkpoint.path) is a checkpoint of recipe \(saved), not \(recipe.rawValue)")
+    }
+  }
+
+  private static func makeLoader(_ data: TrainingData, config: RunConfig) throws -> BatchLoader {
+    let batch = min(config.batchSize, data.count)
+    return try BatchLoader(data.source, batchSize: batch, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1)
+  }
+
+  /// Trains until `config.steps` or an interruption. Samples and a checkpoint are written at the
+  /// end either way.
+  /// - Throws: what the recipe's step throws (a non-finite loss names the step), `TrainingError`
+  ///   or `SafeTensorsError` when a file cannot be written.
+  public func train() throws -> TrainingOutcome {
+    let metrics = try MetricsLog(url: run.metricsURL)
+    let progress = TrainingProgress(
+      total: config.steps, startStep: step, logEvery: config.logEvery, interactive: interactive, write: write)
+    let name = config.recipe.rawValue
+    write(
+      (step == 0 ? "training \(name)" : "resuming \(name) at step \(step)")
+        + " on \(data.origin): \(data.count) items, batch \(loader.batchSize), \(config.steps) steps; run folder \(run.url.path)")
+    let clock = ContinuousClock()
+    var lastLog = (step: step, time: clock.now)
+    while step < config.steps {
+      if Interruption.isRequested {
+        try saveCheckpoint()
+        progress.message("interrupted at step \(step); checkpoint saved. Continue with: genai train --resume \(run.url.path)")
+        return .interrupted(step: step)
+      }
+      guard let batch = loader.next() else { throw TrainingError("the data loader ended unexpectedly") }
+      let losses: [String: Float]
+      do {
+        losses = try recipe.trainStep(batch)
+      } catch {
+        throw TrainingError("step \(step + 1) of \(name) failed: \(error)")
+      }
+      step += 1
+      let epoch = loader.position.epoch
+      progress.update(step: step, epoch: epoch, losses: losses)
+      if step % config.logEvery == 0 || step == config.steps {
+        let now = clock.now
+        let seconds = (now - lastLog.time) / .seconds(1)
+        var values = losses.mapValues(Double.init)
+        values["step"] = Double(step)
+        values["epoch"] = Double(epoch)
+        values["steps_per_s"] = seconds > 0 ? Double(step - lastLog.step) / seconds : 0
+        values["time"] = Date().timeIntervalSince1970
+        metrics.append(values)
+        lastLog = (step, now)
+      }
+      if config.sampleEvery > 0 && step % config.sampleEvery == 0 && step < config.steps { try writeSamples() }
+      if config.checkpointEvery > 0 && step % config.checkpointEvery == 0 && step < config.steps { try saveCheckpoint() }
+      onStep?(step)
+    }
+    try saveCheckpoint()
+    let files = try writeSamples()
+    progress.message("done: \(step) steps; samples \(files.map(\.path).joined(separator: ", ")); checkpoint \(run.checkpointURL(step: step).path)")
+    return .finished(step: step)
+  }
+
+  /// Saves `checkpoints/step-N.safetensors` (atomically) and prunes old ones.
+  public func saveCheckpoint() throws {
+    let json = String(decoding: try config.encoded(), as: UTF8.self)
+    try TrainingCheckpoint.save(
+      to: run.checkpointURL(step: step), models: recipe.models, optimizers: recipe.optimizers, step: step,
+      dataPosition: loader.position, userMetadata: ["recipe": config.recipe.rawValue, "config": json])
+    run.pruneCheckpoints(keep: config.keepCheckpoints)
+  }
+
+  /// Writes the fixed-seed samples of this step under `samples/` (the same latent draws every
+  /// time, so the files show how the model changes).
+  @discardableResult
+  public func writeSamples() throws -> [URL] {
+    var request = SampleRequest()
+    request.seed = config.seed &+ 0x5EED
+    let url: URL
+    switch config.recipe.dataKind {
+    case .images:
+      request.count = config.sampleCount
+      url = run.sampleURL(step: step, fileExtension: "png")
+    case .text:
+      request.length = 400
+      url = run.sampleURL(step: step, fileExtension: "txt")
+    case .audio:
+      request.count = config.sampleCount
+      url = run.sampleURL(step: step, fileExtension: "")
+    }
+    return try SampleWriter.write(recipe, request: request, to: url, provenance: ["step": String(step)])
+  }
+}

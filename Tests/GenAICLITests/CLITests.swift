@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import GenAI
+import Testing
+@testable import GenAICLI
+
+/// Runs `genai ARGS` in-process, as the executable would.
+private func genai(_ arguments: [String]) throws {
+  var command = try GenAICommand.parseAsRoot(arguments)
+  try command.run()
+}
+
+private func temporaryFolder(_ name: String) -> URL {
+  let url = FileManager.default.temporaryDirectory.appending(path: "genai-cli-\(name)-\(UInt32.random(in: 0...UInt32.max))")
+  try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+@Suite("The genai command line", .serialized)
+struct CLITests {
+  /// Every command has a `--help` that explains its options.
+  @Test(arguments: [
+    (["quickstart"], "--steps"), (["train"], "--resume"), (["sample"], "--label"), (["restore"], "--box"),
+    (["bench"], "--steps"), (["datasets"], "--verify"), (["info"], "threads"), (["demo"], "--steps"),
+  ])
+  func everyCommandHasHelp(_ path: [String], _ mentions: String) throws {
+    let help = GenAICommand.helpMessage(for: try #require(GenAICommand.configuration.subcommands.first { $0.configuration.commandName == path[0] }))
+    #expect(help.contains("USAGE"), "\(path)")
+    #expect(help.lowercased().contains(mentions.lowercased()), "\(path): \(help)")
+  }
+
+  @Test func rootHelpListsTheCommands() {
+    let help = GenAICommand.helpMessage()
+    for name in ["quickstart", "train", "sample", "restore", "bench", "datasets"] {
+      #expect(help.contains(name))
+    }
+  }
+
+  /// `genai train` on tiny sizes, then `genai sample` from the run and from a checkpoint file.
+  @Test func trainThenSampleEndToEnd() throws {
+    let folder = temporaryFolder("e2e")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appending(path: "run").path
+    try genai([
+      "train", "dcgan", "--data", "shapes", "--steps", "3", "--batch-size", "4", "--conditional", "--sample-count", "10",
+      "--out", run, "--plain", "--log-every", "1",
+    ])
+    let grid = folder.appending(path: "grid.png")
+    try genai(["sample", run, "--count", "6", "--label", "triangle", "--out", grid.path, "--seed", "3"])
+    let png = try PNGDecoder.read(grid)
+    #expect(png.text.contains { $0.key == "genai.label" && $0.value == "2" })
+    #expect(png.text.contains { $0.key == "genai.step" && $0.value == "3" })
+    let checkpoint = RunDirectory(url: URL(fileURLWithPath: run)).checkpointURL(step: 3).path
+    let again = folder.appending(path: "again.png")
+    try genai(["sample", checkpoint, "--count", "6", "--label", "2", "--out", again.path, "--seed", "3"])
+    #expect(try PNGDecoder.read(again).bitmap == png.bitmap)
+    // Resume for more steps.
+    try genai(["train", "--resume", run, "--steps", "4", "--plain"])
+    #expect(RunDirectory(url: URL(fileURLWithPath: run)).checkpoints().last?.step == 4)
+  }
+
+  @Test func badInputGetsClearErrors() throws {
+    let folder = temporaryFolder("bad")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    func message(_ arguments: [String]) -> String {
+      do {
+        try genai(arguments)
+        return ""
+      } catch {
+        return GenAICommand.message(for: error)
+      }
+    }
+    #expect(message(["train", "stylegan"]).contains("unknown recipe \"stylegan\""))
+    #expect(message(["train", "dcgan", "--data-dir", folder.path, "--out", folder.appending(path: "r").path]).contains("dataset fashion-mnist not found"))
+    #expect(message(["train", "dcgan", "--data", "shakespeare"]).contains("trains on images"))
+    #expect(message(["train", "dcgan", "--data", "shapes", "--steps=-3"]).contains("--steps must be at least 1"))
+    #expect(message(["train"]).contains("name a recipe"))
+    #expect(message(["sample", folder.path]).contains("not a genai run"))
+    #expect(message(["sample", folder.path, "--count", "-1"]).contains("--count"))
+    // A vae run: no labels, and not a vaegan for restore.
+    let run = folder.appending(path: "vae").path
+    try genai(["train", "vae", "--data", "shapes", "--steps", "1", "--batch-size", "4", "--out", run, "--plain", "--sample-count", "4"])
+    #expect(message(["sample", run, "--label", "3"]).contains("not class-conditional"))
+    #expect(message(["train", "dcgan", "--resume", run]).contains("is a vae run, not dcgan"))
+    #expect(message(["restore", run, "--input", "x.png", "--denoise"]).contains("is a vae run, not vaegan"))
+    #expect(message(["restore", run, "--input", "x.png"]).contains("choose one of"))
+    #expect(message(["bench", "stylegan"]).contains("stylegan"))
+  }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import Testing
+@testable import GenAITraining
+
+@Suite("Run configuration, data specs, labels, metrics lines")
+struct RunPiecesTests {
+  @Test func configRoundTripsThroughJSON() throws {
+    var config = RunConfig(recipe: .charGPT)
+    config.steps = 123
+    config.learningRate = 3e-4
+    config.vocabulary = Vocabulary.characters(in: "hello world")
+    config.classNames = ["a", "b"]
+    let back = try RunConfig.decode(try config.encoded(), source: "config.json")
+    #expect(back == config)
+  }
+
+  @Test func badConfigNamesTheFileAndField() throws {
+    let json = Data(#"{"recipe": "dcgan"}"#.utf8)
+    #expect(throws: TrainingError.self) { try RunConfig.decode(json, source: "/x/config.json") }
+    do {
+      _ = try RunConfig.decode(Data(#"{"recipe": "nope"}"#.utf8), source: "/x/config.json")
+    } catch let error as TrainingError {
+      #expect(error.message.contains("/x/config.json"))
+    }
+  }
+
+  @Test func optionsAreValidatedWithTheirNames() {
+    var config = RunConfig(recipe: .dcgan)
+    config.steps = -1
+    #expect(throws: TrainingError("--steps must be at least 1, got -1")) { try config.validate() }
+    config = RunConfig(recipe: .dcgan)
+    config.batchSize = 0
+    #expect(throws: TrainingError("--batch-size must be at least 1, got 0")) { try config.validate() }
+  }
+
+  @Test func recipeNamesParseAndUnknownOnesListTheValidNames() throws {
+    #expect(try RecipeKind.named("char_gpt") == .charGPT)
+    #expect(try RecipeKind.named("WGAN-GP") == .wganGP)
+    do {
+      _ = try RecipeKind.named("stylegan")
+      Issue.record("expected an error")
+    } catch let error as TrainingError {
+      #expect(error.message.contains("stylegan") && error.message.contains("dcgan") && error.message.contains("char-rnn"))
+    }
+  }
+
+  @Test func dataSpecsParse() throws {
+    #expect(try DataSpec("fashion-mnist") == .named("fashion-mnist"))
+    #expect(try DataSpec("shapes") == .shapes)
+    #expect(try DataSpec("text:/tmp/a.txt") == .textFile("/tmp/a.txt"))
+    #expect(try DataSpec("images:pics") == .imageFolder("pics"))
+    #expect(try DataSpec("wav:clips").kind == .audio)
+    #expect(throws: TrainingError.self) { try DataSpec("cifar") }
+    #expect(throws: TrainingError.self) { try DataSpec("text:") }
+    #expect(throws: TrainingError.self) { try DataSpec("video:x") }
+  }
+
+  @Test func labelsResolveByNumberNameAndPlural() throws {
+    let names = TrainingData.fashionClassNames
+    #expect(try SampleWriter.label("7", classNames: names) == 7)
+    #expect(try SampleWriter.label("sneakers", classNames: names) == 7)
+    #expect(try SampleWriter.label("Ankle", classNames: names) == 9)
+    #expect(throws: TrainingError.self) { try SampleWriter.label("10", classNames: names) }
+    #expect(throws: TrainingError.self) { try SampleWriter.label("-1", classNames: names) }
+    #expect(throws: TrainingError.self) { try SampleWriter.label("s", classNames: names) }  // ambiguous
+    #expect(throws: TrainingError.self) { try SampleWriter.label("hat", classNames: names) }
+  }
+
+  @Test func metricsLinesAreSortedJSONWithNullForNonFinite() throws {
+    let line = MetricsLog.line(["step": 10, "g_loss": 0.5, "d_loss": .nan], fields: ["note": "a \"b\""])
+    #expect(line == #"{"d_loss": null, "g_loss": 0.5, "note": "a \"b\"", "step": 10}"#)
+    let folder = TrainingTestSupport.temporaryFolder("metrics")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appending(path: "m.jsonl")
+    do {
+      let log = try MetricsLog(url: url)
+      log.append(["step": 1, "loss": 2.25])
+      log.append(["step": 2, "loss": 2])
+    }
+    let rows = try MetricsLog.read(url)
+    #expect(rows.count == 2)
+    #expect(rows[0]["loss"] as? Double == 2.25)
+    #expect(rows[1]["step"] as? Int == 2)
+  }
+
+  @Test func progressFormatsLossesAndDurations() {
+    #expect(TrainingProgress.format(["g_loss": 0.84211, "d_loss": 1.2104, "d_acc_real": 0.5]) == "[D loss: 1.2104, G loss: 0.8421, d_acc_real: 0.5000]")
+    #expect(TrainingProgress.duration(42) == "42s")
+    #expect(TrainingProgress.duration(741) == "12m21s")
+    #expect(TrainingProgress.duration(3720) == "1h02m")
+    var lines: [String] = []
+    let progress = TrainingProgress(total: 4, startStep: 0, logEvery: 2, interactive: false, write: { lines.append($0) })
+    for step in 1...4 { progress.update(step: step, epoch: 0, losses: ["loss": 1]) }
+    #expect(lines.count == 2)
+    #expect(lines[0].hasPrefix("epoch 1 step 2/4 [loss: 1.0000]"))
+  }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+import GenAITensor
+import Testing
+@testable import GenAITraining
+
+@Suite("Training runs: run folder, resume, sampling, bad input", .serialized)
+struct TrainerTests {
+  @Test func dcganRunWritesConfigMetricsCheckpointAndSamples() throws {
+    let folder = TrainingTestSupport.temporaryFolder("dcgan-run")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 4)
+    config.sampleEvery = 2
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"))
+    #expect(try trainer.train() == .finished(step: 4))
+    let run = trainer.run
+    let saved = try run.readConfig()
+    #expect(saved.classNames == ProceduralShapes.classNames)
+    let rows = try MetricsLog.read(run.metricsURL)
+    #expect(rows.count == 4)
+    #expect(rows.allSatisfy { ($0["d_loss"] as? Double)?.isFinite == true && ($0["g_loss"] as? Double)?.isFinite == true })
+    #expect(run.checkpoints().map(\.step) == [4])
+    for step in [2, 4] {
+      let png = try PNGDecoder.read(run.sampleURL(step: step, fileExtension: "png"))
+      #expect(png.bitmap.width > 28 * 8)
+      #expect(png.text.contains { $0.key == "genai.recipe" && $0.value == "dcgan" })
+      #expect(png.text.contains { $0.key == "Comment" && $0.value.contains("machine-generated") })
+    }
+  }
+
+  /// Stopping at step 3 (as Ctrl-C does) and resuming gives bit-for-bit the weights of an
+  /// uninterrupted 6-step run: weights, optimiser state, dropout/noise streams and data order.
+  @Test func interruptedAndResumedRunEqualsUninterrupted() throws {
+    let folder = TrainingTestSupport.temporaryFolder("resume")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 6)
+    let straight = try TrainingTestSupport.train(config, in: folder.appending(path: "straight"))
+    #expect(try straight.train() == .finished(step: 6))
+
+    let first = try TrainingTestSupport.train(config, in: folder.appending(path: "stopped"))
+    first.onStep = { step in if step == 3 { Interruption.request() } }
+    defer { Interruption.reset() }
+    #expect(try first.train() == .interrupted(step: 3))
+    Interruption.reset()
+    #expect(first.run.checkpoints().map(\.step) == [3])
+    let resumed = try Trainer.resume(first.run, recipe: .dcgan, dataDirectory: DataDirectory(url: folder))
+    resumed.interactive = false
+    resumed.write = { _ in }
+    #expect(resumed.step == 3)
+    #expect(try resumed.train() == .finished(step: 6))
+
+    for name in ["generator", "discriminator"] {
+      let a = straight.recipe.models[name]!.namedTensors()
+      let b = resumed.recipe.models[name]!.namedTensors()
+      #expect(a.count == b.count)
+      for (x, y) in zip(a, b) { #expect(x.0 == y.0 && x.1.scalars == y.1.scalars, "\(name).\(x.0)") }
+    }
+    // Both runs logged the same losses for steps 4...6.
+    let straightRows = try MetricsLog.read(straight.run.metricsURL).suffix(3).map { $0["g_loss"] as? Double }
+    let resumedRows = try MetricsLog.read(resumed.run.metricsURL).suffix(3).map { $0["g_loss"] as? Double }
+    #expect(straightRows == resumedRows)
+  }
+
+  @Test func textRunSamplesFromItsCheckpointWithSidecar() throws {
+    let folder = TrainingTestSupport.temporaryFolder("text")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let text = try TrainingTestSupport.textFile(in: folder)
+    for recipe in [RecipeKind.charRNN, .charGPT] {
+      let config = TrainingTestSupport.config(recipe, data: "text:\(text.path)", steps: 3, batch: 4)
+      let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: recipe.rawValue))
+      #expect(try trainer.train() == .finished(step: 3))
+      let trained = try TrainedRecipe(loading: trainer.run.url.path)
+      #expect(trained.step == 3)
+      var request = SampleRequest()
+      request.prime = "ROMEO:"
+      request.length = 40
+      request.seed = 5
+      var streamed = ""
+      let out = folder.appending(path: "\(recipe.rawValue).txt")
+      let files = try SampleWriter.write(trained.recipe, request: request, to: out, provenance: trained.provenance) { streamed += $0 }
+      #expect(files.count == 2)
+      let written = try String(contentsOf: out, encoding: .utf8)
+      #expect(written == "ROMEO:" + streamed)
+      #expect(streamed.unicodeScalars.count == 40)
+      let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: files[1])) as? [String: Any]
+      #expect(sidecar?["recipe"] as? String == recipe.rawValue)
+      #expect(sidecar?["seed"] as? String == "5")
+      // Same seed, same text.
+      var again = ""
+      _ = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "again.txt")) { again += $0 }
+      #expect(again == streamed)
+    }
+  }
+
+  @Test func conditionalSamplingTakesLabelsAndRejectsBadOnes() throws {
+    let folder = TrainingTestSupport.temporaryFolder("cond")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 1)
+    config.conditional = true
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"))
+    _ = try trainer.train()
+    let trained = try TrainedRecipe(loading: trainer.run.latestCheckpoint!.path)
+    var request = SampleRequest()
+    request.count = 4
+    request.label = try SampleWriter.label("ring", classNames: trained.config.classNames ?? [])
+    request.separateFiles = true
+    let files = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "rings"))
+    #expect(files.count == 4)
+    #expect(try PNGDecoder.read(files[0]).bitmap.width == 28)
+    request.label = 5
+    #expect(throws: RecipeError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "x")) }
+    request.label = nil
+    request.count = -2
+    #expect(throws: TrainingError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "y.png")) }
+  }
+
+  @Test func badRequestsGetClearErrors() throws {
+    let folder = TrainingTestSupport.temporaryFolder("bad")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let empty = DataDirectory(url: folder.appending(path: "no-data"))
+    // Missing data: the message names where it looked and what to do.
+    do {
+      _ = try Trainer.start(config: RunConfig(recipe: .dcgan), in: RunDirectory(url: folder.appending(path: "a")), dataDirectory: empty)
+      Issue.record("expected an error")
+    } catch let error as TrainingError {
+      #expect(error.message.contains("fashion-mnist") && error.message.contains(folder.path) && error.message.contains("--data shapes"))
+    }
+    // Data of the wrong kind.
+    #expect(throws: TrainingError.self) {
+      try Trainer.start(config: TrainingTestSupport.config(.charRNN, data: "shapes", steps: 1), in: RunDirectory(url: folder.appending(path: "b")), dataDirectory: empty)
+    }
+    // A run folder that already holds a run; resuming it as another recipe; a checkpoint of another recipe.
+    let run = try TrainingTestSupport.train(TrainingTestSupport.config(.vae, data: "shapes", steps: 1), in: folder.appending(path: "vae"))
+    _ = try run.train()
+    #expect(throws: TrainingError.self) {
+      try Trainer.start(config: TrainingTestSupport.config(.vae, data: "shapes", steps: 1), in: run.run, dataDirectory: empty)
+    }
+    do {
+      _ = try Trainer.resume(run.run, recipe: .dcgan, dataDirectory: empty)
+      Issue.record("expected an error")
+    } catch let error as TrainingError {
+      #expect(error.message.contains("is a vae run, not dcgan"))
+    }
+    #expect(throws: TrainingError.self) { try TrainedRecipe(loading: run.run.url.path, expected: .vaegan) }
+    // A finished run resumed without more steps; steps not above those done.
+    #expect(throws: TrainingError.self) { try Trainer.resume(run.run, steps: 1, dataDirectory: empty) }
+    // Not a run at all.
+    #expect(throws: TrainingError.self) { try TrainedRecipe(loading: folder.path) }
+    #expect(throws: TrainingError.self) { try TrainedRecipe(loading: folder.appending(path: "nothing-here").path) }
+    // --epochs below 1.
+    #expect(throws: TrainingError.self) {
+      try Trainer.start(config: TrainingTestSupport.config(.vae, data: "shapes", steps: 1), epochs: 0, in: RunDirectory(url: folder.appending(path: "c")), dataDirectory: empty)
+    }
+  }
+
+  /// A seeded short run on the real Fashion-MNIST: the MLP VAE's loss falls.
+  @Test func vaeLossFallsOnRealFashionMNIST() throws {
+    guard let data = TrainingTestSupport.sharedData() else { return }
+    let folder = TrainingTestSupport.temporaryFolder("fashion")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.vae, data: "fashion-mnist", steps: 40, batch: 32)
+    config.vaeArchitecture = "mlp"
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
+    _ = try trainer.train()
+    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0["loss"] as? Double }
+    #expect(losses.count == 40)
+    let first = losses.prefix(5).reduce(0, +) / 5
+    let last = losses.suffix(5).reduce(0, +) / 5
+    #expect(last < first * 0.8, "loss \(first) -> \(last)")
+    #expect(try trainer.run.readConfig().classNames == TrainingData.fashionClassNames)
+  }
+}
