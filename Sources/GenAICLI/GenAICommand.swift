@@ -9,8 +9,8 @@ struct GenAICommand: ParsableCommand {
     commandName: "genai",
     abstract: "Train, sample and evaluate generative models in native Swift.",
     discussion: """
-      With no subcommand, runs `genai quickstart`: trains a DCGAN for a few minutes on
-      Fashion-MNIST (or, with no data on the machine, on built-in procedurally drawn shapes) and
+      With no subcommand, runs `genai quickstart`: trains a DCGAN for a few minutes on \
+      Fashion-MNIST (or, with no data on the machine, on built-in procedurally drawn shapes) and \
       writes a sample grid, so the whole pipeline can be tried on a fresh machine offline.
 
       Typical use:

@@ -8,9 +8,9 @@ struct QuickstartCommand: ParsableCommand {
     commandName: "quickstart",
     abstract: "Train a DCGAN for a few minutes and write a sample grid (what `genai` alone runs).",
     discussion: """
-      Uses Fashion-MNIST when it is found in the data folder (--data-dir, $GENAI_DATA, ./data or
-      ../shared/data), and otherwise the built-in procedurally drawn shapes, so it always works
-      offline. Writes a normal run folder: samples over time, metrics.jsonl, a checkpoint that
+      Uses Fashion-MNIST when it is found in the data folder (--data-dir, $GENAI_DATA, ./data or \
+      ../shared/data), and otherwise the built-in procedurally drawn shapes, so it always works \
+      offline. Writes a normal run folder: samples over time, metrics.jsonl, a checkpoint that \
       `genai sample` and `genai train --resume` take. Prints where everything is.
       """)
 

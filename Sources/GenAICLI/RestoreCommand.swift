@@ -8,16 +8,16 @@ struct RestoreCommand: ParsableCommand {
     commandName: "restore",
     abstract: "Repair, denoise or vary an image with a trained vaegan run.",
     discussion: """
-      The input PNG is made 28x28 grey. With --mask (a PNG whose light pixels mark the damaged
-      region) or --box X,Y,W,H (the damaged rectangle, in 28x28 pixels) the damaged pixels are
-      filled in by iterating encode-decode while the known pixels are kept. With --denoise the
-      image is re-drawn by the model (its reconstruction), which drops noise the model never
-      learnt to draw. With --variations N the output is a grid of N new images similar to the
+      The input PNG is made 28x28 grey. With --mask (a PNG whose light pixels mark the damaged \
+      region) or --box X,Y,W,H (the damaged rectangle, in 28x28 pixels) the damaged pixels are \
+      filled in by iterating encode-decode while the known pixels are kept. With --denoise the \
+      image is re-drawn by the model (its reconstruction), which drops noise the model never \
+      learnt to draw. With --variations N the output is a grid of N new images similar to the \
       input.
 
       Example:
         genai train vaegan --data fashion-mnist --out runs/vaegan
-        genai restore runs/vaegan --input damaged.png --box 8,8,12,12 --out restored.png
+        genai restore runs/vaegan --input damaged.png --box 8,8,12,12
       """)
 
   @Argument(help: ArgumentHelp("A vaegan run folder or checkpoint.", valueName: "run"))

@@ -8,13 +8,13 @@ struct SampleCommand: ParsableCommand {
     commandName: "sample",
     abstract: "Generate images, text or audio from a saved run or checkpoint.",
     discussion: """
-      RUN is a run folder (its newest checkpoint is used) or a checkpoint file in one
+      RUN is a run folder (its newest checkpoint is used) or a checkpoint file in one \
       (RUN/checkpoints/step-N.safetensors). Same seed, same output.
 
-      Images: a PNG grid (or --separate files) of --count samples; a conditional model takes
-      --label as a number or a class name (`--label sneaker`). Text: --length characters after
-      --prime, streamed to stdout as they are generated and saved with a JSON sidecar. Audio:
-      --count WAV clips, one per digit in turn unless --label is given. Every file records its
+      Images: a PNG grid (or --separate files) of --count samples; a conditional model takes \
+      --label as a number or a class name (`--label sneaker`). Text: --length characters after \
+      --prime, streamed to stdout as they are generated and saved with a JSON sidecar. Audio: \
+      --count WAV clips, one per digit in turn unless --label is given. Every file records its \
       recipe, checkpoint, step and seed, and that it is machine-generated.
 
       Examples:
@@ -87,7 +87,7 @@ struct SampleCommand: ParsableCommand {
     let files = try SampleWriter.write(
       trained.recipe, request: request, to: url, provenance: trained.provenance,
       onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
-    if isText && !quiet { print() }
+    if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
     let shown = files.count > 4 ? files.prefix(2).map(\.path) + ["... (\(files.count) files)"] : files.map(\.path)
     FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", "))\n".utf8))
   }

@@ -11,20 +11,22 @@ struct TrainCommand: ParsableCommand {
       Recipes:
       \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
 
-      Data (--data): fashion-mnist, mnist, shapes (built in, no files needed), shakespeare
-      (tiny, ~1 MB), shakespeare-full, spoken-digits, or images:PATH (a folder of PNGs,
-      sub-folders as classes), text:PATH (a UTF-8 file), wav:PATH (a folder of WAVs). Named
+      Data (--data): fashion-mnist, mnist, shapes (built in, no files needed), shakespeare \
+      (tiny, ~1 MB), shakespeare-full, spoken-digits, or images:PATH (a folder of PNGs, \
+      sub-folders as classes), text:PATH (a UTF-8 file), wav:PATH (a folder of WAVs). Named \
       datasets are looked up in --data-dir, $GENAI_DATA, ./data or ../shared/data.
 
-      The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one JSON
-      line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* drawn from
-      the same seed each time. A progress bar with rate, ETA and losses shows on a terminal;
-      plain lines otherwise. Ctrl-C saves a checkpoint and exits; `genai train --resume RUN`
-      continues exactly where it stopped (same weights, optimiser, random streams, data order).
+      The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one \
+      JSON line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* \
+      drawn from the same seed each time. A progress bar with rate, ETA and losses shows on a \
+      terminal; plain lines otherwise. Ctrl-C saves a checkpoint and exits; \
+      `genai train --resume RUN` continues exactly where it stopped (same weights, optimiser, \
+      random streams, data order).
 
       Examples:
         genai train dcgan --data fashion-mnist --steps 3000
-        genai train dcgan --conditional --out runs/cdcgan   (then: genai sample runs/cdcgan --label sneaker)
+        genai train dcgan --conditional --out runs/cdcgan
+        genai sample runs/cdcgan --label sneaker
         genai train char-gpt --data shakespeare --steps 2000
         genai train --resume runs/cdcgan --steps 6000
       """)
@@ -35,7 +37,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The training data (see above). Default: the recipe's matching dataset.")
   var data: String?
 
-  @Option(help: "Folder holding the named datasets.")
+  @Option(help: "Folder holding the named datasets (default: $GENAI_DATA, ./data, ../shared/data; with --resume, the run's own).")
   var dataDir: String?
 
   @Option(help: "Training steps (default per recipe: dcgan 3000, char-gpt 2000, ...). With --resume: a new total.")
@@ -102,13 +104,15 @@ struct TrainCommand: ParsableCommand {
   var plain = false
 
   func run() throws {
-    let dataDirectory = DataDirectory.resolve(path: dataDir)
     let trainer: Trainer
     Interruption.install()
     defer { Interruption.uninstall() }
     if let resume {
       let expected = try recipe.map(RecipeKind.named)
-      trainer = try Trainer.resume(RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps, dataDirectory: dataDirectory)
+      // Without --data-dir, the run's own data folder is used.
+      trainer = try Trainer.resume(
+        RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps,
+        dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
     } else {
       guard let recipe else {
         throw ValidationError("name a recipe (\(RecipeKind.allNames)) or give --resume RUN")
@@ -116,7 +120,7 @@ struct TrainCommand: ParsableCommand {
       let kind = try RecipeKind.named(recipe)
       let config = try makeConfig(kind)
       let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.defaultURL(recipe: kind))
-      trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: dataDirectory)
+      trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
     }
     if plain { trainer.interactive = false }
     _ = try trainer.train()

@@ -47,7 +47,9 @@ public enum RecipeFactory {
       if let lr { options.learningRate = lr }
       return try CharGPT(vocabulary: try vocabulary(config), config: options, seed: config.seed)
     case .audio:
-      throw TrainingError("recipe audio is not available in this build")
+      var options = config.audio
+      if let lr { options.learningRate = lr }
+      return try AudioDigits(config: options, seed: config.seed)
     }
   }
 

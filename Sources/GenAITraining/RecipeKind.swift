@@ -1,4 +1,5 @@
 import GenAIData
+import GenAIModels
 
 /// The recipes `genai train` knows, with what data each needs and the defaults that give good
 /// results on its matching dataset.
@@ -57,14 +58,15 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
     case .vaegan: return 3000
     case .charRNN: return 2000
     case .charGPT: return 2000
-    case .audio: return 3000
+    case .audio: return AudioDigits.Config().steps
     }
   }
 
   /// Batch size by default (as the matching ../shared/bench workload).
   public var defaultBatchSize: Int {
     switch self {
-    case .dcgan, .wganGP, .vaegan, .audio: return 64
+    case .dcgan, .wganGP, .vaegan: return 64
+    case .audio: return AudioDigits.Config().batchSize
     case .vae: return 128
     case .charRNN: return 32
     case .charGPT: return 12
@@ -74,12 +76,12 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
   /// One line for `--help`.
   public var summary: String {
     switch self {
-    case .dcgan: return "DCGAN, 28x28 grey (Fashion-MNIST), optional class conditioning"
-    case .wganGP: return "WGAN-GP: DCGAN generator, critic with gradient penalty (lambda 10, 5 critic steps)"
-    case .vae: return "variational auto-encoder, conv or MLP (784-400-20), Bernoulli likelihood"
-    case .vaegan: return "VAE-GAN: encoder, generator, discriminator; L_adv + L1 reconstruction + KL"
+    case .dcgan: return "DCGAN, 28x28 grey, optional class conditioning"
+    case .wganGP: return "DCGAN generator, critic with gradient penalty 10, 5 critic steps"
+    case .vae: return "variational auto-encoder, conv or MLP (784-400-20)"
+    case .vaegan: return "encoder, generator, discriminator; L_adv + L1 + KL"
     case .charRNN: return "character LSTM/GRU, 2x512, sequences of 100 (Shakespeare)"
-    case .charGPT: return "character transformer, nanoGPT CPU config: 4 layers, 4 heads, 128 wide"
+    case .charGPT: return "character transformer, nanoGPT CPU config (4x4 heads, 128)"
     case .audio: return "spoken digits 0-9 at 8 kHz, conditioned on the digit"
     }
   }

@@ -38,7 +38,12 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public var charRNN: CharRNN.Config
   /// char-gpt options.
   public var charGPT: CharGPT.Config
+  /// audio options.
+  public var audio: AudioDigits.Config
 
+  /// The data folder named datasets were found in when the run started (`--resume` looks there
+  /// unless given another).
+  public var dataDirectory: String?
   /// Text recipes: the vocabulary, fixed when the run starts.
   public var vocabulary: Vocabulary?
   /// Class names of the data (images, audio), fixed when the run starts.
@@ -62,6 +67,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     klWarmupSteps = 0
     charRNN = CharRNN.Config()
     charGPT = CharGPT.Config()
+    audio = AudioDigits.Config()
+    dataDirectory = nil
     vocabulary = nil
     classNames = nil
   }

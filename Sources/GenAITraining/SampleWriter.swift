@@ -78,6 +78,29 @@ public enum SampleWriter {
       return files
     }
 
+    if let audio = recipe as? any AudioGenerating {
+      let clips = try audio.sample(count: request.count, label: request.label, using: &rng)
+      try createFolder(url)
+      let length = clips.shape[1]
+      let scalars = clips.scalars
+      var files: [URL] = []
+      for i in 0..<clips.shape[0] {
+        // Unlabelled requests cycle through the classes, so clip i is class i % classCount.
+        let label = request.label ?? i % max(audio.classCount, 1)
+        let file = url.appending(path: String(format: "sample-%03d-label%d.wav", i + 1, label))
+        let wavInfo = [
+          "ISFT": "genai", "ICMT": "machine-generated audio; " + info.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+          "INAM": "\(type(of: recipe).name) label \(label)",
+        ]
+        // Generated clips come out about half as loud as the recordings; peak normalisation
+        // brings them to a normal listening level without clipping.
+        let clip = AudioCleaning.normalised(Array(scalars[(i * length)..<((i + 1) * length)]), to: .peak(0.9))
+        try WAV.write(clip, sampleRate: audio.sampleRate, to: file, info: wavInfo)
+        files.append(file)
+      }
+      return files
+    }
+
     let generated: String
     let settings = request.sampling
     if let rnn = recipe as? CharRNN {

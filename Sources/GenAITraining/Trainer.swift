@@ -30,7 +30,7 @@ public final class Trainer {
   /// Called after every step with the step number (tests use it to interrupt).
   public var onStep: ((Int) -> Void)?
   /// Where messages and plain progress lines go (stdout by default).
-  public var write: (String) -> Void = { print($0) }
+  public var write: (String) -> Void = { print($0); fflush(nil) }
   /// `nil` detects a terminal; `false` forces plain lines.
   public var interactive: Bool?
 
@@ -63,6 +63,7 @@ public final class Trainer {
       pixelRange: RecipeFactory.pixelRange(for: config.recipe),
       sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: nil)
     config.vocabulary = vocabulary
+    config.dataDirectory = dataDirectory.url.standardizedFileURL.path
     if let epochs { config.steps = epochs * max(1, data.count / min(config.batchSize, data.count)) }
     config.classNames = data.classNames.isEmpty ? nil : data.classNames
     let recipe = try RecipeFactory.make(config)
@@ -75,13 +76,17 @@ public final class Trainer {
   /// - Parameters:
   ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
   ///   - steps: a new total step count (to train a finished run further), or `nil`.
+  ///   - dataDirectory: where named datasets are; `nil` uses the folder the run started with.
   /// - Throws: `TrainingError` when the folder is not a run, has no checkpoint, is of another
   ///   recipe, or `steps` is not above the steps done; `CheckpointError` when the checkpoint
   ///   does not match the recipe's networks.
   public static func resume(
-    _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory
+    _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory?
   ) throws -> Trainer {
     var config = try run.readConfig()
+    let dataDirectory =
+      dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
+      ?? DataDirectory.resolve()
     if let expected, expected != config.recipe {
       throw TrainingError("\(run.url.path) is a \(config.recipe.rawValue) run, not \(expected.rawValue)")
     }
@@ -202,6 +207,27 @@ public final class Trainer {
       request.count = config.sampleCount
       url = run.sampleURL(step: step, fileExtension: "")
     }
-    return try SampleWriter.write(recipe, request: request, to: url, provenance: ["step": String(step)])
+    var files = try SampleWriter.write(recipe, request: request, to: url, provenance: ["step": String(step)])
+    if let vae = recipe as? VAE { files += try writeVAEGrids(vae) }
+    return files
+  }
+
+  /// The VAE's extra pictures: the first 8 training images above their reconstructions
+  /// (`step-N-reconstructions.png`), and 10 decodings along the line between the codes of
+  /// images 0 and 1 (`step-N-interpolation.png`).
+  private func writeVAEGrids(_ vae: VAE) throws -> [URL] {
+    var unused = SeededGenerator(seed: 0)
+    let n = min(8, data.count)
+    let real = data.source.makeBatch(indices: Array(0..<n), generator: &unused).inputs
+    let reconstructions = try vae.reconstruct(real)
+    let reconURL = run.sampleURL(step: step, fileExtension: "png").deletingPathExtension().appendingPathExtension("reconstructions.png")
+    let text = [PNGText(key: "genai.recipe", value: "vae"), PNGText(key: "genai.step", value: String(step)),
+                PNGText(key: "Comment", value: "top: training images; bottom: machine-generated reconstructions")]
+    try ImageGrid.write(Tensor.concatenate([real, reconstructions], axis: 0), to: reconURL, range: vae.pixelRange, columns: n, scale: 2, text: text)
+    guard n >= 2 else { return [reconURL] }
+    let line = try vae.interpolate(from: real.slice(axis: 0, 0..<1), to: real.slice(axis: 0, 1..<2), steps: 10)
+    let lineURL = run.sampleURL(step: step, fileExtension: "png").deletingPathExtension().appendingPathExtension("interpolation.png")
+    try ImageGrid.write(line, to: lineURL, range: vae.pixelRange, columns: 10, scale: 2, text: text.dropLast() + [PNGText(key: "Comment", value: "machine-generated latent interpolation")])
+    return [reconURL, lineURL]
   }
 }

@@ -20,7 +20,7 @@ public final class TrainingProgress {
   ///   - write: where plain lines go (stdout by default).
   public init(
     total: Int, startStep: Int, logEvery: Int, interactive: Bool? = nil,
-    write: @escaping (String) -> Void = { print($0) }
+    write: @escaping (String) -> Void = { print($0); fflush(nil) }
   ) {
     self.total = total
     self.startStep = startStep

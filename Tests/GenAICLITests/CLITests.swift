@@ -59,6 +59,36 @@ struct CLITests {
     #expect(RunDirectory(url: URL(fileURLWithPath: run)).checkpoints().last?.step == 4)
   }
 
+  /// A vaegan run repairs a damaged image (known pixels kept), denoises, and makes variations.
+  @Test func restoreFillsDenoisesAndVaries() throws {
+    let folder = temporaryFolder("restore")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appending(path: "vaegan").path
+    try genai(["train", "vaegan", "--data", "shapes", "--steps", "2", "--batch-size", "4", "--out", run, "--plain", "--sample-count", "4"])
+    var g = SeededGenerator(seed: 1)
+    let image = ProceduralShapes.draw(label: 0, using: &g)
+    let input = folder.appending(path: "in.png")
+    try PNGEncoder.write(Bitmap(width: 28, height: 28, channels: 1, pixels: image), to: input)
+    let out = folder.appending(path: "out.png")
+    try genai(["restore", run, "--input", input.path, "--box", "8,8,10,10", "--out", out.path])
+    let restored = try PNGDecoder.read(out).bitmap
+    #expect(restored.width == 28 * 4)
+    // Outside the box the pixels are the input's (the output is upscaled 4x).
+    for (x, y) in [(0, 0), (27, 27), (3, 20), (20, 3)] {
+      #expect(restored.pixels[(y * 4) * restored.width + x * 4] == image[y * 28 + x], "(\(x), \(y))")
+    }
+    try genai(["restore", run, "--input", input.path, "--denoise", "--out", out.path])
+    try genai(["restore", run, "--input", input.path, "--variations", "4", "--out", out.path])
+    #expect(try PNGDecoder.read(out).bitmap.width > 28 * 4 * 2)
+    #expect(GenAICommand.message(for: ValidationError("x")) == "x")
+    do {
+      try genai(["restore", run, "--input", input.path, "--box", "20,20,10,10"])
+      Issue.record("expected an error")
+    } catch {
+      #expect(GenAICommand.message(for: error).contains("--box must be X,Y,W,H inside 28x28"))
+    }
+  }
+
   @Test func badInputGetsClearErrors() throws {
     let folder = temporaryFolder("bad")
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -85,6 +85,19 @@ struct RunPiecesTests {
     #expect(rows[1]["step"] as? Int == 2)
   }
 
+  /// A real SIGINT only sets the flag the training loop checks (the process keeps running).
+  @Test func ctrlCSetsTheStopFlag() {
+    Interruption.install()
+    #expect(!Interruption.isRequested)
+    // Process-directed, as Ctrl-C is: any thread that does not block SIGINT runs the handler.
+    kill(getpid(), SIGINT)
+    let deadline = Date().addingTimeInterval(5)
+    while !Interruption.isRequested && Date() < deadline { usleep(1000) }
+    #expect(Interruption.isRequested)
+    Interruption.uninstall()
+    Interruption.reset()
+  }
+
   @Test func progressFormatsLossesAndDurations() {
     #expect(TrainingProgress.format(["g_loss": 0.84211, "d_loss": 1.2104, "d_acc_real": 0.5]) == "[D loss: 1.2104, G loss: 0.8421, d_acc_real: 0.5000]")
     #expect(TrainingProgress.duration(42) == "42s")

@@ -24,7 +24,7 @@ struct TrainerTests {
     #expect(run.checkpoints().map(\.step) == [4])
     for step in [2, 4] {
       let png = try PNGDecoder.read(run.sampleURL(step: step, fileExtension: "png"))
-      #expect(png.bitmap.width > 28 * 8)
+      #expect(png.bitmap.width > 28 * 2 * 2)
       #expect(png.text.contains { $0.key == "genai.recipe" && $0.value == "dcgan" })
       #expect(png.text.contains { $0.key == "Comment" && $0.value.contains("machine-generated") })
     }
@@ -155,6 +155,52 @@ struct TrainerTests {
     }
   }
 
+  /// The audio recipe on the real spoken digits: a short run writes one 8 kHz WAV per digit that
+  /// reads back with its provenance, and a resumed checkpoint samples the same clips.
+  @Test func audioRunWritesWAVClipsPerDigit() throws {
+    guard let data = TrainingTestSupport.sharedData() else { return }
+    let folder = TrainingTestSupport.temporaryFolder("audio")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.audio, data: "spoken-digits", steps: 2, batch: 8)
+    config.sampleCount = 3
+    config.audio.griffinLimIterations = 4
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
+    #expect(try trainer.train() == .finished(step: 2))
+    let clips = try FileManager.default.contentsOfDirectory(atPath: trainer.run.sampleURL(step: 2, fileExtension: "").path).sorted()
+    #expect(clips == ["sample-001-label0.wav", "sample-002-label1.wav", "sample-003-label2.wav"])
+    let wav = try WAV.read(trainer.run.sampleURL(step: 2, fileExtension: "").appending(path: clips[1]))
+    #expect(wav.sampleRate == 8000 && wav.channels == 1 && wav.samples.count == 8000)
+    #expect(wav.info["ICMT"]?.contains("machine-generated") == true)
+    #expect(wav.samples.allSatisfy { $0.isFinite && abs($0) <= 1 })
+    let trained = try TrainedRecipe(loading: trainer.run.url.path)
+    var request = SampleRequest()
+    request.count = 1
+    request.label = 7
+    let files = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "seven"))
+    #expect(files.map(\.lastPathComponent) == ["sample-001-label7.wav"])
+    request.label = 10
+    #expect(throws: RecipeError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "ten")) }
+  }
+
+  /// A seeded short run on the real Shakespeare: char-gpt's loss falls well below uniform.
+  @Test func charGPTLossFallsOnRealShakespeare() throws {
+    guard let data = TrainingTestSupport.sharedData() else { return }
+    let folder = TrainingTestSupport.temporaryFolder("shakespeare")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.charGPT, data: "shakespeare", steps: 60, batch: 8)
+    config.charGPT.warmupSteps = 5
+    config.charGPT.learningRate = 3e-3
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
+    _ = try trainer.train()
+    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0["loss"] as? Double }
+    let vocabulary = try #require(trainer.config.vocabulary)
+    #expect(abs(losses[0] - log(Double(vocabulary.size))) < 0.5, "starts near uniform: \(losses[0])")
+    let last = losses.suffix(5).reduce(0, +) / 5
+    #expect(last < 3.5, "loss \(losses[0]) -> \(last)")
+    let sample = try String(contentsOf: trainer.run.sampleURL(step: 60, fileExtension: "txt"), encoding: .utf8)
+    #expect(sample.unicodeScalars.count == 400)
+  }
+
   /// A seeded short run on the real Fashion-MNIST: the MLP VAE's loss falls.
   @Test func vaeLossFallsOnRealFashionMNIST() throws {
     guard let data = TrainingTestSupport.sharedData() else { return }
@@ -170,5 +216,10 @@ struct TrainerTests {
     let last = losses.suffix(5).reduce(0, +) / 5
     #expect(last < first * 0.8, "loss \(first) -> \(last)")
     #expect(try trainer.run.readConfig().classNames == TrainingData.fashionClassNames)
+    // Samples, reconstructions (8 real above 8 reconstructed) and a 10-step interpolation.
+    for suffix in ["png", "reconstructions.png", "interpolation.png"] {
+      let png = try PNGDecoder.read(trainer.run.sampleURL(step: 40, fileExtension: suffix))
+      #expect(png.bitmap.width > 28 * 4, "\(suffix)")
+    }
   }
 }

@@ -1,0 +1,172 @@
+import GenAIData
+import GenAINN
+import GenAITensor
+
+/// The `audio` recipe: a class-conditional generator of one-second spoken digits at 8 kHz.
+///
+/// A conditional VAE (`AudioDigitsVAE`) models the normalised log-magnitude spectrogram of a
+/// clip (`DigitSpectrogram`, `[1, 128, 128]`); sampling decodes `z ~ N(0, τ²I)` with the asked
+/// label and turns the spectrogram into a waveform with Griffin–Lim. One training step on a batch
+/// as `AudioSet.makeBatch` makes it (`inputs` `[B, 1, 8000]` in [-1, 1], `labels` `[B]`):
+/// ```
+/// x = features(inputs)                               [B, 1, 128, 128], computed every step
+/// (μ, logσ²) = encode(x, y);  z = μ + σ·ε            ε from network.noise
+/// recon = mean_b Σ_grid |decode(z, y) − x|           (a Laplace likelihood, scale 1)
+/// kl    = mean_b −½ Σ (1 + logσ² − μ² − σ²)
+/// loss  = recon + klWeight · β · kl                  β: KLWarmup over klWarmupSteps
+/// ```
+/// Optimiser: Adam (`learningRate`, PyTorch betas). The warm-up reads the optimiser's step count
+/// and the noise lives in the network, so a `TrainingCheckpoint` resumes a run exactly.
+///
+/// Returns `loss`, `recon`, `kl` and `beta` from `trainStep`.
+public final class AudioDigits: AudioGenerating {
+  /// `"audio"`.
+  public static let name = "audio"
+
+  /// The hyperparameters.
+  public struct Config: Sendable, Codable, Equatable {
+    /// Base channel count `w` of the network.
+    public var width = 16
+    /// Latent size `D`.
+    public var latentSize = 32
+    /// Size `E` of the decoder's label vector.
+    public var labelSize = 16
+    /// Adam's learning rate.
+    public var learningRate: Float = 1e-3
+    /// Clips per batch (for building the loader; `trainStep` accepts any `B`).
+    public var batchSize = 32
+    /// Recommended number of training steps (for the CLI's default run length): 3,000 batches of
+    /// 32 (64 epochs) take 25–35 minutes on 2 CPU cores in a release build (1.4–2 steps/s).
+    public var steps = 3000
+    /// Updates over which the KL weight rises from 0 to `klWeight` (0: at once).
+    public var klWarmupSteps = 200
+    /// Final weight of the KL term.
+    public var klWeight: Float = 1
+    /// Griffin–Lim rounds when sampling.
+    public var griffinLimIterations = 32
+    /// Standard deviation `τ` of the latents drawn when sampling (below 1: clearer, less varied
+    /// digits). Measured on 200 clips: a log-mel classifier heard the asked digit in 96.5 % of
+    /// them at τ = 1 and 98.5 % at τ = 0.7 after 1,900 steps; 99 % and 100 % after 3,100.
+    public var temperature: Float = 0.7
+
+    /// The defaults above.
+    public init() {}
+  }
+
+  /// The configuration the recipe was made with.
+  public let config: Config
+  /// The conditional VAE.
+  public let network: AudioDigitsVAE
+  /// Adam over every parameter of `network`.
+  public let optimizer: Adam
+  /// The spectrogram features and their inverse.
+  public let spectrogram = DigitSpectrogram()
+  /// The KL weight schedule.
+  public let warmup: KLWarmup
+
+  /// 8000 Hz.
+  public var sampleRate: Int { 8000 }
+  /// 10 (the digits).
+  public var classCount: Int { network.classCount }
+
+  /// A recipe with weights and the noise stream drawn from `seed`.
+  /// - Throws: `RecipeError` for non-positive sizes, a negative warm-up or KL weight, or a
+  ///   non-positive learning rate or temperature.
+  public init(config: Config = Config(), seed: UInt64) throws {
+    guard config.width > 0, config.latentSize > 0, config.labelSize > 0, config.batchSize > 0, config.steps >= 0,
+      config.griffinLimIterations >= 0
+    else {
+      throw RecipeError(
+        recipe: Self.name, "width, latent and label sizes and batch size must be positive; steps and Griffin–Lim rounds >= 0")
+    }
+    guard config.klWarmupSteps >= 0, config.klWeight >= 0 else {
+      throw RecipeError(recipe: Self.name, "KL warm-up steps and KL weight must be >= 0")
+    }
+    guard config.learningRate > 0, config.temperature > 0 else {
+      throw RecipeError(recipe: Self.name, "learning rate and temperature must be positive")
+    }
+    self.config = config
+    var generator = SeededGenerator(seed: seed)
+    network = AudioDigitsVAE(
+      classCount: 10, width: config.width, latentSize: config.latentSize, labelSize: config.labelSize,
+      using: &generator)
+    optimizer = Adam(parameters: network.parameters(), learningRate: config.learningRate)
+    warmup = KLWarmup(steps: config.klWarmupSteps)
+  }
+
+  /// `["vae": network]` (including its noise generator).
+  public var models: [String: Module] { ["vae": network] }
+  /// `["adam": optimizer]`.
+  public var optimizers: [String: any Optimizer] { ["adam": optimizer] }
+
+  /// The KL weight of the next update, `klWeight · β`.
+  public var beta: Float { config.klWeight * warmup.beta(atStep: optimizer.stepCount) }
+
+  /// The waveforms `[B, 1, 8000]` and labels `[B]` of `batch`.
+  /// - Throws: `RecipeError` for another shape, missing labels or a label out of range.
+  func inputs(_ batch: Batch) throws -> (Tensor, IndexTensor) {
+    let x = batch.inputs
+    let t = DigitSpectrogram.clipLength
+    guard x.rank == 3, x.shape[0] > 0, x.shape[1] == 1, x.shape[2] == t else {
+      throw RecipeError(recipe: Self.name, "expects waveforms [B, 1, \(t)] with B > 0, got \(x.shape)")
+    }
+    guard let labels = batch.labels else {
+      throw RecipeError(recipe: Self.name, "is class-conditional (\(classCount) classes) but the batch has no labels")
+    }
+    guard labels.count == x.shape[0] else {
+      throw RecipeError(recipe: Self.name, "has \(labels.count) labels for \(x.shape[0]) clips")
+    }
+    if let bad = labels.values.first(where: { $0 < 0 || $0 >= classCount }) {
+      throw RecipeError(recipe: Self.name, "label \(bad) is out of range 0..<\(classCount)")
+    }
+    return (x, labels.reshaped([labels.count]))
+  }
+
+  /// The loss terms of one forward pass on grids `x` `[B, 1, 128, 128]` with labels `[B]` and
+  /// KL weight `beta` (draws ε from the network's noise).
+  func losses(_ x: Tensor, labels: IndexTensor, beta: Float) -> (loss: Tensor, recon: Tensor, kl: Tensor) {
+    let (mean, logVariance) = network.encode(x, labels: labels)
+    let z = network.reparameterize(mean: mean, logVariance: logVariance)
+    let out = network.decode(z, labels: labels)
+    let recon = (out - x).abs().sum() * (1 / Float(x.shape[0]))
+    let kl = klDivergenceFromStandardNormal(mean: mean, logVariance: logVariance)
+    return (recon + kl * beta, recon, kl)
+  }
+
+  /// One Adam update as described above; returns `loss`, `recon`, `kl`, `beta`.
+  /// - Throws: `RecipeError` for a batch of the wrong shape or with bad labels; `AutodiffError`
+  ///   when the loss is not finite.
+  public func trainStep(_ batch: Batch) throws -> [String: Float] {
+    let (waveforms, labels) = try inputs(batch)
+    let x = spectrogram.features(waveforms)
+    let beta = self.beta
+    network.train()
+    optimizer.zeroGrad()
+    let (loss, recon, kl) = losses(x, labels: labels, beta: beta)
+    try loss.backward()
+    optimizer.step()
+    return ["loss": loss.item, "recon": recon.item, "kl": kl.item, "beta": beta]
+  }
+
+  /// Spectrogram grids `[count, 1, 128, 128]` decoded (evaluation mode, nothing recorded) from
+  /// `z ~ N(0, τ²I)` drawn with `generator`, for `label` or the classes in turn.
+  /// - Throws: `RecipeError` for `count < 1` or a label out of range.
+  public func sampleSpectrograms(count: Int, label: Int?, using generator: inout SeededGenerator) throws -> Tensor {
+    guard let labels = try GANInputs.sampleLabels(count: count, label: label, classCount: classCount, recipe: Self.name) else {
+      throw RecipeError(recipe: Self.name, "needs labels")  // unreachable: the recipe is conditional
+    }
+    let z = Tensor.randn([count, network.latentSize], using: &generator) * config.temperature
+    let wasTraining = network.isTraining
+    network.eval()
+    defer { network.train(wasTraining) }
+    return withNoGrad { network.decode(z, labels: labels) }
+  }
+
+  /// `count` clips `[count, 8000]` in [-1, 1] at 8 kHz: `sampleSpectrograms`, then Griffin–Lim
+  /// (`griffinLimIterations` rounds, initial phases from `generator`).
+  /// - Throws: `RecipeError` for `count < 1` or a label out of range.
+  public func sample(count: Int, label: Int?, using generator: inout SeededGenerator) throws -> Tensor {
+    let grids = try sampleSpectrograms(count: count, label: label, using: &generator)
+    return spectrogram.waveforms(grids, iterations: config.griffinLimIterations, using: &generator)
+  }
+}

@@ -1,0 +1,13 @@
+import GenAITensor
+
+/// A recipe that generates audio clips: `[N, samples]` in [-1, 1] at `sampleRate` Hz.
+public protocol AudioGenerating: Recipe {
+  /// Frames per second of generated clips (and of the training data).
+  var sampleRate: Int { get }
+  /// Number of classes a label may ask for (`0..<classCount`).
+  var classCount: Int { get }
+  /// `count` new clips `[count, samples]` in [-1, 1], drawn with `generator`; `label` asks for one
+  /// class, and without it the classes come in turn (0, 1, 2, ...).
+  /// - Throws: `RecipeError` for `count < 1` or a label outside `0..<classCount`.
+  func sample(count: Int, label: Int?, using generator: inout SeededGenerator) throws -> Tensor
+}
