@@ -6,9 +6,8 @@ import GenAITensor
 //
 // A layer runs in three phases: the input projection of all `T` steps in one product
 // (`[T·B, I] × [I, G·H]`), then per step one `[B, H] × [H, G·H]` product and the gate
-// arithmetic, then one stack of the hidden states. The per-step inputs are cut from the
-// projection by halving (see `timeSteps`), so the backward pass reassembles their gradients in
-// O(N log T) rather than the O(N·T) of `T` separate slices.
+// arithmetic, then one stack of the hidden states. The per-step inputs are slices of the
+// projection, whose gradients the backward pass adds into one buffer in O(N) (see `timeSteps`).
 
 // MARK: - LSTM
 
@@ -192,28 +191,15 @@ private func swapBatchAndTime(_ x: Tensor) -> Tensor {
   x.shape[0] == 1 || x.shape[1] == 1 ? x.reshaped([x.shape[1], x.shape[0], x.shape[2]]) : x.permuted([1, 0, 2])
 }
 
-/// The `T` rows of `x` `[T, ...]`, each `[...]`, cut by halving: `x` into two halves, each half
-/// into two, and so on.
+/// The `T` rows of `x` `[T, ...]`, each `[...]`.
 ///
-/// The engine's gradients are dense, so each slice's pullback pads its gradient to the size of
-/// what it was cut from. `T` slices of `x` would cost `T` full-size pads and sums in the backward
-/// pass, O(N·T) for `N` elements; the halving tree costs O(N) per level, O(N log T) in all (and
-/// keeps O(N log T) floats alive in a recorded graph).
+/// Each is a plain slice: a backward pass that records no graph adds a slice's gradient straight
+/// into its region of `x`'s gradient (the engine's slice accumulation), so the `T` pieces cost
+/// O(N) in all for `N` elements. (A recorded backward pass, for second-order gradients, pads each
+/// piece to full size instead: O(N·T), correct but slower.)
 func timeSteps(_ x: Tensor) -> [Tensor] {
-  var out: [Tensor] = []
-  out.reserveCapacity(x.shape[0])
   let row = Array(x.shape.dropFirst())
-  func cut(_ t: Tensor) {
-    let n = t.shape[0]
-    if n == 1 {
-      out.append(t.reshaped(row))
-      return
-    }
-    cut(t.slice(axis: 0, 0..<n / 2))
-    cut(t.slice(axis: 0, n / 2..<n))
-  }
-  cut(x)
-  return out
+  return (0..<x.shape[0]).map { t in x.slice(axis: 0, t..<(t + 1)).reshaped(row) }
 }
 
 /// Runs stacked cells over a batch-first sequence.

@@ -23,11 +23,18 @@ final class Node {
   let op: OpKind
   var inputs: [Tensor]
   let pullback: Pullback
+  /// For a one-input op whose gradient is mostly zeros (slice): adds the input's gradient
+  /// straight into `accumulator` (a buffer of the input's shape) without building it. A backward
+  /// pass that records nothing uses this instead of `pullback`, so cutting `T` pieces from a
+  /// tensor costs O(N) in the backward pass, not the O(N·T) of `T` full-size padded gradients.
+  let accumulate: ((_ grad: Tensor, _ accumulator: Tensor) -> Void)?
 
-  init(op: OpKind, inputs: [Tensor], pullback: @escaping Pullback) {
+  init(op: OpKind, inputs: [Tensor], pullback: @escaping Pullback,
+       accumulate: ((_ grad: Tensor, _ accumulator: Tensor) -> Void)? = nil) {
     self.op = op
     self.inputs = inputs
     self.pullback = pullback
+    self.accumulate = accumulate
   }
 }
 
@@ -90,12 +97,13 @@ public enum AutodiffError: Error, CustomStringConvertible, Equatable {
 extension Tensor {
   /// Records an op's output: attaches a node when gradients are on and some input needs them.
   static func record(
-    _ op: OpKind, shape: [Int], storage: Storage, inputs: [Tensor], pullback: @escaping Pullback
+    _ op: OpKind, shape: [Int], storage: Storage, inputs: [Tensor], pullback: @escaping Pullback,
+    accumulate: ((_ grad: Tensor, _ accumulator: Tensor) -> Void)? = nil
   ) -> Tensor {
     let out = Tensor(shape: shape, storage: storage)
     if GradMode.enabled && inputs.contains(where: { $0.requiresGrad }) {
       out.requiresGrad = true
-      out.node = Node(op: op, inputs: inputs, pullback: pullback)
+      out.node = Node(op: op, inputs: inputs, pullback: pullback, accumulate: accumulate)
     }
     return out
   }
@@ -163,10 +171,29 @@ extension Tensor {
     GradMode.enabled = createGraph
     defer { GradMode.enabled = saved }
 
+    // Without a recorded graph, a gradient that several ops add to is summed in place: the
+    // first sum allocates a buffer only this loop holds (`owned`), later ones add into it. A
+    // tensor's gradient is complete before its own pullback sees it (reverse topological
+    // order), so an owned buffer is never written after a pullback may have shared it.
+    var owned = Set<ObjectIdentifier>()
+    /// The gradient buffer of `input`, owned by this loop (zeros when it had none yet).
+    func accumulator(for input: Tensor) -> Tensor {
+      let key = ObjectIdentifier(input)
+      if let old = grads[key], owned.contains(key) { return old }
+      let acc = grads[key]?.copy() ?? Tensor.zeros(input.shape)
+      grads[key] = acc
+      owned.insert(key)
+      return acc
+    }
     for t in order.reversed() {
       guard let g = grads[ObjectIdentifier(t)] else { continue }
       guard let node = t.node else {
         leaves.append((t, g))
+        continue
+      }
+      if !createGraph, let accumulate = node.accumulate {
+        let input = node.inputs[0]
+        if input.requiresGrad { accumulate(g, accumulator(for: input)) }
         continue
       }
       let inputGrads = node.pullback(g, t, node.inputs)
@@ -174,7 +201,18 @@ extension Tensor {
         guard input.requiresGrad, let ig else { continue }
         let reduced = ig.summed(toShape: input.shape)
         let key = ObjectIdentifier(input)
-        grads[key] = grads[key].map { $0 + reduced } ?? reduced
+        guard let old = grads[key] else {
+          grads[key] = reduced
+          continue
+        }
+        if createGraph {
+          grads[key] = old + reduced
+        } else if owned.contains(key) {
+          Kernels.addInPlace(old.storage, reduced.storage)
+        } else {
+          grads[key] = old + reduced
+          owned.insert(key)
+        }
       }
     }
     // A recorded backward pass reads the forward graph's tensors (e.g. tanh's output): releasing

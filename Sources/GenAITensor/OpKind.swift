@@ -8,7 +8,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   case add, subtract, multiply, divide, negate, powScalar, pow
   case exp, log, sqrt, abs, clamp, minimum, maximum, erf
   // Activations
-  case relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax
+  case relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax
   // Reductions
   case sum, reduceMax, reduceMin
   // Movement

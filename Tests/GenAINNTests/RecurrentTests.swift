@@ -233,7 +233,7 @@ private func lstmCell(_ w: [Tensor]) -> LSTMCell {
     #expect(report.failures == 0 && report.checkedElements > 0)
   }
 
-  /// The halving split behind the per-step inputs: values and gradient of every row.
+  /// The per-step slices: values and gradient of every row (the engine adds the slices' gradients in place).
   @Test func timeStepsCutsEveryRow() throws {
     for T in [1, 2, 5, 8] {
       let x = Tensor.arange(0, Float(T * 6)).reshaped([T, 2, 3]).requiringGrad()

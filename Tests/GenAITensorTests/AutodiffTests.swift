@@ -723,3 +723,35 @@ struct ADCritic {
     #expect(weakY == nil)
   }
 }
+
+// MARK: - In-place accumulation (a backward pass that records nothing)
+
+@Suite struct AutodiffAccumulationTests {
+  /// A tensor cut into many slices and also used whole, through shared pullback outputs (`a + a`
+  /// hands the same gradient to both sides): the in-place sums must equal the recorded pass.
+  @Test func slicesAndSharedGradientsMatchTheRecordedPass() throws {
+    func loss(_ x: Tensor) -> Tensor {
+      let rows = (0..<4).map { x.slice(axis: 0, $0..<($0 + 1)) * Float($0 + 1) }
+      let halves = x.split(parts: 2, axis: 1)
+      let y = x + x  // one gradient tensor for two inputs
+      return Tensor.concatenate(rows, axis: 0).sum() + (halves[0] * halves[1]).sum() + (y * x).sum()
+        + x.slice(axis: 1, 1..<3).sum()
+    }
+    let values = (0..<24).map { Float($0) * 0.25 - 2 }
+    let a = try Tensor(shape: [4, 6], values).requiringGrad()
+    try loss(a).backward()  // in place
+    let b = try Tensor(shape: [4, 6], values).requiringGrad()
+    let gb = try gradients(of: loss(b), withRespectTo: [b], createGraph: true)[0]  // recorded, padded
+    adExpectClose(try #require(a.grad).scalars, gb.scalars, "in-place vs recorded")
+  }
+
+  /// The gradient handed in as a cotangent is never written into.
+  @Test func cotangentIsNotAccumulatedInto() throws {
+    let x = Tensor([1, 2, 3, 4]).requiringGrad()
+    let seed = Tensor([1, 1, 1, 1])
+    let y = x * 2 + x * 3
+    try y.backward(cotangent: seed)
+    #expect(seed.scalars == [1, 1, 1, 1])
+    #expect(x.grad?.scalars == [5, 5, 5, 5])
+  }
+}

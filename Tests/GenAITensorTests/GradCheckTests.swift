@@ -228,6 +228,7 @@ enum GradCatalog {
     },
     GradCase("sigmoid", .sigmoid, inputs: { [$0.uniform([2, 4], -4, 4)] }) { $0[0].sigmoid() },
     GradCase("tanh", .tanh, inputs: { [$0.uniform([2, 4], -2, 2)] }) { $0[0].tanh() },
+    GradCase("gelu", .gelu, inputs: { [$0.uniform([2, 4], -3, 3)] }) { $0[0].gelu() },
     GradCase("softmax [2,4] axis -1", .softmax, inputs: { [$0.uniform([2, 4], -2, 2)] }) {
       $0[0].softmax()
     },

@@ -357,7 +357,7 @@ import Testing
 
   /// exp, tanh, sigmoid, log, erf against libm in Double over a sweep whose length is not a
   /// multiple of the SIMD width, plus the extremes where kernels clamp or switch formulas.
-  @Test func elementwiseMathMatchesLibm() {
+  @Test func elementwiseMathMatchesLibm() throws {
     let sweep = (0...402).map { Float($0 - 201) / 10 }  // -20.1 ... 20.1
     let extremes: [Float] = [
       -100, -88, -87.5, -0.31, -0.29, -1e-8, 0, 1e-8, 0.29, 0.31, 9.5, 88.5, 100,
@@ -373,6 +373,15 @@ import Testing
     expectClose(
       x.sigmoid().scalars, d.map { 1 / (1 + expD(-$0)) }, atol: tiny, rtol: 1e-6, "sigmoid")
     expectClose(x.erf().scalars, d.map { erf($0) }, atol: tiny, rtol: 1e-6, "erf")
+    // GELU's fused kernel (one exponential for Φ and φ) and its fused pullback.
+    let cdf = d.map { 0.5 * (1 + erf($0 / 2.0.squareRoot())) }
+    let pdf = d.map { expD(-$0 * $0 / 2) / (2 * Double.pi).squareRoot() }
+    let xg = Tensor(xs).requiringGrad()
+    let gelu = xg.gelu()
+    expectClose(gelu.scalars, zip(d, cdf).map { $0 * $1 }, atol: 1e-6, rtol: 1e-6, "gelu")
+    try gelu.sum().backward()
+    expectClose(
+      xg.grad?.scalars ?? [], (0..<d.count).map { cdf[$0] + d[$0] * pdf[$0] }, atol: 1e-6, rtol: 1e-6, "gelu'")
     let positive = xs.filter { $0 > 0 }
     expectClose(
       Tensor(positive).log().scalars, positive.map { logD(Double($0)) }, atol: 1e-7, rtol: 1e-6,

@@ -70,4 +70,44 @@ extension Kernels {
       }
     }
   }
+
+  /// `dst[offset + Σ iₖ·strides[k]] += src[i₀, i₁, …]`: `stridedScatter` that adds (a slice's
+  /// gradient into its source's gradient).
+  static func stridedAccumulate(
+    _ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, offset: Int, strides: [Int]
+  ) {
+    let total = elementCount(shape)
+    if total == 0 { return }
+    if shape.isEmpty {
+      dst[offset] += src[0]
+      return
+    }
+    let inner = shape[shape.count - 1]
+    let innerStride = strides[strides.count - 1]
+    let outerShape = Array(shape.dropLast())
+    let outerStrides = Array(strides.dropLast())
+    let rows = total / max(inner, 1)
+    parallelFor(rows, grain: max(1, grain / max(inner, 1))) { range in
+      for row in range {
+        let o = offset + stridedOffset(ofRow: row, shape: outerShape, strides: outerStrides)
+        let s = src + row * inner
+        let d = dst + o
+        if innerStride == 1 {
+          for j in 0..<inner { d[j] += s[j] }
+        } else {
+          for j in 0..<inner { d[j * innerStride] += s[j] }
+        }
+      }
+    }
+  }
+
+  /// `dst[i] += src[i]` for two buffers of equal length (gradient accumulation).
+  static func addInPlace(_ dst: Storage, _ src: Storage) {
+    precondition(dst.count == src.count, "[addInPlace] buffers differ in length: \(dst.count) and \(src.count)")
+    let d = dst.base
+    let s = src.base
+    parallelFor(dst.count, grain: grain) { r in
+      for i in r { d[i] += s[i] }
+    }
+  }
 }

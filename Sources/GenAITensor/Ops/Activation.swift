@@ -1,5 +1,5 @@
-/// Activations. ReLU, leaky ReLU, sigmoid and tanh are fused primitives (one pass each way,
-/// they sit in every model's hot path); GELU, softplus and SiLU are compositions.
+/// Activations. ReLU, leaky ReLU, sigmoid, tanh and exact GELU are fused primitives (one pass
+/// each way, they sit in every model's hot path); tanh-GELU, softplus and SiLU are compositions.
 
 extension Tensor {
   /// `max(x, 0)`; the gradient at 0 is 0.
@@ -47,6 +47,19 @@ extension Tensor {
       let inner = (self + self * self * self * 0.044715) * Float(0.7978845608028654)
       return self * 0.5 * (inner.tanh() + 1)
     }
-    return self * 0.5 * ((self * Float(0.7071067811865476)).erf() + 1)
+    // One fused pass each way. A recorded backward composes `Φ(x) + x·φ(x)` from
+    // differentiable ops so that second derivatives work.
+    return Tensor.record(.gelu, shape: shape, storage: Kernels.vectorMap(self, GeluFunction.self), inputs: [self]) {
+      g, _, x in
+      let x = x[0]
+      guard GradMode.isEnabled else {
+        let out = Storage(uninitializedCount: x.count)
+        Kernels.vectorZip(g.storage.base, x.storage.base, out.base, count: x.count, GeluGradFunction.self)
+        return [Tensor(shape: x.shape, storage: out)]
+      }
+      let cdf = ((x * Float(0.7071067811865476)).erf() + 1) * 0.5
+      let pdf = (x * x * -0.5).exp() * Float(0.3989422804014327)
+      return [g * (cdf + x * pdf)]
+    }
   }
 }

@@ -125,7 +125,9 @@ extension Tensor {
 
   /// Element-wise error function.
   public func erf() -> Tensor {
-    unaryOp(.erf, _erf) { g, _, x in [g * (x[0] * x[0] * -1).exp() * Float(1.1283791670955126)] }
+    Tensor.record(.erf, shape: shape, storage: Kernels.vectorMap(self, ErfFunction.self), inputs: [self]) { g, _, x in
+      [g * (x[0] * x[0] * -1).exp() * Float(1.1283791670955126)]
+    }
   }
 
   /// Each element limited to `[low, high]`; the gradient is zero where it was limited.

@@ -295,12 +295,16 @@ extension Kernels {
             }
             let src = plane + iy * w
             let ix0 = kj * dw - pl
-            if sw == 1 && ix0 >= 0 && ix0 + ow <= w {
-              d.update(from: src + ix0, count: ow)
+            let (lo, hi) = validColumns(ix0: ix0, stride: sw, width: w, outputs: ow)
+            if lo > 0 { d.update(repeating: 0, count: lo) }
+            if hi < ow { (d + hi).update(repeating: 0, count: ow - hi) }
+            if sw == 1 {
+              if hi > lo { (d + lo).update(from: src + ix0 + lo, count: hi - lo) }
             } else {
-              for xo in 0..<ow {
-                let ix = xo * sw + ix0
-                d[xo] = ix >= 0 && ix < w ? src[ix] : 0
+              var xo = lo
+              while xo < hi {
+                d[xo] = src[xo * sw + ix0]
+                xo += 1
               }
             }
           }
@@ -310,8 +314,18 @@ extension Kernels {
     return out
   }
 
+  /// The output columns `lo..<hi` whose input column `xo·stride + ix0` lies in `0..<width`
+  /// (outside it the window reads padding), so the copy loops need no per-element test.
+  @inline(__always)
+  static func validColumns(ix0: Int, stride: Int, width: Int, outputs: Int) -> (Int, Int) {
+    let lo = ix0 >= 0 ? 0 : Swift.min(outputs, (-ix0 + stride - 1) / stride)
+    let last = width - 1 - ix0
+    let hi = last < 0 ? 0 : Swift.min(outputs, last / stride + 1)
+    return (lo, Swift.max(lo, hi))
+  }
+
   /// See `Tensor.fold`. Rows of one channel write only that channel, so channels are split
-  /// across cores without races.
+  /// across cores without races. Each column row is read in one sweep over the batch.
   static func fold(_ colsPtr: UnsafePointer<Float>, n: Int, c: Int, _ g: ConvGeometry) -> Storage {
     let (kh, kw) = g.kernel, (sh, sw) = g.stride, (dh, dw) = g.dilation
     let (h, w) = g.input, (oh, ow) = g.output
@@ -324,20 +338,22 @@ extension Kernels {
         for ki in 0..<kh {
           for kj in 0..<kw {
             let r = (ci * kh + ki) * kw + kj
+            let ix0 = kj * dw - pl
+            let (lo, hi) = validColumns(ix0: ix0, stride: sw, width: w, outputs: ow)
             for ni in 0..<n {
               let plane = dst + (ni * c + ci) * h * w
               for y in 0..<oh {
                 let iy = y * sh - pt + ki * dh
                 if iy < 0 || iy >= h { continue }
                 let s = colsPtr + r * cols + (ni * oh + y) * ow
-                let drow = plane + iy * w
-                let ix0 = kj * dw - pl
-                if sw == 1 && ix0 >= 0 && ix0 + ow <= w {
-                  for xo in 0..<ow { drow[ix0 + xo] += s[xo] }
+                let drow = plane + iy * w + ix0
+                if sw == 1 {
+                  for xo in lo..<hi { drow[xo] += s[xo] }
                 } else {
-                  for xo in 0..<ow {
-                    let ix = xo * sw + ix0
-                    if ix >= 0 && ix < w { drow[ix] += s[xo] }
+                  var xo = lo
+                  while xo < hi {
+                    drow[xo * sw] += s[xo]
+                    xo += 1
                   }
                 }
               }

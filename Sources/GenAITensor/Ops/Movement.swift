@@ -109,10 +109,13 @@ extension Tensor {
     let strides = contiguousStrides(shape)
     let s = Kernels.stridedGather(storage.base, offset: range.lowerBound * strides[a], shape: outShape, strides: strides)
     let size = shape[a]
+    let offset = range.lowerBound * strides[a]
     return Tensor.record(.slice, shape: outShape, storage: s, inputs: [self]) { g, _, _ in
       var widths = [(Int, Int)](repeating: (0, 0), count: g.rank)
       widths[a] = (range.lowerBound, size - range.upperBound)
       return [g.padded(widths)]
+    } accumulate: { g, acc in
+      Kernels.stridedAccumulate(g.storage.base, shape: outShape, into: acc.storage.base, offset: offset, strides: strides)
     }
   }
 
