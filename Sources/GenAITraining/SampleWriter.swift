@@ -98,6 +98,9 @@ public enum SampleWriter {
         try WAV.write(clip, sampleRate: audio.sampleRate, to: file, info: wavInfo)
         files.append(file)
       }
+      if let digits = audio as? AudioDigits {
+        files.append(try writeSpectrograms(digits.spectrogram.features(clips), to: url.appending(path: "spectrograms.png"), info: info))
+      }
       return files
     }
 
@@ -119,6 +122,26 @@ public enum SampleWriter {
     let sidecar = url.appendingPathExtension("json")
     try writeAtomically(Data((MetricsLog.line([:], fields: info) + "\n").utf8), to: sidecar)
     return [url, sidecar]
+  }
+
+  /// A grid of log-magnitude spectrograms `[N, 1, F, T]` in [-1, 1], low frequencies at the
+  /// bottom (as people draw them), one column per clip.
+  static func writeSpectrograms(_ features: Tensor, to url: URL, info: [String: String]) throws -> URL {
+    let (n, f, t) = (features.shape[0], features.shape[2], features.shape[3])
+    let values = features.scalars
+    var flipped = [Float](repeating: 0, count: values.count)
+    for i in 0..<n {
+      for row in 0..<f {
+        let from = (i * f + row) * t
+        let to = (i * f + (f - 1 - row)) * t
+        flipped.replaceSubrange(to..<(to + t), with: values[from..<(from + t)])
+      }
+    }
+    let text = info.sorted { $0.key < $1.key }.map { PNGText(key: "genai.\($0.key)", value: $0.value) }
+      + [PNGText(key: "Comment", value: "log-magnitude spectrograms of machine-generated audio (time across, frequency up)")]
+    try ImageGrid.write(
+      try Tensor(shape: features.shape, flipped), to: url, range: .minusOneToOne, columns: min(n, 10), text: text)
+    return url
   }
 
   static func createFolder(_ url: URL) throws {

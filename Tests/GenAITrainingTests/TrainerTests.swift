@@ -166,8 +166,11 @@ struct TrainerTests {
     config.audio.griffinLimIterations = 4
     let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
     #expect(try trainer.train() == .finished(step: 2))
-    let clips = try FileManager.default.contentsOfDirectory(atPath: trainer.run.sampleURL(step: 2, fileExtension: "").path).sorted()
-    #expect(clips == ["sample-001-label0.wav", "sample-002-label1.wav", "sample-003-label2.wav"])
+    let listing = try FileManager.default.contentsOfDirectory(atPath: trainer.run.sampleURL(step: 2, fileExtension: "").path).sorted()
+    #expect(listing == ["sample-001-label0.wav", "sample-002-label1.wav", "sample-003-label2.wav", "spectrograms.png"])
+    let clips = listing.filter { $0.hasSuffix(".wav") }
+    let picture = try PNGDecoder.read(trainer.run.sampleURL(step: 2, fileExtension: "").appending(path: "spectrograms.png"))
+    #expect(picture.bitmap.width == 3 * 128 + 4 * 2 && picture.bitmap.height == 128 + 2 * 2)
     let wav = try WAV.read(trainer.run.sampleURL(step: 2, fileExtension: "").appending(path: clips[1]))
     #expect(wav.sampleRate == 8000 && wav.channels == 1 && wav.samples.count == 8000)
     #expect(wav.info["ICMT"]?.contains("machine-generated") == true)
@@ -177,7 +180,7 @@ struct TrainerTests {
     request.count = 1
     request.label = 7
     let files = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "seven"))
-    #expect(files.map(\.lastPathComponent) == ["sample-001-label7.wav"])
+    #expect(files.map(\.lastPathComponent) == ["sample-001-label7.wav", "spectrograms.png"])
     request.label = 10
     #expect(throws: RecipeError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "ten")) }
   }
