@@ -82,6 +82,12 @@ struct BenchWorkload: Sendable {
     images("vaegan", count: 64, range: .minusOneToOne) { VAEGAN(seed: 0) },
     text("char-rnn", count: 32, length: 100) { try CharRNN(vocabulary: $0) },
     text("char-gpt", count: 12, length: 64) { try CharGPT(vocabulary: $0) },
+    BenchWorkload(name: "audio", samples: 32, tokens: nil) {
+      // Random waveforms [32, 1, 8000] in [-1, 1] with digit labels, as AudioSet batches come.
+      var g = SeededGenerator(seed: 1)
+      let x = Tensor.uniform([32, 1, 8000], low: -1, high: 1, using: &g) * 0.3
+      return (try AudioDigits(seed: 0), Batch(inputs: x, labels: IndexTensor((0..<32).map { $0 % 10 })))
+    },
   ]
 
   static var names: [String] { all.map(\.name) }
