@@ -15,7 +15,7 @@ struct QuickstartCommand: ParsableCommand {
       """)
 
   @Option(help: "Training steps.")
-  var steps: Int = 600
+  var steps: Int = 1000
 
   @Option(help: "Folder holding the named datasets.")
   var dataDir: String?
