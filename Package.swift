@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "GenAIData", targets: ["GenAIData"]),
     .library(name: "GenAIModels", targets: ["GenAIModels"]),
     .library(name: "GenAITraining", targets: ["GenAITraining"]),
+    .library(name: "GenAIMetrics", targets: ["GenAIMetrics"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -26,8 +27,10 @@ let package = Package(
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
     .target(name: "GenAIData", dependencies: ["GenAITensor"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
+    .target(name: "GenAIMetrics", dependencies: ["GenAITensor"]),
     .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels"]),
-    .target(name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAITraining"]),
+    .target(
+      name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics", "GenAITraining"]),
     .executableTarget(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -39,5 +42,6 @@ let package = Package(
     .testTarget(
       name: "GenAITrainingTests", dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
     .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI"]),
+    .testTarget(name: "GenAIMetricsTests", dependencies: ["GenAIMetrics", "GenAITensor"]),
   ]
 )
