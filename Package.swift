@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "GenAIData", dependencies: ["GenAITensor"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
     .target(name: "GenAIMetrics", dependencies: ["GenAITensor"]),
-    .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels"]),
+    .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics"]),
     .target(
       name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics", "GenAITraining"]),
     .executableTarget(

@@ -77,6 +77,7 @@ struct SampleCommand: ParsableCommand {
     request.prime = prime
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP)
+    request.trainingText = trained.trainingText()
     if let label {
       request.label = try SampleWriter.label(label, classNames: trained.config.classNames ?? [])
     }
@@ -88,6 +89,12 @@ struct SampleCommand: ParsableCommand {
       trained.recipe, request: request, to: url, provenance: trained.provenance,
       onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
     if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
+    if isText, let sidecar = files.last, let data = FileManager.default.contents(atPath: sidecar.path),
+      let fields = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let novelty = fields["novelty_8gram"] as? String, let repetition = fields["repetition_8gram"] as? String
+    {
+      FileHandle.standardError.write(Data("8-grams not in the training text: \(novelty); repeated within the sample: \(repetition)\n".utf8))
+    }
     let shown = files.count > 4 ? files.prefix(2).map(\.path) + ["... (\(files.count) files)"] : files.map(\.path)
     FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", "))\n".utf8))
   }

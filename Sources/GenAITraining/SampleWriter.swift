@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIMetrics
 import GenAIModels
 import GenAITensor
 
@@ -21,6 +22,9 @@ public struct SampleRequest: Sendable, Equatable {
   public var length = 500
   /// Text: temperature, top-k, top-p.
   public var sampling = SamplingOptions(temperature: 0.8)
+  /// Text: the training text; when given, the sidecar also records the generated text's 8-gram
+  /// novelty against it and its 8-gram repetition rate (see `TextMetrics`).
+  public var trainingText: String?
 
   /// The defaults.
   public init() {}
@@ -118,6 +122,10 @@ public enum SampleWriter {
     if let p = settings.topP { info["top_p"] = String(p) }
     info["prime"] = request.prime
     info["length"] = String(request.length)
+    if let training = request.trainingText, generated.unicodeScalars.count >= 8 {
+      info["novelty_8gram"] = String(format: "%.4f", try TextMetrics.novelty(generated: generated, training: training))
+      info["repetition_8gram"] = String(format: "%.4f", try TextMetrics.repetitionRate(generated))
+    }
     try writeAtomically(Data((request.prime + generated).utf8), to: url)
     let sidecar = url.appendingPathExtension("json")
     try writeAtomically(Data((MetricsLog.line([:], fields: info) + "\n").utf8), to: sidecar)

@@ -36,6 +36,20 @@ public struct TrainedRecipe {
     self.recipe = recipe
   }
 
+  /// The run's training text (text recipes whose data is still where it was), else `nil`.
+  public func trainingText() -> String? {
+    guard config.recipe.dataKind == .text, let spec = try? DataSpec(config.data) else { return nil }
+    let url: URL
+    switch spec {
+    case .textFile(let path): url = URL(fileURLWithPath: path)
+    case .named(let name):
+      guard let folder = config.dataDirectory else { return nil }
+      url = URL(fileURLWithPath: folder).appending(path: "shakespeare").appending(path: name == "shakespeare" ? "tiny.txt" : "shakespeare.txt")
+    default: return nil
+    }
+    return try? TextCorpus(contentsOf: url).text
+  }
+
   /// What every sample file records about its origin.
   public var provenance: [String: String] {
     ["checkpoint": checkpoint.lastPathComponent, "step": String(step), "run": run.url.lastPathComponent]

@@ -87,6 +87,15 @@ struct TrainerTests {
       let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: files[1])) as? [String: Any]
       #expect(sidecar?["recipe"] as? String == recipe.rawValue)
       #expect(sidecar?["seed"] as? String == "5")
+      #expect(sidecar?["novelty_8gram"] == nil)  // no training text given
+      // With the run's training text the sidecar also records novelty and repetition.
+      request.trainingText = try #require(trained.trainingText())
+      let scored = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "scored.txt"))
+      let fields = try JSONSerialization.jsonObject(with: Data(contentsOf: scored[1])) as? [String: Any]
+      let novelty = try #require(Double(fields?["novelty_8gram"] as? String ?? ""))
+      #expect(novelty >= 0 && novelty <= 1)
+      #expect(Double(fields?["repetition_8gram"] as? String ?? "") != nil)
+      request.trainingText = nil
       // Same seed, same text.
       var again = ""
       _ = try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "again.txt")) { again += $0 }
