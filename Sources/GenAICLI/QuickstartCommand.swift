@@ -48,8 +48,7 @@ struct QuickstartCommand: ParsableCommand {
       print("Fashion-MNIST not found in \(directory); training on the built-in shapes instead (see `genai datasets`).")
     }
     let url = out.map { URL(fileURLWithPath: $0) }
-      ?? RunDirectory.defaultURL(recipe: .dcgan).deletingLastPathComponent()
-        .appending(path: RunDirectory.defaultURL(recipe: .dcgan).lastPathComponent.replacingOccurrences(of: "dcgan", with: "quickstart"))
+      ?? RunDirectory.defaultURL(name: "quickstart")
     Interruption.install()
     defer { Interruption.uninstall() }
     let trainer = try Trainer.start(config: config, in: RunDirectory(url: url), dataDirectory: directory)

@@ -119,7 +119,7 @@ struct TrainCommand: ParsableCommand {
       }
       let kind = try RecipeKind.named(recipe)
       let config = try makeConfig(kind)
-      let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.defaultURL(recipe: kind))
+      let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.defaultURL(name: kind.rawValue))
       trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
     }
     if plain { trainer.interactive = false }

@@ -27,13 +27,13 @@ public struct RunDirectory: Sendable, Equatable {
   /// Whether the folder holds a run (has `config.json`).
   public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
 
-  /// A default folder for a new run: `runs/<recipe>-<UTC date-time>`.
-  public static func defaultURL(recipe: RecipeKind, date: Date = Date()) -> URL {
+  /// A default folder for a new run: `runs/<name>-<UTC date-time>`, `name` usually the recipe's.
+  public static func defaultURL(name: String, date: Date = Date()) -> URL {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.locale = Locale(identifier: "en_US_POSIX")
-    return URL(fileURLWithPath: "runs").appending(path: "\(recipe.rawValue)-\(formatter.string(from: date))")
+    return URL(fileURLWithPath: "runs").appending(path: "\(name)-\(formatter.string(from: date))")
   }
 
   /// Creates the folders and writes `config` for a new run.

@@ -39,14 +39,8 @@ public struct TrainedRecipe {
   /// The run's training text (text recipes whose data is still where it was), else `nil`.
   public func trainingText() -> String? {
     guard config.recipe.dataKind == .text, let spec = try? DataSpec(config.data) else { return nil }
-    let url: URL
-    switch spec {
-    case .textFile(let path): url = URL(fileURLWithPath: path)
-    case .named(let name):
-      guard let folder = config.dataDirectory else { return nil }
-      url = URL(fileURLWithPath: folder).appending(path: "shakespeare").appending(path: name == "shakespeare" ? "tiny.txt" : "shakespeare.txt")
-    default: return nil
-    }
+    let directory = DataDirectory(url: URL(fileURLWithPath: config.dataDirectory ?? "."))
+    guard let url = TrainingData.textURL(spec, in: directory) else { return nil }
     return try? TextCorpus(contentsOf: url).text
   }
 

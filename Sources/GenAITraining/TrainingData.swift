@@ -122,7 +122,7 @@ public struct TrainingData {
         let set = try ImageSet.idx(images: images, labels: labels, classNames: names, range: pixelRange)
         return (TrainingData(source: set, classNames: names, text: nil, origin: origin), nil)
       case "shakespeare", "shakespeare-full":
-        let file = try existing(folder, [name == "shakespeare" ? "tiny.txt" : "shakespeare.txt"])
+        let file = try existing(folder, [shakespeareFile(name)])
         let corpus = try TextCorpus(contentsOf: file)
         return try text(corpus, origin: file.path, sequenceLength: sequenceLength, vocabulary: vocabulary)
       default:
@@ -136,6 +136,21 @@ public struct TrainingData {
   public static let fashionClassNames = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
   ]
+
+  /// The file of a named Shakespeare dataset: `tiny.txt` for `shakespeare`, `shakespeare.txt`
+  /// for `shakespeare-full`.
+  static func shakespeareFile(_ name: String) -> String { name == "shakespeare" ? "tiny.txt" : "shakespeare.txt" }
+
+  /// Where the text of a text spec lives (a file path, or a named dataset under `directory`),
+  /// without checking that it exists; `nil` for other kinds of data.
+  public static func textURL(_ spec: DataSpec, in directory: DataDirectory) -> URL? {
+    switch spec {
+    case .textFile(let path): return URL(fileURLWithPath: path)
+    case .named(let name) where spec.kind == .text:
+      return directory.url.appending(path: "shakespeare").appending(path: shakespeareFile(name))
+    default: return nil
+    }
+  }
 
   private static func existing(_ folder: URL, _ names: [String]) throws -> URL {
     for name in names {
