@@ -57,7 +57,7 @@ struct QuickstartCommand: ParsableCommand {
     let run = trainer.run
     let finalStep: Int
     switch outcome {
-    case .finished(let step), .interrupted(let step): finalStep = step
+    case .finished(let step), .interrupted(let step), .stoppedEarly(let step): finalStep = step
     }
     print("""
 

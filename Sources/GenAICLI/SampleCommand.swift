@@ -15,16 +15,29 @@ struct SampleCommand: ParsableCommand {
       --label as a number or a class name (`--label sneaker`). Text: --length characters after \
       --prime, streamed to stdout as they are generated and saved with a JSON sidecar. Audio: \
       --count WAV clips, one per digit in turn unless --label is given. Every file records its \
-      recipe, checkpoint, step and seed, and that it is machine-generated.
+      recipe, checkpoint (path and SHA-256), step, seed and every setting, and that it is       machine-generated; `genai sample --reproduce FILE` regenerates it and checks it is       identical byte for byte.
+
+      Samples are numbered from 1 (grid cells left to right, top to bottom; files and clips       in order) and each call is recorded in RUN/samples/index.jsonl, so they can be rated:       `genai rate RUN --like 3,7 --dislike 5`, then `genai tune RUN`. After tuning, GANs and       VAEs draw from the tuned prior (RUN/tuned-prior.json) unless --prior standard.
 
       Examples:
         genai sample runs/dcgan --count 64 --out grid.png
         genai sample runs/cdcgan --label sneaker --count 16
         genai sample runs/gpt --prime "ROMEO:" --length 300 --temperature 0.8 --top-k 40
+        genai sample runs/dcgan --best
+        genai sample --reproduce runs/dcgan/samples/sample-seed0.png
       """)
 
   @Argument(help: ArgumentHelp("A run folder or a checkpoint file.", valueName: "run"))
-  var runPath: String
+  var runPath: String?
+
+  @Flag(help: "Use the run's best checkpoint by its main metric (checkpoints/best.json).")
+  var best = false
+
+  @Option(help: "Regenerate FILE (a PNG, WAV or text file genai wrote) from its provenance and check it is identical.")
+  var reproduce: String?
+
+  @Option(help: "GANs and VAEs: draw codes from the tuned prior or the standard one (default: tuned when the run has one).")
+  var prior: String?
 
   @Option(help: "Where to write: a .png/.txt file, or a folder for --separate images and audio (default RUN/samples/sample-seedS.*).")
   var out: String?
@@ -63,12 +76,18 @@ struct SampleCommand: ParsableCommand {
   var quiet = false
 
   func validate() throws {
+    guard (runPath == nil) != (reproduce == nil) else {
+      throw ValidationError(reproduce == nil ? "name a run folder or checkpoint (or --reproduce FILE)" : "--reproduce takes the file only, not a run")
+    }
+    if let prior, !["tuned", "standard"].contains(prior) { throw ValidationError("--prior must be tuned or standard, got \(prior)") }
     guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
     guard length >= 0 else { throw ValidationError("--length must be >= 0, got \(length)") }
   }
 
   func run() throws {
-    let trained = try TrainedRecipe(loading: runPath)
+    if let reproduce { return try runReproduce(reproduce) }
+    let path = try checkpointPath(runPath!)
+    let trained = try TrainedRecipe(loading: path)
     var request = SampleRequest()
     request.count = count
     request.seed = seed
@@ -78,6 +97,12 @@ struct SampleCommand: ParsableCommand {
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP)
     request.trainingText = trained.trainingText()
+    if trained.recipe is any LatentImageGenerating, prior != "standard" {
+      request.prior = try trained.tunedPrior()
+      if prior == "tuned" && request.prior == nil {
+        throw ValidationError("\(trained.run.url.path) has no tuned prior yet: rate samples with `genai rate`, then run `genai tune`")
+      }
+    }
     if let label {
       request.label = try SampleWriter.label(label, classNames: trained.config.classNames ?? [])
     }
@@ -97,6 +122,34 @@ struct SampleCommand: ParsableCommand {
     }
     let shown = files.count > 4 ? files.prefix(2).map(\.path) + ["... (\(files.count) files)"] : files.map(\.path)
     FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", "))\n".utf8))
+    let numbered = isText ? 1 : count
+    let batch = try SampleIndex(run: trained.run).append(
+      files: files, count: numbered, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.rawValue)
+    let order = isText ? "the text is sample 1" : (separate || kind == .audio ? "numbered as the files" : "grid cells numbered left to right, top to bottom")
+    let tuned = request.prior != nil ? "; drawn from the tuned prior (--prior standard for the original)" : ""
+    FileHandle.standardError.write(Data("batch \(batch): samples 1-\(numbered) (\(order))\(tuned); rate with `genai rate \(trained.run.url.path) --like N,M --dislike K`\n".utf8))
+  }
+
+  /// The checkpoint to load: the run's best with --best, else `path` as given.
+  private func checkpointPath(_ path: String) throws -> String {
+    guard best else { return path }
+    let run = try RunDirectory.locate(path).run
+    guard let best = BestCheckpoints(run: run).best else {
+      throw ValidationError("\(path) has no best checkpoint yet: evaluations during training (--eval-every) write checkpoints/best.json")
+    }
+    FileHandle.standardError.write(Data(String(format: "best checkpoint: step %d, %@ %.4g\n", best.entry.step, best.entry.metric, best.entry.value).utf8))
+    return best.url.path
+  }
+
+  private func runReproduce(_ file: String) throws {
+    let url = URL(fileURLWithPath: file)
+    let folder = out.map { URL(fileURLWithPath: $0) }
+      ?? FileManager.default.temporaryDirectory.appending(path: "genai-reproduce-\(ProcessInfo.processInfo.processIdentifier)")
+    let result = try Provenance.reproduce(url, into: folder)
+    guard result.identical else {
+      throw ValidationError("regenerated \(result.file.path), but it differs from \(file)")
+    }
+    print("identical: \(file) regenerated bit for bit as \(result.file.path)")
   }
 
   private func defaultURL(_ run: RunDirectory, kind: DatasetKind, label: Int?) -> URL {

@@ -23,11 +23,15 @@ struct TrainCommand: ParsableCommand {
       `genai train --resume RUN` continues exactly where it stopped (same weights, optimiser, \
       random streams, data order).
 
+      Evaluation during training: every --eval-every steps the recipe's main metric is measured       (GANs: FID on the feature network; vae: held-out ELBO; text: validation loss; audio: the       feature network's accuracy on generated digits; classifier: held-out accuracy), logged as       a {"kind": "eval"} line and in evals/step-N.json, and the best --keep-best checkpoints are       kept in checkpoints/best/ (`genai sample --best RUN`). --patience N stops after N       evaluations without a new best. The feature network is a classifier run: train it once       with `genai train classifier --data fashion-mnist` (it goes to runs/classifier-fashion-mnist,       where evaluations look for it). GANs are watched for collapse (near-duplicate samples, D       pinned at 100%, exploding losses, falling class coverage); --monitor says what to do:       rollback, lower-d-lr, instance-noise (comma-separated), warn, or off.
+
       Examples:
         genai train dcgan --data fashion-mnist --steps 3000
         genai train dcgan --conditional --out runs/cdcgan
         genai sample runs/cdcgan --label sneaker
         genai train char-gpt --data shakespeare --steps 2000
+        genai train classifier --data spoken-digits
+        genai train dcgan --eval-every 250 --keep-best 3 --patience 4 --monitor rollback,instance-noise
         genai train --resume runs/cdcgan --steps 6000
       """)
 
@@ -100,6 +104,24 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "char-rnn: sequence length; char-gpt: context (block) size (default 100 / 64).")
   var context: Int?
 
+  @Option(help: "Measure the main metric every N steps (0: never; default: as --sample-every).")
+  var evalEvery: Int?
+
+  @Option(help: "Samples per evaluation during training (default 500 images, 100 clips).")
+  var evalSamples: Int?
+
+  @Option(help: "Best checkpoints by the main metric to keep in checkpoints/best/.")
+  var keepBest: Int = 1
+
+  @Option(help: "Stop after N evaluations without a new best (default: never).")
+  var patience: Int?
+
+  @Option(help: "GANs: what the health monitor does on collapse: rollback, lower-d-lr, instance-noise (comma-separated), warn, or off.")
+  var monitor: String = MonitorPolicy.defaultSpec
+
+  @Option(help: "The feature network (a classifier run) for FID and friends (default: classifier-DATA beside the run or in runs/).")
+  var classifier: String?
+
   @Flag(help: "Plain log lines even on a terminal (no progress bar).")
   var plain = false
 
@@ -119,7 +141,12 @@ struct TrainCommand: ParsableCommand {
       }
       let kind = try RecipeKind.named(recipe)
       let config = try makeConfig(kind)
-      let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.defaultURL(name: kind.rawValue))
+      // A classifier goes where evaluations look for it: runs/classifier-DATA.
+      let defaultURL =
+        kind == .classifier
+        ? URL(fileURLWithPath: "runs").appending(path: FeatureNetwork.folderName(for: config.data))
+        : RunDirectory.defaultURL(name: kind.rawValue)
+      let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? defaultURL)
       trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
     }
     if plain { trainer.interactive = false }
@@ -137,6 +164,22 @@ struct TrainCommand: ParsableCommand {
     config.checkpointEvery = checkpointEvery
     config.logEvery = logEvery
     config.keepCheckpoints = keepCheckpoints
+    config.evalEvery = evalEvery
+    config.evalSamples = evalSamples
+    config.keepBest = keepBest
+    config.patience = patience
+    config.monitor = monitor
+    config.classifier = classifier
+    if kind == .classifier {
+      // Defaults that reach the accuracy targets (see ImageClassifier / AudioClassifier).
+      if data.map({ (try? DataSpec($0))?.kind == .audio }) ?? false {
+        if steps == nil { config.steps = AudioClassifier.defaultSteps }
+        if batchSize == nil { config.batchSize = AudioClassifier.defaultBatchSize }
+      } else {
+        if steps == nil { config.steps = ImageClassifier.defaultSteps }
+        if batchSize == nil { config.batchSize = ImageClassifier.defaultBatchSize }
+      }
+    }
     if conditional { config.sampleCount = 100 }
     if let sampleCount { config.sampleCount = sampleCount }
     if conditional && ![.dcgan, .wganGP].contains(kind) {

@@ -50,6 +50,8 @@ public enum RecipeFactory {
       var options = config.audio
       if let lr { options.learningRate = lr }
       return try AudioDigits(config: options, seed: config.seed)
+    case .classifier:
+      throw TrainingError("classifier: pending merge")
     }
   }
 

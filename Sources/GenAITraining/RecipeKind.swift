@@ -18,6 +18,9 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
   case charGPT = "char-gpt"
   /// Spoken digits, conditioned on the digit, as 8 kHz WAV.
   case audio
+  /// A classifier of the data's classes (images or spoken digits): the feature network of the
+  /// evaluation metrics (FID, KID, IS, precision/recall, coverage, audio accuracy).
+  case classifier
 
   /// The recipe named `name`.
   /// - Throws: `TrainingError` listing the valid names.
@@ -31,10 +34,10 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
   /// `dcgan, wgan-gp, ...`.
   public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
-  /// The kind of data the recipe trains on.
+  /// The kind of data the recipe trains on (the classifier: images by default, or spoken digits).
   public var dataKind: DatasetKind {
     switch self {
-    case .dcgan, .wganGP, .vae, .vaegan: return .images
+    case .dcgan, .wganGP, .vae, .vaegan, .classifier: return .images
     case .charRNN, .charGPT: return .text
     case .audio: return .audio
     }
@@ -59,6 +62,7 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
     case .charRNN: return 2000
     case .charGPT: return 2000
     case .audio: return AudioDigits.Config().steps
+    case .classifier: return 2000
     }
   }
 
@@ -67,7 +71,7 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
     switch self {
     case .dcgan, .wganGP, .vaegan: return 64
     case .audio: return AudioDigits.Config().batchSize
-    case .vae: return 128
+    case .vae, .classifier: return 128
     case .charRNN: return 32
     case .charGPT: return 12
     }
@@ -83,6 +87,7 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
     case .charRNN: return "character LSTM/GRU, 2x512, sequences of 100 (Shakespeare)"
     case .charGPT: return "character transformer, nanoGPT CPU config (4x4 heads, 128)"
     case .audio: return "spoken digits 0-9 at 8 kHz, conditioned on the digit"
+    case .classifier: return "feature network for eval: CNN on 28x28 images or log-mel spoken digits"
     }
   }
 }

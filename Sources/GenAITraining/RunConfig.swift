@@ -41,6 +41,25 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// audio options.
   public var audio: AudioDigits.Config
 
+  /// Evaluate the main metric every this many steps (0: never; `nil`: every `sampleEvery`).
+  /// Optional fields like this one default when missing, so older runs still load.
+  public var evalEvery: Int?
+  /// Samples per evaluation during training (`nil`: 500 images, 100 clips, 2,000 characters).
+  public var evalSamples: Int?
+  /// How many best checkpoints by the main metric to keep in `checkpoints/best/` (`nil`: 1).
+  public var keepBest: Int?
+  /// Stop after this many evaluations without improvement of the main metric (`nil`: never).
+  public var patience: Int?
+  /// GANs: the health monitor's policy (`nil`: `MonitorPolicy.defaultSpec`; `off` to disable).
+  public var monitor: String?
+  /// The feature network's run folder (`nil`: `classifier-<data>` beside the run or in `runs/`).
+  public var classifier: String?
+
+  /// Steps between evaluations (0: off).
+  public var evaluationInterval: Int { evalEvery ?? sampleEvery }
+  /// Best checkpoints kept.
+  public var bestToKeep: Int { keepBest ?? 1 }
+
   /// The data folder named datasets were found in when the run started (`--resume` looks there
   /// unless given another).
   public var dataDirectory: String?
@@ -87,6 +106,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
     try check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
     try check(["conv", "mlp"].contains(vaeArchitecture), "--vae must be conv or mlp, got \(vaeArchitecture)")
     try check(klWarmupSteps >= 0, "--kl-warmup must be >= 0, got \(klWarmupSteps)")
+    try check((evalEvery ?? 0) >= 0, "--eval-every must be >= 0, got \(evalEvery ?? 0)")
+    try check((evalSamples ?? 2) >= 2, "--eval-samples must be at least 2, got \(evalSamples ?? 0)")
+    try check((keepBest ?? 1) >= 1, "--keep-best must be at least 1, got \(keepBest ?? 0)")
+    try check((patience ?? 1) >= 1, "--patience must be at least 1, got \(patience ?? 0)")
+    _ = try MonitorPolicy(monitor ?? MonitorPolicy.defaultSpec)
   }
 
   /// Pretty, sorted JSON.

@@ -24,6 +24,32 @@ public struct RunDirectory: Sendable, Equatable {
   /// `samples/`.
   public var samplesURL: URL { url.appending(path: "samples", directoryHint: .isDirectory) }
 
+  /// `evals/`: one `EvaluationReport` per evaluated step.
+  public var evalsURL: URL { url.appending(path: "evals", directoryHint: .isDirectory) }
+
+  /// `evals/step-000500.json`.
+  public func evaluationURL(step: Int) -> URL { evalsURL.appending(path: "step-" + String(format: "%06d", step) + ".json") }
+
+  /// Writes `report` to `evals/step-N.json` atomically.
+  /// - Throws: `TrainingError` naming the file.
+  public func write(evaluation report: EvaluationReport) throws {
+    let file = evaluationURL(step: report.step)
+    do {
+      try FileManager.default.createDirectory(at: evalsURL, withIntermediateDirectories: true)
+      try report.encoded().write(to: file, options: .atomic)
+    } catch {
+      throw TrainingError("cannot write \(file.path): \(error.localizedDescription)")
+    }
+  }
+
+  /// The evaluation reports saved, oldest step first (unreadable files are skipped).
+  public func evaluations() -> [EvaluationReport] {
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: evalsURL.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    return names.compactMap { name in
+      FileManager.default.contents(atPath: evalsURL.appending(path: name).path).flatMap { try? JSONDecoder().decode(EvaluationReport.self, from: $0) }
+    }
+  }
+
   /// Whether the folder holds a run (has `config.json`).
   public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
 
@@ -119,8 +145,11 @@ public struct RunDirectory: Sendable, Equatable {
       }
       return (run, checkpoint)
     }
-    // checkpoints/step-N.safetensors -> the run is two levels up.
-    let run = RunDirectory(url: url.deletingLastPathComponent().deletingLastPathComponent())
+    // checkpoints/step-N.safetensors -> the run is two levels up (three for checkpoints/best/).
+    var run = RunDirectory(url: url.deletingLastPathComponent().deletingLastPathComponent())
+    if !run.exists, url.deletingLastPathComponent().lastPathComponent == "best" {
+      run = RunDirectory(url: run.url.deletingLastPathComponent())
+    }
     guard run.exists else {
       throw TrainingError("\(path): no config.json found for this checkpoint (expected \(run.configURL.path))")
     }

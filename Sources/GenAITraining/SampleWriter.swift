@@ -4,8 +4,9 @@ import GenAIMetrics
 import GenAIModels
 import GenAITensor
 
-/// What `genai sample` (and sampling during training) produces.
-public struct SampleRequest: Sendable, Equatable {
+/// What `genai sample` (and sampling during training) produces. Encoded (without the training
+/// text) into every file's provenance as `settings`, so `genai sample --reproduce` can redo it.
+public struct SampleRequest: Sendable, Equatable, Codable {
   /// Images or audio clips to generate.
   public var count: Int = 64
   /// The seed of every random draw of the samples.
@@ -25,9 +26,54 @@ public struct SampleRequest: Sendable, Equatable {
   /// Text: the training text; when given, the sidecar also records the generated text's 8-gram
   /// novelty against it and its 8-gram repetition rate (see `TextMetrics`).
   public var trainingText: String?
+  /// Latent models: the prior codes are drawn from (`nil`: the standard `N(0, I)`).
+  public var prior: LatentPrior?
 
   /// The defaults.
   public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case count, seed, label, separateFiles = "separate", scale, prime, length, temperature, topK = "top_k", topP = "top_p", prior
+  }
+
+  /// Decodes the settings `encode(to:)` wrote.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    count = try c.decode(Int.self, forKey: .count)
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    label = try c.decodeIfPresent(Int.self, forKey: .label)
+    separateFiles = try c.decode(Bool.self, forKey: .separateFiles)
+    scale = try c.decode(Int.self, forKey: .scale)
+    prime = try c.decode(String.self, forKey: .prime)
+    length = try c.decode(Int.self, forKey: .length)
+    sampling = SamplingOptions(
+      temperature: try c.decode(Float.self, forKey: .temperature), topK: try c.decodeIfPresent(Int.self, forKey: .topK),
+      topP: try c.decodeIfPresent(Float.self, forKey: .topP))
+    prior = try c.decodeIfPresent(LatentPrior.self, forKey: .prior)
+  }
+
+  /// Every setting but the training text.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(count, forKey: .count)
+    try c.encode(seed, forKey: .seed)
+    try c.encodeIfPresent(label, forKey: .label)
+    try c.encode(separateFiles, forKey: .separateFiles)
+    try c.encode(scale, forKey: .scale)
+    try c.encode(prime, forKey: .prime)
+    try c.encode(length, forKey: .length)
+    try c.encode(sampling.temperature, forKey: .temperature)
+    try c.encodeIfPresent(sampling.topK, forKey: .topK)
+    try c.encodeIfPresent(sampling.topP, forKey: .topP)
+    try c.encodeIfPresent(prior, forKey: .prior)
+  }
+
+  /// The settings as one line of JSON with sorted keys.
+  public var settingsJSON: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+  }
 
   /// Checks ranges, naming the option.
   /// - Throws: `TrainingError`.
@@ -62,10 +108,17 @@ public enum SampleWriter {
     info["recipe"] = type(of: recipe).name
     info["seed"] = String(request.seed)
     if let label = request.label { info["label"] = String(label) }
+    info["settings"] = request.settingsJSON
     var rng = SeededGenerator(seed: request.seed)
 
     if let images = recipe as? any ImageGenerating {
-      let x = try images.sample(count: request.count, label: request.label, using: &rng)
+      let x: Tensor
+      if let latent = images as? any LatentImageGenerating, let prior = request.prior {
+        x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &rng).images
+        info["prior"] = "tuned"
+      } else {
+        x = try images.sample(count: request.count, label: request.label, using: &rng)
+      }
       let text = info.sorted { $0.key < $1.key }.map { PNGText(key: "genai.\($0.key)", value: $0.value) }
         + [PNGText(key: "Software", value: "genai"), PNGText(key: "Comment", value: "machine-generated image")]
       if !request.separateFiles {
@@ -93,7 +146,7 @@ public enum SampleWriter {
         let label = request.label ?? i % max(audio.classCount, 1)
         let file = url.appending(path: String(format: "sample-%03d-label%d.wav", i + 1, label))
         let wavInfo = [
-          "ISFT": "genai", "ICMT": "machine-generated audio; " + info.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+          "ISFT": "genai", "ICMT": "machine-generated audio; " + MetricsLog.line([:], fields: info),
           "INAM": "\(type(of: recipe).name) label \(label)",
         ]
         // Generated clips come out about half as loud as the recordings; peak normalisation

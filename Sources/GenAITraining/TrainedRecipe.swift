@@ -44,8 +44,17 @@ public struct TrainedRecipe {
     return try? TextCorpus(contentsOf: url).text
   }
 
-  /// What every sample file records about its origin.
+  /// What every sample file records about its origin: the checkpoint (name, full path and
+  /// SHA-256, so `genai sample --reproduce` finds and checks it), the step and the run.
   public var provenance: [String: String] {
-    ["checkpoint": checkpoint.lastPathComponent, "step": String(step), "run": run.url.lastPathComponent]
+    [
+      "checkpoint": checkpoint.lastPathComponent, "step": String(step), "run": run.url.lastPathComponent,
+      "checkpoint_path": checkpoint.standardizedFileURL.path, "model_sha256": (try? SHA256.hex(file: checkpoint)) ?? "unknown",
+    ]
+  }
+
+  /// The run's tuned latent prior (`tuned-prior.json`, written by `genai tune`), if any.
+  public func tunedPrior() throws -> LatentPrior? {
+    try TunedPrior.load(run)?.prior
   }
 }

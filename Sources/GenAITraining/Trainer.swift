@@ -10,6 +10,8 @@ public enum TrainingOutcome: Equatable, Sendable {
   case finished(step: Int)
   /// Stopped early by Ctrl-C (or `Interruption.request()`); a checkpoint of this step was saved.
   case interrupted(step: Int)
+  /// Stopped by early stopping: `patience` evaluations in a row did not improve the main metric.
+  case stoppedEarly(step: Int)
 }
 
 /// Runs a recipe's training in a run directory: batches from a seeded loader, one `trainStep`
@@ -34,7 +36,16 @@ public final class Trainer {
   /// `nil` detects a terminal; `false` forces plain lines.
   public var interactive: Bool?
 
-  private let loader: BatchLoader
+  /// The GAN health monitor's check interval, cool-down and accuracy window, in steps.
+  public var monitorTiming = (checkEvery: 50, cooldown: 200, window: 100)
+
+  let loader: BatchLoader
+  /// Evaluations in a row without a new best main metric (early stopping).
+  var evaluationsWithoutImprovement = 0
+  /// Instance noise's starting σ and step, while it decays.
+  var noiseSchedule: (sigma: Float, start: Int)?
+  /// Set when the main metric cannot be measured (no feature network): evaluation stops.
+  var evaluationDisabled = false
 
   private init(run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int) {
     self.run = run
@@ -129,10 +140,12 @@ public final class Trainer {
     return try BatchLoader(data.source, batchSize: batch, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1)
   }
 
-  /// Trains until `config.steps` or an interruption. Samples and a checkpoint are written at the
-  /// end either way.
-  /// - Throws: what the recipe's step throws (a non-finite loss names the step), `TrainingError`
-  ///   or `SafeTensorsError` when a file cannot be written.
+  /// Trains until `config.steps`, an interruption or early stopping. Samples and a checkpoint are
+  /// written at the end either way. Every `config.evaluationInterval` steps (and at the end) the
+  /// main metric is measured (see `Evaluator.mainMetric`), logged, and the checkpoint kept among
+  /// the best; GANs are watched by the health monitor.
+  /// - Throws: what the recipe's step throws (a non-finite loss names the step, unless the
+  ///   monitor's policy rolls back), `TrainingError` or `SafeTensorsError` when a file cannot be written.
   public func train() throws -> TrainingOutcome {
     let metrics = try MetricsLog(url: run.metricsURL)
     let progress = TrainingProgress(
@@ -141,8 +154,11 @@ public final class Trainer {
     write(
       (step == 0 ? "training \(name)" : "resuming \(name) at step \(step)")
         + " on \(data.origin): \(data.count) items, batch \(loader.batchSize), \(config.steps) steps; run folder \(run.url.path)")
+    let evaluation = try makeEvaluation()
+    let monitor = try makeMonitor()
     let clock = ContinuousClock()
     var lastLog = (step: step, time: clock.now)
+    var failures = 0
     while step < config.steps {
       if Interruption.isRequested {
         try saveCheckpoint()
@@ -153,10 +169,18 @@ public final class Trainer {
       let losses: [String: Float]
       do {
         losses = try recipe.trainStep(batch)
+        failures = 0
       } catch {
-        throw TrainingError("step \(step + 1) of \(name) failed: \(error)")
+        // A GAN that blew up can be rolled back instead of losing the run (at most 3 times in a row).
+        failures += 1
+        guard let monitor, monitor.policy.actions.contains(.rollback), failures <= 3 else {
+          throw TrainingError("step \(step + 1) of \(name) failed: \(error)")
+        }
+        try react(monitor, reason: "step \(step + 1) failed: \(error)", metrics: metrics, progress: progress)
+        continue
       }
       step += 1
+      decayInstanceNoise()
       let epoch = loader.position.epoch
       progress.update(step: step, epoch: epoch, losses: losses)
       if step % config.logEvery == 0 || step == config.steps {
@@ -167,14 +191,30 @@ public final class Trainer {
         values["epoch"] = Double(epoch)
         values["steps_per_s"] = seconds > 0 ? Double(step - lastLog.step) / seconds : 0
         values["time"] = Date().timeIntervalSince1970
+        values["peak_rss_mb"] = PeakMemory.megabytes()
         metrics.append(values)
         lastLog = (step, now)
       }
       if config.sampleEvery > 0 && step % config.sampleEvery == 0 && step < config.steps { try writeSamples() }
       if config.checkpointEvery > 0 && step % config.checkpointEvery == 0 && step < config.steps { try saveCheckpoint() }
+      if let monitor {
+        monitor.observe(losses: losses)
+        if let reason = monitor.diagnose(step: step, fixedSamples: { fixedSamples() }) {
+          try react(monitor, reason: reason, metrics: metrics, progress: progress)
+        }
+      }
+      if let evaluation, step % evaluation.interval == 0, step < config.steps {
+        if try evaluate(evaluation, metrics: metrics, progress: progress, monitor: monitor) {
+          try saveCheckpoint()
+          let files = try writeSamples()
+          progress.message("stopped early at step \(step): \(evaluation.metric) did not improve in \(config.patience ?? 0) evaluations; samples \(files.map(\.path).joined(separator: ", "))")
+          return .stoppedEarly(step: step)
+        }
+      }
       onStep?(step)
     }
     try saveCheckpoint()
+    if let evaluation { _ = try evaluate(evaluation, metrics: metrics, progress: progress, monitor: monitor) }
     let files = try writeSamples()
     progress.message("done: \(step) steps; samples \(files.map(\.path).joined(separator: ", ")); checkpoint \(run.checkpointURL(step: step).path)")
     return .finished(step: step)
@@ -182,11 +222,16 @@ public final class Trainer {
 
   /// Saves `checkpoints/step-N.safetensors` (atomically) and prunes old ones.
   public func saveCheckpoint() throws {
+    try saveCheckpoint(to: run.checkpointURL(step: step))
+    run.pruneCheckpoints(keep: config.keepCheckpoints)
+  }
+
+  /// Saves the full training state of this step to `url` (atomically).
+  func saveCheckpoint(to url: URL) throws {
     let json = String(decoding: try config.encoded(), as: UTF8.self)
     try TrainingCheckpoint.save(
-      to: run.checkpointURL(step: step), models: recipe.models, optimizers: recipe.optimizers, step: step,
+      to: url, models: recipe.models, optimizers: recipe.optimizers, step: step,
       dataPosition: loader.position, userMetadata: ["recipe": config.recipe.rawValue, "config": json])
-    run.pruneCheckpoints(keep: config.keepCheckpoints)
   }
 
   /// Writes the fixed-seed samples of this step under `samples/` (the same latent draws every
@@ -207,6 +252,7 @@ public final class Trainer {
       request.count = config.sampleCount
       url = run.sampleURL(step: step, fileExtension: "")
     }
+    if config.recipe == .classifier { return [] }
     var files = try SampleWriter.write(recipe, request: request, to: url, provenance: ["step": String(step)])
     if let vae = recipe as? VAE { files += try writeVAEGrids(vae) }
     return files

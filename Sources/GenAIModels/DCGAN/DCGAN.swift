@@ -29,6 +29,10 @@ public final class DCGAN: ImageGenerating {
   public let generatorOptimizer: Adam
   /// Adam for D.
   public let discriminatorOptimizer: Adam
+  /// Standard deviation of Gaussian noise added to every image D sees, real and fake, in both
+  /// updates (0 = off, the default; the health monitor turns it on against a discriminator that
+  /// wins too easily). Drawn from `generator.noise`, so runs stay reproducible.
+  public var instanceNoise: Float = 0
 
   /// A recipe; `classCount` makes both networks class-conditional. All weights, dropout seeds
   /// and the latent noise stream come from `seed`.
@@ -64,15 +68,21 @@ public final class DCGAN: ImageGenerating {
     let z = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
     let fake = generator(z, labels: labels)
 
-    let d = try discriminatorStep(real: real, fake: fake.detached(), labels: labels)
+    let d = try discriminatorStep(real: noisy(real), fake: noisy(fake.detached()), labels: labels)
 
     discriminator.freeze()
     defer { discriminator.unfreeze() }
     generatorOptimizer.zeroGrad()
-    let gLoss = discriminator(fake, labels: labels).binaryCrossEntropy(withLogitsTargets: Tensor(1))
+    let gLoss = discriminator(noisy(fake), labels: labels).binaryCrossEntropy(withLogitsTargets: Tensor(1))
     try gLoss.backward()
     generatorOptimizer.step()
     return ["d_loss": d.loss, "g_loss": gLoss.item, "d_acc_real": d.accReal, "d_acc_fake": d.accFake]
+  }
+
+  /// `images` plus instance noise when it is on (unchanged, with no draw, when it is off).
+  func noisy(_ images: Tensor) -> Tensor {
+    guard instanceNoise > 0 else { return images }
+    return images + Tensor.randn(images.shape, using: &generator.noise.generator) * instanceNoise
   }
 
   /// One D update on `real` against `fake` (already detached): zero grads, the two D calls,

@@ -56,4 +56,12 @@ enum GANInputs {
       return generator(z, labels: labels)
     }
   }
+
+  /// `generator(latents)` in evaluation mode, nothing recorded, restoring its mode afterwards.
+  static func generate(_ generator: DCGANGenerator, latents: Tensor, labels: IndexTensor?) -> Tensor {
+    let wasTraining = generator.isTraining
+    generator.eval()
+    defer { generator.train(wasTraining) }
+    return withNoGrad { generator(latents, labels: labels) }
+  }
 }

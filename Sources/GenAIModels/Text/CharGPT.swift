@@ -177,6 +177,8 @@ public final class CharGPT: Recipe {
   public let optimizer: AdamW
   /// The learning-rate schedule.
   public let schedule: CosineWarmupSchedule
+  /// When set, every step uses this learning rate instead of the schedule (fine-tuning).
+  public var fixedLearningRate: Float?
 
   /// A recipe over `vocabulary` with parameters drawn from `seed`.
   /// - Throws: `RecipeError` for inconsistent sizes.
@@ -229,7 +231,13 @@ public final class CharGPT: Recipe {
       throw RecipeError(recipe: Self.name, "token id \(bad) is outside the vocabulary 0..<\(vocabulary.size)")
     }
     network.train()
-    let lr = schedule.apply(to: optimizer)
+    let lr: Float
+    if let fixed = fixedLearningRate {
+      optimizer.learningRate = fixed
+      lr = fixed
+    } else {
+      lr = schedule.apply(to: optimizer)
+    }
     let loss = network(tokens).softmaxCrossEntropy(targets: targets)
     optimizer.zeroGrad()
     try loss.backward()

@@ -1,0 +1,123 @@
+import GenAIData
+import GenAINN
+import GenAITensor
+
+/// A diagonal Gaussian over a generator's latent codes: `z = mean + std ⊙ ε`, `ε ~ N(0, I)`.
+/// The standard prior is `N(0, I)`; `genai tune` fits one to the codes of samples people liked.
+public struct LatentPrior: Codable, Equatable, Sendable {
+  /// `[D]`.
+  public var mean: [Float]
+  /// `[D]`, all positive.
+  public var std: [Float]
+
+  /// `N(0, I)` over `size` dimensions.
+  public static func standard(_ size: Int) -> LatentPrior {
+    LatentPrior(mean: Array(repeating: 0, count: size), std: Array(repeating: 1, count: size))
+  }
+
+  /// A prior with these parameters.
+  public init(mean: [Float], std: [Float]) {
+    self.mean = mean
+    self.std = std
+  }
+
+  /// The prior fitted to `codes` (rows of `D` values): their mean, and a spread shrunk toward 1
+  /// by `pseudoCount` imaginary unit-variance codes, `σ² = (Σ(z − μ)² + pseudoCount) / (n + pseudoCount)`,
+  /// so a handful of liked samples moves the centre without collapsing the spread to a point.
+  /// - Throws: `RecipeError` for no codes or rows of different lengths.
+  public static func fitted(to codes: [[Float]], pseudoCount: Float = 4) throws -> LatentPrior {
+    guard let d = codes.first?.count, d > 0, codes.allSatisfy({ $0.count == d }) else {
+      throw RecipeError(recipe: "tune", "fitting a prior needs at least one latent code, all of the same length")
+    }
+    let n = Float(codes.count)
+    let mean = (0..<d).map { j in codes.reduce(0) { $0 + $1[j] } / n }
+    let std = (0..<d).map { j -> Float in
+      let ss = codes.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) }
+      return ((ss + pseudoCount) / (n + pseudoCount)).squareRoot()
+    }
+    return LatentPrior(mean: mean, std: std)
+  }
+
+  /// `count` codes `[count, D]`: standard normal draws from `generator`, scaled and shifted. With
+  /// the standard prior the draws are exactly those `sample(count:label:using:)` makes.
+  public func draw(count: Int, using generator: inout SeededGenerator) -> Tensor {
+    let eps = Tensor.randn([count, mean.count], using: &generator)
+    guard self != .standard(mean.count) else { return eps }
+    return eps * Tensor(std).reshaped([1, std.count]) + Tensor(mean).reshaped([1, mean.count])
+  }
+}
+
+/// An image generator driven by a latent code: GANs and VAEs. Its samples can be drawn from a
+/// tuned prior, and the code behind every sample is known (ratings are stored as codes).
+public protocol LatentImageGenerating: ImageGenerating {
+  /// `D`.
+  var latentSize: Int { get }
+  /// Images `[N, C, H, W]` for codes `[N, D]` (evaluation mode, nothing recorded); `labels` for a
+  /// conditional model (`nil` cycles through classes as `sample` does).
+  /// - Throws: `RecipeError` for codes of the wrong shape or a bad label.
+  func generate(latents: Tensor, label: Int?) throws -> Tensor
+}
+
+extension LatentImageGenerating {
+  /// `count` codes from `prior` and their images. With the standard prior this equals
+  /// `sample(count:label:using:)` draw for draw.
+  /// - Throws: `RecipeError` for a prior of the wrong size or a bad label.
+  public func sample(count: Int, label: Int?, prior: LatentPrior, using generator: inout SeededGenerator) throws -> (latents: Tensor, images: Tensor) {
+    guard prior.mean.count == latentSize else {
+      throw RecipeError(recipe: Self.name, "the prior has \(prior.mean.count) dimensions, the model's latent code \(latentSize)")
+    }
+    guard count >= 1 else { throw RecipeError(recipe: Self.name, "sample count must be positive, got \(count)") }
+    let z = prior.draw(count: count, using: &generator)
+    return (z, try generate(latents: z, label: label))
+  }
+
+  func checkLatents(_ z: Tensor) throws {
+    guard z.rank == 2, z.shape[1] == latentSize, z.shape[0] > 0 else {
+      throw RecipeError(recipe: Self.name, "expects latent codes [N, \(latentSize)], got \(z.shape)")
+    }
+  }
+}
+
+extension DCGAN: LatentImageGenerating {
+  /// 100.
+  public var latentSize: Int { DCGANGenerator.latentSize }
+  /// `G(z)` in evaluation mode.
+  public func generate(latents: Tensor, label: Int?) throws -> Tensor {
+    try checkLatents(latents)
+    let labels = try GANInputs.sampleLabels(count: latents.shape[0], label: label, classCount: classCount, recipe: Self.name)
+    return GANInputs.generate(generator, latents: latents, labels: labels)
+  }
+}
+
+extension WGANGP: LatentImageGenerating {
+  /// 100.
+  public var latentSize: Int { DCGANGenerator.latentSize }
+  /// `G(z)` in evaluation mode.
+  public func generate(latents: Tensor, label: Int?) throws -> Tensor {
+    try checkLatents(latents)
+    let labels = try GANInputs.sampleLabels(count: latents.shape[0], label: label, classCount: classCount, recipe: Self.name)
+    return GANInputs.generate(generator, latents: latents, labels: labels)
+  }
+}
+
+extension VAE: LatentImageGenerating {
+  /// The network's latent size.
+  public var latentSize: Int { network.latentSize }
+  /// Decoded images in the data range.
+  public func generate(latents: Tensor, label: Int?) throws -> Tensor {
+    if label != nil { throw RecipeError(recipe: Self.name, "the VAE is not class-conditional; sample without a label") }
+    try checkLatents(latents)
+    return evaluating { likelihood.images(from: network.decode(latents)) }
+  }
+}
+
+extension VAEGAN: LatentImageGenerating {
+  /// The VAE's latent size.
+  public var latentSize: Int { vae.latentSize }
+  /// `G(z)` in [-1, 1].
+  public func generate(latents: Tensor, label: Int?) throws -> Tensor {
+    if label != nil { throw RecipeError(recipe: Self.name, "the VAE-GAN is not class-conditional; sample without a label") }
+    try checkLatents(latents)
+    return evaluating { generate(latents) }
+  }
+}

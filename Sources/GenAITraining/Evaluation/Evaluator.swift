@@ -1,0 +1,125 @@
+import Foundation
+import GenAIData
+import GenAIMetrics
+import GenAIModels
+import GenAITensor
+
+/// Measures a trained recipe: sample quality against real data, likelihoods, validation losses,
+/// and efficiency, each with the same metric on real held-out data beside it as the ceiling.
+/// `genai eval` runs it once; the trainer keeps one and calls it every `--eval-every` steps, so the
+/// real-data features it caches (training reference, held-out set) are computed only once.
+///
+/// What is measured, by recipe:
+/// - image GANs and the VAE's samples: FID, KID (± spread), the Inception-Score analogue, precision
+///   and recall, class coverage and entropy on the feature network's view, and the distance of each
+///   sample to its nearest training image (memorisation);
+/// - VAE: held-out ELBO and importance-weighted bound, in nats per image and bits per dimension;
+/// - text: validation loss, perplexity, bits per character, 8-gram novelty, repetition rate;
+/// - audio: the feature network's accuracy on clips generated for each digit, IS, FID, the share of
+///   silent and clipped clips;
+/// - every generator: samples per second and the process's peak memory.
+public final class Evaluator {
+  /// The run.
+  public let run: RunDirectory
+  /// Its configuration.
+  public let config: RunConfig
+  /// What to measure.
+  public let options: EvaluationOptions
+  /// Where named datasets are.
+  public let dataDirectory: DataDirectory
+  /// The training data's spec.
+  let spec: DataSpec
+  /// The held-out data's spec (`--data`) when given.
+  let override: DataSpec?
+  /// Cached real-data statistics (computed on first use).
+  var cache: [String: Any] = [:]
+
+  /// An evaluator for `run`.
+  /// - Throws: `TrainingError` for a bad `--data` spec.
+  public init(run: RunDirectory, config: RunConfig, options: EvaluationOptions = EvaluationOptions()) throws {
+    self.run = run
+    self.config = config
+    self.options = options
+    dataDirectory =
+      options.dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
+      ?? DataDirectory.resolve()
+    spec = try DataSpec(config.data)
+    override = try options.data.map(DataSpec.init)
+    if let override, override.kind != config.recipe.dataKind, config.recipe != .classifier {
+      throw TrainingError("--data \(options.data!) is \(override.kind.rawValue), but \(config.recipe.rawValue) models \(config.recipe.dataKind.rawValue)")
+    }
+  }
+
+  /// The metric the training loop tracks for `recipe` (keep-best, early stopping), and which way
+  /// is better.
+  public static func mainMetric(for recipe: RecipeKind) -> (name: String, better: MetricDirection) {
+    switch recipe {
+    case .dcgan, .wganGP, .vaegan: return ("fid", .lower)
+    case .vae: return ("elbo", .higher)
+    case .charRNN, .charGPT: return ("val_loss", .lower)
+    case .audio: return ("accuracy", .higher)
+    case .classifier: return ("test_accuracy", .higher)
+    }
+  }
+
+  /// Every metric `recipe` at `step` (saved in `checkpoint`) can be measured on.
+  /// - Throws: `TrainingError` for missing held-out data or feature network when a metric needing
+  ///   it was asked for by name; `RecipeError`/`MetricError` from the measurements.
+  public func evaluate(_ recipe: any Recipe, step: Int, checkpoint: String) throws -> EvaluationReport {
+    var report = EvaluationReport(run: run.url.lastPathComponent, recipe: config.recipe.rawValue, step: step, checkpoint: checkpoint)
+    if let model = recipe as? any CharacterModel {
+      try textMetrics(model, into: &report)
+    }
+    if let vae = recipe as? VAE, options.wantsAny(["elbo", "iw_nll", "bits_per_dim"]) {
+      try vaeLikelihood(vae, into: &report)
+    }
+    if let images = recipe as? any ImageGenerating {
+      try imageMetrics(images, into: &report)
+    }
+    if let audio = recipe as? any AudioGenerating {
+      try audioMetrics(audio, into: &report)
+    }
+    if let classifier = recipe as? any FeatureClassifier {
+      try classifierMetrics(classifier, into: &report)
+    }
+    if options.wants("peak_rss_mb") {
+      report.metrics.append(MetricResult(name: "peak_rss_mb", value: PeakMemory.megabytes(), unit: "MB", better: .lower, detail: "peak resident memory of this process"))
+    }
+    if let rate = trainingRate(), options.wants("train_steps_per_s") {
+      report.metrics.append(MetricResult(name: "train_steps_per_s", value: rate, unit: "steps/s", better: .higher, detail: "median of the logged training rates"))
+    }
+    return report
+  }
+
+  /// The median `steps_per_s` of the run's training log, if any.
+  func trainingRate() -> Double? {
+    guard let lines = try? MetricsLog.read(run.metricsURL) else { return nil }
+    let rates = lines.filter { $0["kind"] == nil }.compactMap { $0["steps_per_s"] as? Double }.filter { $0 > 0 }.sorted()
+    return rates.isEmpty ? nil : rates[rates.count / 2]
+  }
+
+  /// A generator for the evaluation's draws, derived from its seed and `stream`.
+  func generator(_ stream: UInt64) -> SeededGenerator { SeededGenerator(seed: options.seed &+ stream &* 0x9E37_79B9) }
+
+  /// Runs `body`, returning its value and the seconds it took.
+  func timed<R>(_ body: () throws -> R) rethrows -> (R, Double) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let value = try body()
+    return (value, (clock.now - start) / .seconds(1))
+  }
+}
+
+/// The process's peak resident memory.
+public enum PeakMemory {
+  /// Peak resident set size so far, in MB (`getrusage`; Linux reports kilobytes).
+  public static func megabytes() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+      getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+      getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_maxrss) / 1024
+  }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GenAIData
+import GenAITensor
+
+/// Real data the model never trained on, for validation losses and the real-data ceilings beside
+/// every metric:
+/// - `fashion-mnist`, `mnist`: the 10,000 test images (`t10k-*` files);
+/// - `shapes`: shapes drawn from another seed;
+/// - `shakespeare` (tiny.txt, the first 999,956 characters of the 39 works): the last 200,000
+///   characters of `shakespeare.txt`, plays the model never read;
+/// - `spoken-digits`: the clips of the six held-out voices (`SpokenDigitsSplit.heldOutVoices`);
+/// - any `images:PATH`, `text:PATH` or `wav:PATH` given with `genai eval --data`.
+public enum HeldOutData {
+  /// Where held-out data of `spec` (a run's training data, or `--data`) comes from; `nil` when the
+  /// spec has no held-out part (a user's own folder or `shakespeare-full`, which uses every work).
+  public static func describe(_ spec: DataSpec, isOverride: Bool) -> String? {
+    if isOverride { return nil }
+    switch spec {
+    case .named(let name):
+      switch name {
+      case "fashion-mnist", "mnist": return "\(name) test set (t10k, 10,000 images)"
+      case "shakespeare": return "the last 200,000 characters of shakespeare.txt (not in tiny.txt)"
+      case "spoken-digits": return "spoken digits of 6 held-out voices (300 clips)"
+      default: return nil
+      }
+    case .shapes: return "built-in shapes drawn from another seed"
+    default: return nil
+    }
+  }
+
+  /// Held-out images `[N, 1, 28, 28]` in `range` (at most `limit`, the first ones), with labels
+  /// when the data has them, or `nil` when `spec` has no held-out images.
+  /// - Parameter isOverride: `spec` came from `--data`: all of it is held out.
+  /// - Throws: `TrainingError`/`DataError` for missing or bad files.
+  public static func images(
+    _ spec: DataSpec, isOverride: Bool, directory: DataDirectory, range: PixelRange, limit: Int
+  ) throws -> (images: Tensor, labels: [Int]?, origin: String)? {
+    var unused = SeededGenerator(seed: 0)
+    func take(_ source: any BatchSource, _ origin: String) -> (Tensor, [Int]?, String) {
+      let batch = source.makeBatch(indices: Array(0..<min(limit, source.count)), generator: &unused)
+      return (batch.inputs, batch.labels?.values, origin)
+    }
+    if isOverride {
+      let (data, _) = try TrainingData.load(spec, for: .dcgan, directory: directory, pixelRange: range, sequenceLength: 0, vocabulary: nil)
+      return take(data.source, data.origin)
+    }
+    switch spec {
+    case .shapes:
+      return take(ProceduralShapes.Source(count: limit, seed: 0x7E57, range: range), "built-in shapes, seed 0x7E57")
+    case .named(let name) where name == "fashion-mnist" || name == "mnist":
+      let folder = directory.url.appending(path: name)
+      let images = try file(folder, "t10k-images-idx3-ubyte")
+      let labels = try file(folder, "t10k-labels-idx1-ubyte")
+      let names = name == "mnist" ? (0...9).map(String.init) : TrainingData.fashionClassNames
+      let set = try ImageSet.idx(images: images, labels: labels, classNames: names, range: range)
+      return take(set, "\(name) test set in \(folder.path)")
+    default:
+      return nil
+    }
+  }
+
+  /// Held-out text, or `nil` when `spec` has none.
+  /// - Throws: `TrainingError`/`DataError` for missing or unreadable files.
+  public static func text(_ spec: DataSpec, isOverride: Bool, directory: DataDirectory) throws -> (text: String, origin: String)? {
+    if isOverride {
+      guard let url = TrainingData.textURL(spec, in: directory) else {
+        throw TrainingError("--data \(spec) is not text; use text:PATH or a text dataset")
+      }
+      return (try TextCorpus(contentsOf: url).text, url.path)
+    }
+    guard case .named("shakespeare") = spec else { return nil }
+    let url = directory.url.appending(path: "shakespeare").appending(path: "shakespeare.txt")
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw TrainingError("held-out text not found: looked for \(url.path)")
+    }
+    let full = try TextCorpus(contentsOf: url).text
+    return (String(full.suffix(200_000)), "the last 200,000 characters of \(url.path)")
+  }
+
+  /// The IDX file `name` (or `name.gz`) in `folder`.
+  static func file(_ folder: URL, _ name: String) throws -> URL {
+    for candidate in [name + ".gz", name] {
+      let url = folder.appending(path: candidate)
+      if FileManager.default.fileExists(atPath: url.path) { return url }
+    }
+    throw TrainingError("missing \(name).gz in \(folder.path): the held-out test set is needed for evaluation")
+  }
+}

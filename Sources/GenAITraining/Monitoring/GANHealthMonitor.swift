@@ -1,0 +1,125 @@
+import Foundation
+import GenAITensor
+
+/// Watches a GAN's training for the usual failures and says which signal fired:
+/// - **near-duplicates**: more than half of the pairs of fixed-noise samples closer than a quarter
+///   of the median distance between real images (mode collapse: G ignores z);
+/// - **discriminator pinned**: D's accuracy on real and on fake images both at least 0.99 on
+///   average over the last `window` steps (G gets no useful gradient);
+/// - **exploding losses**: a loss above `lossLimit` (a BCE of 20 means a logit of ±20);
+/// - **coverage falling**: the feature network sees less than 60% of the best class coverage so far.
+///
+/// The trainer feeds it each step's losses and each evaluation's coverage, asks `diagnose` every
+/// `checkEvery` steps with fresh fixed-noise samples, and applies its `MonitorPolicy`.
+public final class GANHealthMonitor {
+  /// What to do when a signal fires.
+  public let policy: MonitorPolicy
+  /// Steps between checks.
+  public let checkEvery: Int
+  /// Steps after an action before the monitor acts again (lets the fix take effect).
+  public let cooldown: Int
+  /// Steps the accuracy signal averages over.
+  public let window: Int
+  /// The loss above which training is said to explode.
+  public let lossLimit: Float
+  /// Fixed-noise sample pairs closer than this are near-duplicates (a quarter of the median
+  /// distance between real images).
+  public let duplicateRadius: Double
+
+  private var recent: [[String: Float]] = []
+  private var bestCoverage: Double?
+  private var lastCoverage: Double?
+  /// The step of the last action, if any.
+  public private(set) var lastActionStep: Int?
+  /// Actions taken so far.
+  public private(set) var actionCount = 0
+
+  /// A monitor calibrated on `realImages` `[N, C, H, W]` (N ≥ 2, e.g. one training batch).
+  public init(policy: MonitorPolicy, realImages: Tensor, checkEvery: Int = 50, cooldown: Int = 200, window: Int = 100, lossLimit: Float = 20) {
+    self.policy = policy
+    self.checkEvery = max(1, checkEvery)
+    self.cooldown = cooldown
+    self.window = max(1, window)
+    self.lossLimit = lossLimit
+    let distances = Self.pairwiseDistances(realImages).sorted()
+    duplicateRadius = distances.isEmpty ? 0 : 0.25 * distances[distances.count / 2]
+  }
+
+  /// Records one step's losses.
+  public func observe(losses: [String: Float]) {
+    recent.append(losses)
+    if recent.count > window { recent.removeFirst(recent.count - window) }
+  }
+
+  /// Records an evaluation's class coverage.
+  public func observe(coverage: Double) {
+    lastCoverage = coverage
+    bestCoverage = max(bestCoverage ?? coverage, coverage)
+  }
+
+  /// The share of pairs of `samples` `[N, ...]` closer than `duplicateRadius`.
+  public func nearDuplicateShare(_ samples: Tensor) -> Double {
+    let d = Self.pairwiseDistances(samples)
+    guard !d.isEmpty else { return 0 }
+    return Double(d.filter { $0 < duplicateRadius }.count) / Double(d.count)
+  }
+
+  /// The signal that fires at `step`, described with its value and limit, or `nil` when healthy
+  /// (or when not due: between checks, or within `cooldown` of the last action).
+  /// - Parameter fixedSamples: fresh samples `[N, C, H, W]` from the fixed noise.
+  public func diagnose(step: Int, fixedSamples: () -> Tensor) -> String? {
+    guard policy.enabled, step % checkEvery == 0 else { return nil }
+    if let last = lastActionStep, step - last < cooldown { return nil }
+    if let bad = recent.last?.first(where: { !$0.value.isFinite || $0.value > lossLimit }) {
+      return String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit)
+    }
+    let share = nearDuplicateShare(fixedSamples())
+    if share > 0.5 {
+      return String(format: "near-duplicates: %.2f of fixed-noise sample pairs within %.3g of each other (limit 0.50)", share, duplicateRadius)
+    }
+    if recent.count >= window {
+      let real = recent.compactMap { $0["d_acc_real"] }
+      let fake = recent.compactMap { $0["d_acc_fake"] }
+      if real.count == window, fake.count == window {
+        let r = real.reduce(0, +) / Float(window)
+        let f = fake.reduce(0, +) / Float(window)
+        if r >= 0.99 && f >= 0.99 {
+          return String(format: "discriminator pinned: accuracy %.3f on real and %.3f on fake over the last %d steps (limit 0.99)", r, f, window)
+        }
+      }
+    }
+    if let last = lastCoverage, let best = bestCoverage, last < 0.6 * best {
+      return String(format: "coverage falling: %.2f of classes, best so far %.2f (limit 60%% of best)", last, best)
+    }
+    return nil
+  }
+
+  /// Notes that the trainer acted at `step` (starts the cool-down, forgets the window).
+  public func acted(at step: Int) {
+    lastActionStep = step
+    actionCount += 1
+    recent.removeAll()
+    lastCoverage = nil
+  }
+
+  /// Euclidean distances between all pairs of rows of `x` `[N, ...]`.
+  static func pairwiseDistances(_ x: Tensor) -> [Double] {
+    let n = x.shape.first ?? 0
+    guard n >= 2 else { return [] }
+    let d = x.count / n
+    let s = x.scalars
+    var out = [Double]()
+    out.reserveCapacity(n * (n - 1) / 2)
+    for i in 0..<n {
+      for j in (i + 1)..<n {
+        var sum: Float = 0
+        for k in 0..<d {
+          let diff = s[i * d + k] - s[j * d + k]
+          sum += diff * diff
+        }
+        out.append(Double(sum).squareRoot())
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+import GenAITensor
+
+/// The evaluation the training loop runs: which metric, how often, with which evaluator.
+struct TrainingEvaluation {
+  let evaluator: Evaluator
+  let metric: String
+  let better: MetricDirection
+  let interval: Int
+}
+
+extension Trainer {
+  /// The in-training evaluation of the main metric (plus class coverage for GANs), or `nil` when off.
+  func makeEvaluation() throws -> TrainingEvaluation? {
+    let interval = config.evaluationInterval
+    guard interval > 0 else { return nil }
+    let (metric, better) = Evaluator.mainMetric(for: config.recipe)
+    var options = EvaluationOptions()
+    options.metrics = [metric]
+    if recipe is any AdversarialRecipe { options.metrics?.formUnion(["coverage", "class_entropy"]) }
+    options.classifier = config.classifier
+    options.samples = config.evalSamples ?? (config.recipe.dataKind == .audio ? 100 : 500)
+    options.importanceSamples = 1
+    options.likelihoodImages = 500
+    return TrainingEvaluation(
+      evaluator: try Evaluator(run: run, config: config, options: options), metric: metric, better: better, interval: interval)
+  }
+
+  /// Measures the main metric now, logs it, keeps the checkpoint if it is among the best, and
+  /// returns whether early stopping says to stop.
+  func evaluate(_ evaluation: TrainingEvaluation, metrics: MetricsLog, progress: TrainingProgress, monitor: GANHealthMonitor?) throws -> Bool {
+    guard !evaluationDisabled else { return false }
+    let report: EvaluationReport
+    do {
+      report = try evaluation.evaluator.evaluate(recipe, step: step, checkpoint: run.checkpointURL(step: step).lastPathComponent)
+    } catch {
+      progress.message("evaluation at step \(step) failed: \(error); training goes on without it")
+      evaluationDisabled = true
+      return false
+    }
+    try run.write(evaluation: report)
+    metrics.append(report.logValues, fields: ["kind": "eval"])
+    if let coverage = report.metric("coverage") { monitor?.observe(coverage: coverage.value) }
+    guard let main = report.metric(evaluation.metric) else {
+      progress.message("evaluation during training is off: \(report.warnings.joined(separator: "; "))")
+      evaluationDisabled = true
+      return false
+    }
+    let best = BestCheckpoints(run: run)
+    let improved = best.improves(main.value, better: evaluation.better)
+    try best.record(step: step, metric: evaluation.metric, value: main.value, better: evaluation.better, keep: config.bestToKeep) {
+      try saveCheckpoint(to: $0)
+    }
+    evaluationsWithoutImprovement = improved ? 0 : evaluationsWithoutImprovement + 1
+    let ceiling = main.ceiling.map { String(format: " (real data %.4g)", $0) } ?? ""
+    let top = best.entries().first.map { String(format: "; best %.4g at step %d", $0.value, $0.step) } ?? ""
+    progress.message(String(format: "eval at step %d: %@ %.4g%@%@", step, evaluation.metric, main.value, ceiling, top))
+    if let patience = config.patience, evaluationsWithoutImprovement >= patience { return true }
+    return false
+  }
+
+  /// The health monitor for GAN recipes (`nil` for others or when the policy is `off`).
+  func makeMonitor() throws -> GANHealthMonitor? {
+    guard recipe is any AdversarialRecipe else { return nil }
+    let policy = try MonitorPolicy(config.monitor ?? MonitorPolicy.defaultSpec)
+    guard policy.enabled else { return nil }
+    var unused = SeededGenerator(seed: 0)
+    let real = data.source.makeBatch(indices: Array(0..<min(64, data.count)), generator: &unused).inputs
+    return GANHealthMonitor(
+      policy: policy, realImages: real, checkEvery: monitorTiming.checkEvery, cooldown: monitorTiming.cooldown,
+      window: monitorTiming.window)
+  }
+
+  /// 64 samples from the fixed monitor noise (evaluation mode; the training streams are untouched).
+  func fixedSamples() -> Tensor {
+    guard let gan = recipe as? any ImageGenerating else { return Tensor.zeros([0]) }
+    var g = SeededGenerator(seed: config.seed &+ 0xF1ED)
+    return (try? gan.sample(count: 64, label: nil, using: &g)) ?? Tensor.zeros([0])
+  }
+
+  /// Applies the monitor's policy for `reason` and logs each action.
+  func react(_ monitor: GANHealthMonitor, reason: String, metrics: MetricsLog, progress: TrainingProgress) throws {
+    var done: [String] = []
+    let gan = recipe as? any AdversarialRecipe
+    for action in monitor.policy.actions {
+      switch action {
+      case .rollback:
+        let target = BestCheckpoints(run: run).best?.url ?? run.checkpoints().last { $0.step <= step }?.url
+        if let target {
+          _ = try TrainingCheckpoint.load(from: target, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+          done.append("rollback to \(target.deletingLastPathComponent().lastPathComponent)/\(target.lastPathComponent)")
+        } else {
+          done.append("rollback skipped: no checkpoint saved yet")
+        }
+      case .lowerDiscriminatorRate:
+        if let gan {
+          gan.discriminatorOptimizer.learningRate *= 0.5
+          done.append(String(format: "lower-d-lr to %.3g", gan.discriminatorOptimizer.learningRate))
+        }
+      case .instanceNoise:
+        if let gan, gan.supportsInstanceNoise {
+          let sigma = min(0.4, max(0.1, gan.instanceNoise * 2))
+          gan.instanceNoise = sigma
+          noiseSchedule = (sigma, step)
+          done.append(String(format: "instance-noise σ %.2f, decaying to 0 over 1000 steps", sigma))
+        } else {
+          done.append("instance-noise skipped: \(config.recipe.rawValue) does not support it")
+        }
+      }
+    }
+    if done.isEmpty { done = ["warn"] }
+    for action in done {
+      let name = action.split(separator: " ").first.map(String.init) ?? action
+      metrics.append(["step": Double(step)], fields: ["kind": "monitor", "action": name, "detail": action, "reason": reason])
+    }
+    progress.message("monitor at step \(step): \(reason) -> \(done.joined(separator: "; "))")
+    monitor.acted(at: step)
+  }
+
+  /// Lowers instance noise linearly to 0 over 1,000 steps after the monitor turned it on.
+  func decayInstanceNoise() {
+    guard let schedule = noiseSchedule, let gan = recipe as? any AdversarialRecipe else { return }
+    let t = Float(step - schedule.start) / 1000
+    gan.instanceNoise = max(0, schedule.sigma * (1 - t))
+    if gan.instanceNoise == 0 { noiseSchedule = nil }
+  }
+}
