@@ -16,10 +16,11 @@ struct GenAICommand: ParsableCommand {
       Typical use:
         genai train dcgan --data fashion-mnist --out runs/dcgan
         genai sample runs/dcgan --count 64 --out grid.png
+        genai report runs/dcgan
         genai bench dcgan
       """,
     subcommands: [
-      QuickstartCommand.self, TrainCommand.self, SampleCommand.self, RestoreCommand.self, BenchCommand.self,
+      QuickstartCommand.self, TrainCommand.self, SampleCommand.self, ReportCommand.self, RestoreCommand.self, BenchCommand.self,
       DatasetsCommand.self, InfoCommand.self, DemoCommand.self,
     ],
     defaultSubcommand: QuickstartCommand.self)
