@@ -44,13 +44,13 @@ public struct HTMLPage: Sendable {
     h3 { font-size: 16px; margin-bottom: 6px; }
     table { border-collapse: collapse; margin: 8px 0 12px; background: #fff; }
     th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; font-size: 14px; }
-    th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    th { background: #f0f0f0; } table.kv th { font-weight: normal; color: #444; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
     .plots { display: flex; flex-wrap: wrap; gap: 12px; } svg.plot { border: 1px solid #ddd; background: #fff; }
     figure { margin: 8px 12px 16px 0; display: inline-block; vertical-align: top; } figcaption { font-size: 13px; color: #555; }
     img.grid { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; background: #fff; }
     pre { background: #fff; border: 1px solid #ddd; padding: 8px 10px; white-space: pre-wrap; font-size: 13px; }
     .warning { background: #fff4e5; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 4px 0; }
-    .muted { color: #666; font-size: 13px; } .card { background: #fff; border: 1px solid #ddd; padding: 6px 10px; margin: 6px 0; }
+    .muted { color: #666; font-size: 13px; } .card { display: inline-block; background: #fff; border: 1px solid #ddd; padding: 6px 10px; margin: 6px 12px 6px 0; vertical-align: top; }
     """
 
   /// Appends markup as given (for output of trusted builders such as `SVGLinePlot`).
@@ -80,6 +80,13 @@ public struct HTMLPage: Sendable {
         Double(cell) != nil ? "<td class=\"num\">\(HTML.escape(cell))</td>" : "<td>\(HTML.escape(cell))</td>"
       }.joined() + "</tr>\n"
     }
+    body += "</table>\n"
+  }
+
+  /// Appends a two-column table of names and values, without a header row.
+  public mutating func keyValueTable(_ rows: [(String, String)]) {
+    body += "<table class=\"kv\">\n"
+    for (key, value) in rows { body += "<tr><th>\(HTML.escape(key))</th><td>\(HTML.escape(value))</td></tr>\n" }
     body += "</table>\n"
   }
 

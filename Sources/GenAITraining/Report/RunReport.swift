@@ -93,23 +93,22 @@ public struct RunReport {
   private func summary(_ config: RunConfig, history: RunHistory, into page: inout HTMLPage) {
     page.heading("Summary", id: "summary")
     let lastStep = history.training.compactMap { $0["step"] }.max().map { Int($0) }
-    var rows: [[String]] = [
-      ["run folder", run.url.path],
-      ["recipe", config.recipe.rawValue],
-      ["data", config.data],
-      ["steps", lastStep.map { "\($0) logged of \(config.steps)" } ?? "\(config.steps) planned, none logged yet"],
-      ["batch size", String(config.batchSize)],
-      ["learning rate", config.learningRate.map { String($0) } ?? "recipe default"],
-      ["seed", String(config.seed)],
+    var rows: [(String, String)] = [
+      ("run folder", run.url.path),
+      ("recipe", config.recipe.rawValue),
+      ("data", config.data),
+      ("steps", lastStep.map { "\($0) logged of \(config.steps)" } ?? "\(config.steps) planned, none logged yet"),
+      ("batch size", String(config.batchSize)),
+      ("learning rate", config.learningRate.map { String($0) } ?? "recipe default"),
+      ("seed", String(config.seed)),
     ]
-    if config.recipe.dataKind == .images { rows.append(["conditional", config.conditional ? "yes" : "no"]) }
-    if let classes = config.classNames, !classes.isEmpty { rows.append(["classes", classes.joined(separator: ", ")]) }
-    if let newest = run.checkpoints().last { rows.append(["newest checkpoint", newest.url.lastPathComponent]) }
+    if config.recipe.dataKind == .images { rows.append(("conditional", config.conditional ? "yes" : "no")) }
+    if let classes = config.classNames, !classes.isEmpty { rows.append(("classes", classes.joined(separator: ", "))) }
+    if let newest = run.checkpoints().last { rows.append(("newest checkpoint", newest.url.lastPathComponent)) }
     if let time = history.training.compactMap({ $0["time"] }).filter(\.isFinite).max() {
-      let formatter = ISO8601DateFormatter()
-      rows.append(["last logged", formatter.string(from: Date(timeIntervalSince1970: time))])
+      rows.append(("last logged", ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: time))))
     }
-    page.table(headers: ["", ""], rows: rows)
+    page.keyValueTable(rows)
     if history.skippedLines > 0 {
       page.paragraph("\(history.skippedLines) line(s) of metrics.jsonl were not JSON and were left out.", className: "warning")
     }
@@ -174,9 +173,8 @@ public struct RunReport {
         [m.name, Self.number(m.value), m.ceiling.map(Self.number) ?? "–", m.unit, m.better.rawValue, m.detail ?? ""]
       })
     for card in report.protocols {
-      page.raw("<div class=\"card\">")
-      page.paragraph("Protocol for \(card.metrics)")
-      page.table(headers: ["", ""], rows: card.fields.map { [$0.name, $0.value] })
+      page.raw("<div class=\"card\"><strong>Protocol for \(HTML.escape(card.metrics))</strong>")
+      page.keyValueTable(card.fields.map { ($0.name, $0.value) })
       page.raw("</div>")
     }
     for warning in report.warnings { page.paragraph("Warning: " + warning, className: "warning") }
