@@ -161,6 +161,12 @@ struct RunReportTests {
     #expect(RunSamples.spread(count: 0, limit: 4).isEmpty)
   }
 
+  @Test func longCurvesAreThinnedKeepingTheEnds() {
+    let thinned = RunReport.thinned(Array(0..<10_001), to: 1000)
+    #expect(thinned.count <= 1001 && thinned.first == 0 && thinned.last == 10_000)
+    #expect(RunReport.thinned([1, 2, 3], to: 1000) == [1, 2, 3])
+  }
+
   @Test func historySortsLinesByKind() {
     let history = RunHistory(jsonLines: """
       {"d_loss": 1, "g_loss": null, "step": 1, "steps_per_s": 2}

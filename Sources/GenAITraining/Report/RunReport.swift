@@ -18,6 +18,9 @@ public struct RunReport {
     /// The embedded grids' total size budget in bytes; the oldest picked grids are dropped
     /// (never the last) until they fit.
     public var maxGridBytes = 24 << 20
+    /// Training curves: at most about this many points a series (every k-th line is kept, and
+    /// the last), so a long run's page stays small and quick to draw.
+    public var maxPlotPoints = 1500
     /// Audio: at most this many clips of the last step.
     public var maxClips = 10
     /// Text: this many of the newest training samples.
@@ -126,7 +129,9 @@ public struct RunReport {
     }
     page.raw("<div class=\"plots\">")
     for group in groups {
-      let series = group.keys.map { SVGLinePlot.Series(name: $0, points: RunHistory.points($0, in: history.training)) }
+      let series = group.keys.map { key in
+        SVGLinePlot.Series(name: key, points: Self.thinned(RunHistory.points(key, in: history.training), to: options.maxPlotPoints))
+      }
       page.raw(SVGLinePlot(title: group.title, series: series).render())
     }
     page.raw("</div>")
@@ -270,6 +275,15 @@ public struct RunReport {
       texts.append((temperature, String(decoding: try Data(contentsOf: url), as: UTF8.self)))
     }
     return (trained.checkpoint.lastPathComponent, texts)
+  }
+
+  /// Every k-th of `points` (and the last) so that at most about `limit` remain.
+  static func thinned<T>(_ points: [T], to limit: Int) -> [T] {
+    guard limit > 0, points.count > limit else { return points }
+    let stride = (points.count + limit - 1) / limit
+    var kept = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
+    if (points.count - 1) % stride != 0 { kept.append(points[points.count - 1]) }
+    return kept
   }
 
   /// A number for a table: four significant digits.
