@@ -17,10 +17,12 @@ struct GenAICommand: ParsableCommand {
         genai train dcgan --data fashion-mnist --out runs/dcgan
         genai sample runs/dcgan --count 64 --out grid.png
         genai eval runs/dcgan
+        genai report runs/dcgan
         genai bench dcgan
       """,
     subcommands: [
-      QuickstartCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, RateCommand.self, TuneCommand.self, RestoreCommand.self, BenchCommand.self,
+      QuickstartCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, ReportCommand.self, RateCommand.self,
+      TuneCommand.self, RestoreCommand.self, BenchCommand.self,
       DatasetsCommand.self, InfoCommand.self, DemoCommand.self,
     ],
     defaultSubcommand: QuickstartCommand.self)

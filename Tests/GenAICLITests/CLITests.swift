@@ -21,7 +21,7 @@ struct CLITests {
   /// Every command has a `--help` that explains its options.
   @Test(arguments: [
     (["quickstart"], "--steps"), (["train"], "--resume"), (["sample"], "--label"), (["restore"], "--box"),
-    (["bench"], "--steps"), (["datasets"], "--verify"), (["info"], "threads"), (["demo"], "--steps"),
+    (["bench"], "--steps"), (["report"], "report.html"), (["datasets"], "--verify"), (["info"], "threads"), (["demo"], "--steps"),
   ])
   func everyCommandHasHelp(_ path: [String], _ mentions: String) throws {
     let help = GenAICommand.helpMessage(for: try #require(GenAICommand.configuration.subcommands.first { $0.configuration.commandName == path[0] }))
@@ -31,7 +31,7 @@ struct CLITests {
 
   @Test func rootHelpListsTheCommands() {
     let help = GenAICommand.helpMessage()
-    for name in ["quickstart", "train", "sample", "restore", "bench", "datasets"] {
+    for name in ["quickstart", "train", "sample", "report", "restore", "bench", "datasets"] {
       #expect(help.contains(name))
     }
   }
@@ -86,6 +86,34 @@ struct CLITests {
       Issue.record("expected an error")
     } catch {
       #expect(GenAICommand.message(for: error).contains("--box must be X,Y,W,H inside 28x28"))
+    }
+  }
+
+  /// A short dcgan run, then `genai report`: the page exists with its loss plot and last grid,
+  /// and a folder that is not a run gets an error naming it.
+  @Test func reportOfAShortRun() throws {
+    let folder = temporaryFolder("report")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appending(path: "run").path
+    try genai(["train", "dcgan", "--data", "shapes", "--steps", "2", "--batch-size", "4", "--sample-count", "4", "--out", run, "--plain", "--log-every", "1"])
+    try genai(["report", run])
+    let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+    #expect(html.contains("<svg") && html.contains(">Losses<") && html.contains(">g_loss<"))
+    #expect(html.contains("data:image/png;base64,") && html.contains("step 2</figcaption>"))
+    let out = folder.appending(path: "elsewhere.html")
+    try genai(["report", run, "--out", out.path, "--open-hint"])
+    #expect(FileManager.default.fileExists(atPath: out.path))
+    do {
+      try genai(["report", folder.path])
+      Issue.record("expected an error")
+    } catch {
+      #expect(GenAICommand.message(for: error) == "\(folder.path) is not a genai run: it has no config.json")
+    }
+    do {
+      try genai(["report", folder.appending(path: "missing").path])
+      Issue.record("expected an error")
+    } catch {
+      #expect(GenAICommand.message(for: error).contains("missing: no such run folder"))
     }
   }
 
