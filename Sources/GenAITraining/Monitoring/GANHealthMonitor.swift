@@ -3,7 +3,8 @@ import GenAITensor
 
 /// Watches a GAN's training for the usual failures and says which signal fired:
 /// - **near-duplicates**: more than half of the pairs of fixed-noise samples closer than a quarter
-///   of the median distance between real images (mode collapse: G ignores z);
+///   of the median distance between real images, after they were once varied (mode collapse: G
+///   ignores z);
 /// - **discriminator pinned**: D's accuracy on real and on fake images both at least 0.99 on
 ///   average over the last `window` steps (G gets no useful gradient);
 /// - **exploding losses**: a loss above `lossLimit` (a BCE of 20 means a logit of ±20);
@@ -27,6 +28,9 @@ public final class GANHealthMonitor {
   public let duplicateRadius: Double
 
   private var recent: [[String: Float]] = []
+  /// Whether the fixed-noise samples were ever varied: samples that never were (a generator
+  /// still at its start) have not collapsed.
+  private var wasDiverse = false
   private var bestCoverage: Double?
   private var lastCoverage: Double?
   /// The step of the last action, if any.
@@ -74,7 +78,8 @@ public final class GANHealthMonitor {
       return String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit)
     }
     let share = nearDuplicateShare(fixedSamples())
-    if share > 0.5 {
+    if share <= 0.5 { wasDiverse = true }
+    if share > 0.5 && wasDiverse {
       return String(format: "near-duplicates: %.2f of fixed-noise sample pairs within %.3g of each other (limit 0.50)", share, duplicateRadius)
     }
     if recent.count >= window {

@@ -1,0 +1,124 @@
+import Foundation
+import GenAIData
+import GenAIModels
+import GenAINN
+import GenAITensor
+import Testing
+@testable import GenAITraining
+
+/// Evaluation during training: best-k checkpoints, early stopping, and the GAN health monitor
+/// reacting to a planted collapse.
+@Suite struct EvaluationLoopTests {
+  /// A VAE on built-in shapes evaluated every 2 steps: `best.json` keeps the checkpoint of the
+  /// evaluation with the highest held-out ELBO, and that checkpoint loads at its step.
+  @Test func keepBestKeepsTheRightCheckpoint() throws {
+    let folder = TrainingTestSupport.temporaryFolder("best")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 8, batch: 16)
+    config.vaeArchitecture = "mlp"
+    config.evalEvery = 2
+    config.evalSamples = 50
+    config.keepBest = 2
+    let trainer = try TrainingTestSupport.train(config, in: folder)
+    #expect(try trainer.train() == .finished(step: 8))
+    let evals = try MetricsLog.read(trainer.run.metricsURL).filter { $0["kind"] as? String == "eval" }
+    #expect(evals.map { $0["step"] as? Int } == [2, 4, 6, 8])
+    let values = evals.map { ($0["step"] as! Int, $0["elbo"] as! Double) }
+    let ranked = values.sorted { $0.1 > $1.1 }
+    let best = BestCheckpoints(run: trainer.run)
+    #expect(best.entries().map(\.step) == ranked.prefix(2).map(\.0))
+    #expect(best.entries().first?.metric == "elbo")
+    let files = try FileManager.default.contentsOfDirectory(atPath: best.folder.path).sorted()
+    #expect(files == ranked.prefix(2).map { "step-" + String(format: "%06d", $0.0) + ".safetensors" }.sorted())
+    let loaded = try TrainedRecipe(loading: try #require(best.best).url.path)
+    #expect(loaded.step == ranked[0].0)
+    #expect(loaded.run.url.standardizedFileURL.lastPathComponent == trainer.run.url.standardizedFileURL.lastPathComponent)
+    // Each evaluation is also saved whole, with its protocol card.
+    #expect(trainer.run.evaluations().map(\.step) == [2, 4, 6, 8])
+    #expect(trainer.run.evaluations().first?.protocols.isEmpty == false)
+  }
+
+  /// With a learning rate too small to change any weight the metric never improves, so
+  /// `patience 1` stops at the second evaluation.
+  @Test func earlyStoppingStopsWhenTheMetricStalls() throws {
+    let folder = TrainingTestSupport.temporaryFolder("patience")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 20, batch: 8)
+    config.vaeArchitecture = "mlp"
+    config.learningRate = 1e-30
+    config.evalEvery = 2
+    config.evalSamples = 20
+    config.patience = 1
+    let trainer = try TrainingTestSupport.train(config, in: folder)
+    #expect(try trainer.train() == .stoppedEarly(step: 4))
+    #expect(trainer.run.latestCheckpoint?.lastPathComponent == "step-000004.safetensors")
+  }
+
+  /// A DCGAN whose generator is made to ignore its noise after step 16 (its first layer zeroed): the
+  /// monitor sees near-identical fixed-noise samples, rolls back to the step-15 checkpoint, halves
+  /// D's learning rate, and logs both with the reason; the samples are varied again afterwards.
+  @Test func plantedCollapseTriggersTheMonitor() throws {
+    let folder = TrainingTestSupport.temporaryFolder("collapse")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Seeded, so the run is the same every time: its fixed-noise samples become varied by step 15
+    // (eval-mode batch norm needs its running statistics first).
+    var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 20, batch: 8)
+    config.checkpointEvery = 15
+    config.keepCheckpoints = 5
+    config.evalEvery = 0
+    config.monitor = "rollback,lower-d-lr"
+    let trainer = try TrainingTestSupport.train(config, in: folder)
+    trainer.monitorTiming = (checkEvery: 1, cooldown: 100, window: 100)
+    let gan = try #require(trainer.recipe as? DCGAN)
+    var diversityAfter: Double?
+    trainer.onStep = { step in
+      if step == 16 {
+        let key = gan.generator.stateDict().keys.first { $0.hasSuffix("fc.weight") }!
+        try! gan.generator.load(stateDict: [key: Tensor.zeros(gan.generator.fc.weight.shape)], strict: false)
+      }
+      if step == 18 { diversityAfter = trainer.fixedSamplesDiversity() }
+    }
+    #expect(try trainer.train() == .finished(step: 20))
+    let events = try MetricsLog.read(trainer.run.metricsURL).filter { $0["kind"] as? String == "monitor" }
+    #expect(events.count == 2)
+    // Planted after step 16's check, seen at step 17.
+    #expect(events.first?["step"] as? Int == 17)
+    #expect(events.first?["action"] as? String == "rollback")
+    #expect((events.first?["detail"] as? String)?.contains("step-000015") == true)
+    #expect((events.first?["reason"] as? String)?.hasPrefix("near-duplicates") == true)
+    #expect(events.last?["action"] as? String == "lower-d-lr")
+    #expect(gan.discriminatorOptimizer.learningRate == 1e-4)
+    #expect(try #require(diversityAfter) < 0.5)
+  }
+
+  /// Instance noise is drawn only when on, so a run without it is unchanged; on, it changes D's inputs.
+  @Test func instanceNoiseIsOffByDefaultAndDecays() throws {
+    let folder = TrainingTestSupport.temporaryFolder("noise")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 3, batch: 4)
+    config.monitor = "instance-noise"
+    config.evalEvery = 0
+    let trainer = try TrainingTestSupport.train(config, in: folder)
+    let gan = try #require(trainer.recipe as? DCGAN)
+    #expect(gan.instanceNoise == 0)
+    trainer.noiseSchedule = (sigma: 0.2, start: 0)
+    _ = try trainer.train()
+    #expect(abs(gan.instanceNoise - 0.2 * (1 - 3.0 / 1000)) < 1e-6)
+  }
+
+  @Test func monitorPolicyParsesAndRejects() throws {
+    #expect(try MonitorPolicy("rollback, instance-noise").actions == [.rollback, .instanceNoise])
+    #expect(try MonitorPolicy("off").enabled == false)
+    #expect(try MonitorPolicy("warn").actions.isEmpty)
+    #expect(throws: TrainingError.self) { try MonitorPolicy("reboot") }
+  }
+}
+
+extension Trainer {
+  /// The near-duplicate share of the current fixed-noise samples, as the monitor computes it.
+  func fixedSamplesDiversity() -> Double {
+    var unused = SeededGenerator(seed: 0)
+    let real = data.source.makeBatch(indices: Array(0..<min(64, data.count)), generator: &unused).inputs
+    return GANHealthMonitor(policy: try! MonitorPolicy("warn"), realImages: real).nearDuplicateShare(fixedSamples())
+  }
+}
