@@ -51,7 +51,13 @@ public enum RecipeFactory {
       if let lr { options.learningRate = lr }
       return try AudioDigits(config: options, seed: config.seed)
     case .classifier:
-      throw TrainingError("classifier: pending merge")
+      guard let names = config.classNames, !names.isEmpty else {
+        throw TrainingError("the classifier needs labelled data: \(config.data) has no classes")
+      }
+      let isAudio = (try? DataSpec(config.data))?.kind == .audio
+      return isAudio
+        ? AudioClassifier(classCount: names.count, seed: config.seed, learningRate: lr ?? AudioClassifier.defaultLearningRate)
+        : ImageClassifier(classCount: names.count, seed: config.seed, learningRate: lr ?? ImageClassifier.defaultLearningRate)
     }
   }
 

@@ -59,6 +59,21 @@ public enum HeldOutData {
     }
   }
 
+  /// Held-out audio clips `[N, 1, T]` with labels, or `nil` when `spec` has none: the six
+  /// held-out voices of `spoken-digits`, or all of a `wav:PATH` override.
+  /// - Throws: `TrainingError`/`DataError` for missing or bad files.
+  public static func audio(_ spec: DataSpec, isOverride: Bool, directory: DataDirectory) throws -> (set: AudioSet, origin: String)? {
+    if isOverride {
+      let (data, _) = try TrainingData.load(spec, for: .audio, directory: directory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
+      guard let set = data.source as? AudioSet else { return nil }
+      return (set, data.origin)
+    }
+    guard case .named("spoken-digits") = spec else { return nil }
+    let folder = directory.url.appending(path: "spoken-digits")
+    let set = try AudioSet.spokenDigits(folder).split().heldOut
+    return (set, "spoken digits of the \(SpokenDigitsSplit.heldOutVoices.count) held-out voices (\(SpokenDigitsSplit.heldOutVoices.sorted().joined(separator: ", ")))")
+  }
+
   /// Held-out text, or `nil` when `spec` has none.
   /// - Throws: `TrainingError`/`DataError` for missing or unreadable files.
   public static func text(_ spec: DataSpec, isOverride: Bool, directory: DataDirectory) throws -> (text: String, origin: String)? {
