@@ -41,6 +41,11 @@ extension Trainer {
       evaluationDisabled = true
       return false
     }
+    guard !report.metrics.isEmpty else {
+      progress.message("evaluation during training is off: \(report.warnings.joined(separator: "; "))")
+      evaluationDisabled = true
+      return false
+    }
     try run.write(evaluation: report)
     metrics.append(report.logValues, fields: ["kind": "eval"])
     if let coverage = report.metric("coverage") { monitor?.observe(coverage: coverage.value) }
@@ -74,11 +79,14 @@ extension Trainer {
       window: monitorTiming.window)
   }
 
-  /// 64 samples from the fixed monitor noise (evaluation mode; the training streams are untouched).
-  func fixedSamples() -> Tensor {
-    guard let gan = recipe as? any ImageGenerating else { return Tensor.zeros([0]) }
+  /// 64 samples from the fixed monitor noise (evaluation mode; the training streams are
+  /// untouched), with their classes for a conditional model (which cycles through them).
+  func fixedSamples() -> (Tensor, [Int]?) {
+    guard let gan = recipe as? any ImageGenerating else { return (Tensor.zeros([0]), nil) }
     var g = SeededGenerator(seed: config.seed &+ 0xF1ED)
-    return (try? gan.sample(count: 64, label: nil, using: &g)) ?? Tensor.zeros([0])
+    let samples = (try? gan.sample(count: 64, label: nil, using: &g)) ?? Tensor.zeros([0])
+    let classes = config.conditional ? (config.classNames?.count ?? 0) : 0
+    return (samples, classes > 0 ? (0..<64).map { $0 % classes } : nil)
   }
 
   /// Applies the monitor's policy for `reason` and logs each action.

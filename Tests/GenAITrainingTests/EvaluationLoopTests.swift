@@ -106,6 +106,19 @@ import Testing
     #expect(abs(gan.instanceNoise - 0.2 * (1 - 3.0 / 1000)) < 1e-6)
   }
 
+  /// Same-class pairs only: a conditional model drawing one image per class is a collapse even
+  /// though images of different classes differ.
+  @Test func nearDuplicatesWithinClasses() throws {
+    var g = SeededGenerator(seed: 1)
+    let real = Tensor.randn([16, 1, 4, 4], using: &g)
+    let monitor = GANHealthMonitor(policy: try MonitorPolicy("warn"), realImages: real)
+    let perClass = Tensor.randn([4, 1, 4, 4], using: &g)
+    // 16 samples: class i % 4 always draws perClass[i % 4].
+    let samples = Tensor.concatenate((0..<16).map { perClass.slice(axis: 0, ($0 % 4)..<($0 % 4 + 1)) }, axis: 0)
+    #expect(monitor.nearDuplicateShare(samples) < 0.5)
+    #expect(monitor.nearDuplicateShare(samples, labels: (0..<16).map { $0 % 4 }) == 1)
+  }
+
   @Test func monitorPolicyParsesAndRejects() throws {
     #expect(try MonitorPolicy("rollback, instance-noise").actions == [.rollback, .instanceNoise])
     #expect(try MonitorPolicy("off").enabled == false)
@@ -119,6 +132,7 @@ extension Trainer {
   func fixedSamplesDiversity() -> Double {
     var unused = SeededGenerator(seed: 0)
     let real = data.source.makeBatch(indices: Array(0..<min(64, data.count)), generator: &unused).inputs
-    return GANHealthMonitor(policy: try! MonitorPolicy("warn"), realImages: real).nearDuplicateShare(fixedSamples())
+    let (samples, labels) = fixedSamples()
+    return GANHealthMonitor(policy: try! MonitorPolicy("warn"), realImages: real).nearDuplicateShare(samples, labels: labels)
   }
 }

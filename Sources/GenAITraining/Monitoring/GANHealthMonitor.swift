@@ -23,6 +23,8 @@ public final class GANHealthMonitor {
   public let window: Int
   /// The loss above which training is said to explode.
   public let lossLimit: Float
+  /// Steps after which near-identical samples count as collapse even if they were never varied.
+  public var settleSteps = 500
   /// Fixed-noise sample pairs closer than this are near-duplicates (a quarter of the median
   /// distance between real images).
   public let duplicateRadius: Double
@@ -61,26 +63,34 @@ public final class GANHealthMonitor {
     bestCoverage = max(bestCoverage ?? coverage, coverage)
   }
 
-  /// The share of pairs of `samples` `[N, ...]` closer than `duplicateRadius`.
-  public func nearDuplicateShare(_ samples: Tensor) -> Double {
-    let d = Self.pairwiseDistances(samples)
+  /// The share of pairs of `samples` `[N, ...]` closer than `duplicateRadius`; with `labels`
+  /// (a conditional model's classes) only pairs of the same class count, so a model that draws
+  /// one image per class is caught too.
+  public func nearDuplicateShare(_ samples: Tensor, labels: [Int]? = nil) -> Double {
+    let d = Self.pairwiseDistances(samples, labels: labels)
     guard !d.isEmpty else { return 0 }
     return Double(d.filter { $0 < duplicateRadius }.count) / Double(d.count)
   }
 
   /// The signal that fires at `step`, described with its value and limit, or `nil` when healthy
   /// (or when not due: between checks, or within `cooldown` of the last action).
-  /// - Parameter fixedSamples: fresh samples `[N, C, H, W]` from the fixed noise.
-  public func diagnose(step: Int, fixedSamples: () -> Tensor) -> String? {
+  /// - Parameter fixedSamples: fresh samples `[N, C, H, W]` from the fixed noise, and their
+  ///   classes for a conditional model.
+  public func diagnose(step: Int, fixedSamples: () -> (Tensor, [Int]?)) -> String? {
     guard policy.enabled, step % checkEvery == 0 else { return nil }
     if let last = lastActionStep, step - last < cooldown { return nil }
     if let bad = recent.last?.first(where: { !$0.value.isFinite || $0.value > lossLimit }) {
       return String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit)
     }
-    let share = nearDuplicateShare(fixedSamples())
+    let (samples, labels) = fixedSamples()
+    let share = nearDuplicateShare(samples, labels: labels)
     if share <= 0.5 { wasDiverse = true }
-    if share > 0.5 && wasDiverse {
-      return String(format: "near-duplicates: %.2f of fixed-noise sample pairs within %.3g of each other (limit 0.50)", share, duplicateRadius)
+    // Early eval-mode samples all look alike until batch norm's running statistics settle:
+    // only flag samples that were varied once, or after `settleSteps`.
+    if share > 0.5 && (wasDiverse || step >= settleSteps) {
+      return String(
+        format: "near-duplicates: %.2f of fixed-noise sample pairs%@ within %.3g of each other (limit 0.50)", share,
+        labels == nil ? "" : " of the same class", duplicateRadius)
     }
     if recent.count >= window {
       let real = recent.compactMap { $0["d_acc_real"] }
@@ -107,8 +117,8 @@ public final class GANHealthMonitor {
     lastCoverage = nil
   }
 
-  /// Euclidean distances between all pairs of rows of `x` `[N, ...]`.
-  static func pairwiseDistances(_ x: Tensor) -> [Double] {
+  /// Euclidean distances between all pairs of rows of `x` `[N, ...]` (of the same label when given).
+  static func pairwiseDistances(_ x: Tensor, labels: [Int]? = nil) -> [Double] {
     let n = x.shape.first ?? 0
     guard n >= 2 else { return [] }
     let d = x.count / n
@@ -116,7 +126,7 @@ public final class GANHealthMonitor {
     var out = [Double]()
     out.reserveCapacity(n * (n - 1) / 2)
     for i in 0..<n {
-      for j in (i + 1)..<n {
+      for j in (i + 1)..<n where labels.map({ $0[i] == $0[j] }) ?? true {
         var sum: Float = 0
         for k in 0..<d {
           let diff = s[i * d + k] - s[j * d + k]
