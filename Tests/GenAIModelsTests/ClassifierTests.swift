@@ -145,22 +145,25 @@ enum ClassifierTestData {
     let (stepA, stepB) = (try a.trainStep(batches[2]), try b.trainStep(batches[2]))
     #expect(stepA == stepB)
 
-    let image = ImageClassifier(classCount: 10, seed: 8)
+    // The image classifier with a decaying rate: the restored Adam step count picks the same rate.
+    let image = ImageClassifier(classCount: 10, seed: 8, totalSteps: 4)
     let batch = ClassifierTestData.images(8)
     _ = try image.trainStep(batch)
     try TrainingCheckpoint.save(to: url, models: image.models, optimizers: image.optimizers, step: 1)
-    let restored = ImageClassifier(classCount: 10, seed: 98)
+    let restored = ImageClassifier(classCount: 10, seed: 98, totalSteps: 4)
     _ = try TrainingCheckpoint.load(from: url, into: restored.models, optimizers: restored.optimizers)
     let (before, after) = (try image.featuresAndLogits(batch.inputs).logits, try restored.featuresAndLogits(batch.inputs).logits)
     #expect(before.scalars == after.scalars)
     let (next, nextRestored) = (try image.trainStep(batch), try restored.trainStep(batch))
     #expect(next == nextRestored)
+    #expect(image.optimizer.learningRate == restored.optimizer.learningRate && image.optimizer.learningRate < 1e-3)
   }
 }
 
 /// Full training runs for a release build, off unless `GENAI_LONG` is set:
 /// `GENAI_LONG=1 swift test -c release --filter ClassifierLongRun`. Trains each classifier with
-/// its default steps, batch size and learning rate, and prints its test accuracy and time.
+/// its default steps, batch size and learning rate (the image classifier's decaying over those
+/// steps), and prints its test accuracy and time.
 @Suite struct ClassifierLongRun {
   @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"))
   func imageClassifierReachesNinetyPercent() throws {
@@ -169,7 +172,7 @@ enum ClassifierTestData {
       images: dir.appendingPathComponent("train-images-idx3-ubyte.gz"),
       labels: dir.appendingPathComponent("train-labels-idx1-ubyte.gz"), range: .minusOneToOne)
     let test = try #require(ClassifierTestData.fashionTest)
-    let c = ImageClassifier(classCount: 10, seed: 42)
+    let c = ImageClassifier(classCount: 10, seed: 42, totalSteps: ImageClassifier.defaultSteps)
     let seconds = try Self.train(c, on: train, steps: ImageClassifier.defaultSteps, batchSize: ImageClassifier.defaultBatchSize)
     let accuracy = try c.accuracy(on: test)
     print("image classifier: Fashion-MNIST test accuracy \(accuracy) after \(ImageClassifier.defaultSteps) steps in \(Int(seconds)) s")

@@ -39,7 +39,9 @@ extension AudioSet {
 
   /// The clips of voices not in `heldOutVoices` (`train`, including clips whose file name names
   /// no voice) and those of the voices in it (`heldOut`).
-  public func split(heldOutVoices: Set<String> = SpokenDigitsSplit.heldOutVoices) -> (train: AudioSet, heldOut: AudioSet) {
+  public func split(
+    heldOutVoices: Set<String> = SpokenDigitsSplit.heldOutVoices
+  ) -> (train: AudioSet, heldOut: AudioSet) {
     let held = files.map { SpokenDigitsSplit.voice(ofFile: $0).map(heldOutVoices.contains) ?? false }
     return (subset { !held[$0] }, subset { held[$0] })
   }

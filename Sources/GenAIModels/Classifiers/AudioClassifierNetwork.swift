@@ -2,7 +2,7 @@ import GenAIData
 import GenAINN
 import GenAITensor
 
-/// The audio classifier's network, a small CNN over log-mel spectrograms:
+/// The audio classifier's network, a small CNN over log-mel spectrograms.
 ///
 /// ```
 /// clip [N, 8000] → log-mel (40 bands, hop 80, powers floored at 1e-5)   [N, 1, 101, 40]

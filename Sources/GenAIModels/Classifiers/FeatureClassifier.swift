@@ -2,9 +2,11 @@ import GenAIData
 import GenAINN
 import GenAITensor
 
-/// A classifier of the project's real data whose penultimate layer serves as the feature space of
-/// sample-quality metrics (FID, KID, precision/recall), as Inception-v3's pool features do for
-/// natural images. It is a `Recipe` so the CLI trains and checkpoints it like any model.
+/// A classifier whose penultimate layer is the feature space of sample-quality metrics.
+///
+/// Its features serve FID, KID and precision/recall on the project's data as Inception-v3's pool
+/// features do for natural images. It is a `Recipe` so the CLI trains and checkpoints it like any
+/// model.
 public protocol FeatureClassifier: Recipe {
   /// Number of classes `K`.
   var classCount: Int { get }

@@ -7,13 +7,17 @@ import GenAITensor
 /// space of the image metrics (FID, KID, precision/recall).
 ///
 /// Batches are `Batch.inputs` `[B, 1, 28, 28]` in [-1, 1] (an `ImageSet` with range
-/// `.minusOneToOne`) with `Batch.labels` `[B]`. With the defaults below it reaches about 91% on
-/// the Fashion-MNIST test set (see `ClassifierLongRun` in the tests).
+/// `.minusOneToOne`) with `Batch.labels` `[B]`. Measured on the 10,000 Fashion-MNIST test images
+/// (seed 42, release build, 2 cores, about 0.21 s per step of 128): 92.2% with the defaults
+/// below (`totalSteps: defaultSteps`, 3 epochs, about 300 s); 91.6% after 2 epochs with the
+/// cosine decay, 91.2-91.4% after 2 or 3 epochs at a constant rate (see `ClassifierLongRun`).
 public final class ImageClassifier: FeatureClassifier {
   /// `classifier`.
   public static let name = "classifier"
-  /// Training steps of the default run: 2 epochs of the 60,000 Fashion-MNIST images at batch 128.
-  public static let defaultSteps = 940
+  /// Training steps of the default run: 3 epochs of Fashion-MNIST at batch 128.
+  ///
+  /// 469 batches of the 60,000 images each. Pass it as `totalSteps` too, for the cosine decay.
+  public static let defaultSteps = 1407
   /// Images per training step.
   public static let defaultBatchSize = 128
   /// Adam's step size.
@@ -27,15 +31,30 @@ public final class ImageClassifier: FeatureClassifier {
   public let optimizer: Adam
   /// Number of classes `K`.
   public let classCount: Int
+  /// The learning rate by step, or `nil` for a constant `learningRate`.
+  public let schedule: CosineWarmupSchedule?
 
   /// A classifier of `classCount` classes; weights and the dropout stream come from `seed`.
-  /// - Precondition: `classCount > 1`.
-  public init(classCount: Int, seed: UInt64, learningRate: Float = ImageClassifier.defaultLearningRate) {
+  /// - Parameters:
+  ///   - learningRate: Adam's step size (the peak of the schedule when `totalSteps` is given).
+  ///   - totalSteps: when given, the rate decays along a cosine from `learningRate` to
+  ///     `learningRate / 20` over that many steps (no warm-up), which gains about a point of
+  ///     test accuracy over a constant rate. The step is Adam's own `stepCount`, which
+  ///     checkpoints save, so a resumed run follows the same rates.
+  /// - Precondition: `classCount > 1`; `totalSteps`, when given, is positive.
+  public init(
+    classCount: Int, seed: UInt64, learningRate: Float = ImageClassifier.defaultLearningRate, totalSteps: Int? = nil
+  ) {
     precondition(classCount > 1, "[classifier] classCount must be at least 2")
+    precondition(totalSteps.map { $0 > 0 } ?? true, "[classifier] totalSteps must be positive")
     var rng = SeededGenerator(seed: seed)
     self.classCount = classCount
     network = ImageClassifierNetwork(classCount: classCount, using: &rng)
     optimizer = Adam(parameters: network.parameters(), learningRate: learningRate)
+    schedule = totalSteps.map {
+      CosineWarmupSchedule(
+        learningRate: learningRate, warmupSteps: 0, totalSteps: $0, minLearningRate: learningRate / 20)
+    }
   }
 
   /// 128.
@@ -53,6 +72,7 @@ public final class ImageClassifier: FeatureClassifier {
     try checkShape(batch.inputs)
     let labels = try ClassifierSupport.labels(batch, classCount: classCount, recipe: Self.name)
     network.train()
+    schedule?.apply(to: optimizer)
     optimizer.zeroGrad()
     let logits = network(batch.inputs)
     let loss = logits.softmaxCrossEntropy(targets: labels)

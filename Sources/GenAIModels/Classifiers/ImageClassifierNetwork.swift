@@ -1,7 +1,7 @@
 import GenAINN
 import GenAITensor
 
-/// The image classifier's network, a small VGG-style CNN:
+/// The image classifier's network, a small VGG-style CNN.
 ///
 /// ```
 /// x [N, 1, 28, 28] in [-1, 1]
