@@ -57,7 +57,8 @@ public enum RecipeFactory {
       let isAudio = (try? DataSpec(config.data))?.kind == .audio
       return isAudio
         ? AudioClassifier(classCount: names.count, seed: config.seed, learningRate: lr ?? AudioClassifier.defaultLearningRate)
-        : ImageClassifier(classCount: names.count, seed: config.seed, learningRate: lr ?? ImageClassifier.defaultLearningRate)
+        : ImageClassifier(
+          classCount: names.count, seed: config.seed, learningRate: lr ?? ImageClassifier.defaultLearningRate, totalSteps: config.steps)
     }
   }
 
