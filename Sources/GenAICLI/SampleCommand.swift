@@ -110,9 +110,12 @@ struct SampleCommand: ParsableCommand {
     let url = out.map { URL(fileURLWithPath: $0) } ?? defaultURL(trained.run, kind: kind, label: request.label)
     let isText = kind == .text
     if isText && !quiet { FileHandle.standardOutput.write(Data(prime.utf8)) }
+    let clock = ContinuousClock()
+    let start = clock.now
     let files = try SampleWriter.write(
       trained.recipe, request: request, to: url, provenance: trained.provenance,
       onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
+    let seconds = (clock.now - start) / .seconds(1)
     if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
     if isText, let sidecar = files.last, let data = FileManager.default.contents(atPath: sidecar.path),
       let fields = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -121,7 +124,9 @@ struct SampleCommand: ParsableCommand {
       FileHandle.standardError.write(Data("8-grams not in the training text: \(novelty); repeated within the sample: \(repetition)\n".utf8))
     }
     let shown = files.count > 4 ? files.prefix(2).map(\.path) + ["... (\(files.count) files)"] : files.map(\.path)
-    FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", "))\n".utf8))
+    let made = isText ? "\(length) characters" : "\(count) samples"
+    let rate = Double(isText ? length : count) / max(seconds, 1e-9)
+    FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", ")) (\(made) in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate))/s)\n".utf8))
     let numbered = isText ? 1 : count
     let batch = try SampleIndex(run: trained.run).append(
       files: files, count: numbered, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.rawValue)

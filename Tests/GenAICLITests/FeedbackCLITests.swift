@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenAI
+@testable import GenAITraining
 import Testing
 @testable import GenAICLI
 
@@ -87,6 +88,34 @@ struct FeedbackCLITests {
     let after = try brightness(prior, seed: 99, count: 200)
     let mean = { (x: [Float]) in x.reduce(0, +) / Float(x.count) }
     #expect(mean(after) > mean(before), "before \(mean(before)), after \(mean(after))")
+  }
+
+  /// Text: liking a sample and tuning fine-tunes the model on it (a new checkpoint a few steps
+  /// later), and the model's loss on the liked text falls.
+  @Test func tuningATextModelFineTunesOnTheLikedText() throws {
+    let root = folder("text-tune")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let train = root.appending(path: "train.txt")
+    try Data(String(repeating: "Now is the winter of our discontent\nMade glorious summer by this sun of York;\n", count: 30).utf8).write(to: train)
+    let run = root.appending(path: "run").path
+    try genai([
+      "train", "char-gpt", "--data", "text:\(train.path)", "--steps", "3", "--batch-size", "4", "--context", "16", "--layers", "1",
+      "--out", run, "--plain", "--eval-every", "0",
+    ])
+    let sample = root.appending(path: "liked.txt")
+    try genai(["sample", run, "--length", "120", "--seed", "2", "--out", sample.path, "--quiet"])
+    try genai(["rate", run, "--like", "1"])
+    let before = try TrainedRecipe(loading: run)
+    let liked = try String(contentsOf: sample, encoding: .utf8)
+    func loss(_ trained: TrainedRecipe) throws -> Double {
+      let model = try #require(trained.recipe as? any CharacterModel)
+      return try model.characterLoss(ids: Evaluator.encodeKnown(liked, vocabulary: model.vocabulary).ids).nats
+    }
+    let lossBefore = try loss(before)
+    try genai(["tune", run, "--steps", "20", "--lr", "3e-3"])
+    let after = try TrainedRecipe(loading: run)
+    #expect(after.step == 23)
+    #expect(try loss(after) < lossBefore)
   }
 
   /// `genai eval` on a small text run scored on another text: the table's metrics are logged as
