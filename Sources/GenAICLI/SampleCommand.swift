@@ -75,6 +75,9 @@ struct SampleCommand: ParsableCommand {
   @Flag(help: "Text: do not stream to stdout.")
   var quiet = false
 
+  @Flag(help: "Images: print the class the feature network (classifier-DATA) sees in each numbered sample, to help rating.")
+  var classify = false
+
   func validate() throws {
     guard (runPath == nil) != (reproduce == nil) else {
       throw ValidationError(reproduce == nil ? "name a run folder or checkpoint (or --reproduce FILE)" : "--reproduce takes the file only, not a run")
@@ -127,12 +130,35 @@ struct SampleCommand: ParsableCommand {
     let made = isText ? "\(length) characters" : "\(count) samples"
     let rate = Double(isText ? length : count) / max(seconds, 1e-9)
     FileHandle.standardError.write(Data("wrote \(shown.joined(separator: ", ")) (\(made) in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate))/s)\n".utf8))
+    if classify, !isText { try printClasses(trained, request: request) }
     let numbered = isText ? 1 : count
     let batch = try SampleIndex(run: trained.run).append(
       files: files, count: numbered, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.rawValue)
     let order = isText ? "the text is sample 1" : (separate || kind == .audio ? "numbered as the files" : "grid cells numbered left to right, top to bottom")
     let tuned = request.prior != nil ? "; drawn from the tuned prior (--prior standard for the original)" : ""
     FileHandle.standardError.write(Data("batch \(batch): samples 1-\(numbered) (\(order))\(tuned); rate with `genai rate \(trained.run.url.path) --like N,M --dislike K`\n".utf8))
+  }
+
+  /// Prints `number: class (probability)` for each sample, as the run's feature network sees it.
+  private func printClasses(_ trained: TrainedRecipe, request: SampleRequest) throws {
+    guard let images = trained.recipe as? any ImageGenerating else { return }
+    guard let url = FeatureNetwork.locate(data: trained.config.data, near: trained.run, explicit: trained.config.classifier) else {
+      throw ValidationError("--classify needs a feature network: train one with `genai train classifier --data \(trained.config.data)`")
+    }
+    let network = try FeatureNetwork(loading: url.path)
+    var g = SeededGenerator(seed: request.seed)
+    var x: Tensor
+    if let latent = images as? any LatentImageGenerating, let prior = request.prior {
+      x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &g).images
+    } else {
+      x = try images.sample(count: request.count, label: request.label, using: &g)
+    }
+    if images.pixelRange == .zeroToOne { x = x * 2 - 1 }
+    let described = try network.describe(x)
+    for (i, p) in described.predictions.enumerated() {
+      let name = p < network.classNames.count ? network.classNames[p] : String(p)
+      print(String(format: "%3d: %@ (%.2f)", i + 1, name, described.probabilities[i][p]))
+    }
   }
 
   /// The checkpoint to load: the run's best with --best, else `path` as given.
