@@ -18,7 +18,7 @@ extension Evaluator {
     let n = heldOut.images.shape[0]
     report.metrics.append(MetricResult(
       name: "elbo", value: bounds.meanELBO, unit: "nats", better: .higher,
-      detail: String(format: "%.4f bits/dim", -bounds.bitsPerDimension(bounds.meanELBO))))
+      detail: String(format: "−ELBO = %.4f bits/dim", -bounds.bitsPerDimension(bounds.meanELBO))))
     report.metrics.append(MetricResult(
       name: "iw_nll", value: -bounds.meanImportanceWeighted, unit: "nats", better: .lower, detail: "k = \(k)"))
     report.metrics.append(MetricResult(
@@ -26,6 +26,9 @@ extension Evaluator {
     report.protocols.append(ProtocolCard(metrics: "elbo, iw_nll, bits_per_dim", fields: [
       .init("data", "\(n) held-out images: \(heldOut.origin), pixels in [0, 1]"),
       .init("likelihood", "\(vae.likelihood.rawValue) decoder with all constants; the ELBO is the mean of log w over the same \(k) draws, so IW ≥ ELBO per image"),
+      .init("caveat", vae.likelihood == .bernoulli
+        ? "a Bernoulli likelihood of grey (not binary) pixels is not a proper density: compare these numbers between our runs, not with binarised-MNIST papers"
+        : "a continuous density of 8-bit pixels without dequantisation: compare between our runs only"),
       .init("seed", String(options.seed)),
     ]))
   }

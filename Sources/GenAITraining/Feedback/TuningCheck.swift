@@ -34,13 +34,17 @@ public struct TuningCheck: Sendable {
     let toMinusOne = { (x: Tensor) in model.pixelRange == .zeroToOne ? x * 2 - 1 : x }
     let likedClasses = Set(try network.describe(toMinusOne(likedImages)).predictions)
     var shares: [Double] = []
+    var confidence: [Double] = []
     var metrics: [String: (Double, Double)] = [:]
     var reports: [EvaluationReport] = []
     for p in [nil, prior] as [LatentPrior?] {
       var g = SeededGenerator(seed: 0x7E57)
       let (_, images) = try model.sample(count: samples, label: nil, prior: p ?? .standard(model.latentSize), using: &g)
-      let predictions = try network.describe(toMinusOne(images)).predictions
-      shares.append(Double(predictions.filter(likedClasses.contains).count) / Double(samples))
+      let described = try network.describe(toMinusOne(images))
+      let inLiked = described.predictions.indices.filter { likedClasses.contains(described.predictions[$0]) }
+      shares.append(Double(inLiked.count) / Double(samples))
+      // How clearly the liked-class samples look like their class (a fidelity check).
+      confidence.append(inLiked.isEmpty ? 0 : inLiked.reduce(0) { $0 + described.probabilities[$1][described.predictions[$1]] } / Double(inLiked.count))
       var options = EvaluationOptions()
       options.metrics = ["fid", "is", "precision", "recall", "coverage"]
       options.samples = samples
@@ -54,12 +58,17 @@ public struct TuningCheck: Sendable {
     }
     let names = likedClasses.sorted().map { $0 < network.classNames.count ? network.classNames[$0] : String($0) }
     var table = "measured on \(samples) samples per prior, feature network \(url.lastPathComponent) (sha256 \(network.sha256.prefix(12))…)\n"
-    table += "metric                      standard   tuned\n"
-    table += String(format: "%-26@  %8.3f  %8.3f\n", "share in liked classes" as NSString, shares[0], shares[1])
-    for name in ["fid", "is", "precision", "recall", "coverage"] {
-      if let (a, b) = metrics[name] { table += String(format: "%-26@  %8.3f  %8.3f\n", name as NSString, a, b) }
+    func row(_ name: String, _ a: Double, _ b: Double) -> String {
+      name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%9.3f  %9.3f\n", a, b)
     }
-    table += "liked classes: \(names.joined(separator: ", ")) (from \(liked.count) liked samples)"
+    table += "metric".padding(toLength: 34, withPad: " ", startingAt: 0) + " standard      tuned\n"
+    table += row("share in the liked classes", shares[0], shares[1])
+    table += row("confidence of liked-class samples", confidence[0], confidence[1])
+    for name in ["precision", "recall", "fid", "is", "coverage"] {
+      if let (a, b) = metrics[name] { table += row(name, a, b) }
+    }
+    table += "liked classes: \(names.joined(separator: ", ")) (from \(liked.count) liked samples). Precision and confidence measure "
+      + "fidelity; FID, IS, recall and coverage are against all classes, so they fall when the samples concentrate on fewer classes, as asked."
     return TuningCheck(table: table, likedShare: (shares[0], shares[1]), metrics: metrics.mapValues { (standard: $0.0, tuned: $0.1) })
   }
 }
