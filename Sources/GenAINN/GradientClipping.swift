@@ -69,6 +69,14 @@ public func clipGradValue(_ parameters: [Tensor], clipValue: Float) {
 
 /// `Σ x²` in Double with eight independent accumulators (a fixed order, so the result does not
 /// depend on the thread count; eight chains keep the adds from waiting on each other).
+/// The global L2 norm of the gradients of `parameters` (those without one count as zero), as
+/// `clipGradNorm` computes it, without changing anything: what the GAN monitor watches.
+public func gradientNorm(_ parameters: [Tensor]) -> Float {
+  var total: Double = 0
+  for g in parameters.compactMap(\.grad) { total += g.withUnsafeBufferPointer(sumOfSquares) }
+  return Float(total.squareRoot())
+}
+
 func sumOfSquares(_ b: UnsafeBufferPointer<Float>) -> Double {
   guard let p = b.baseAddress else { return 0 }
   let n = b.count

@@ -199,6 +199,9 @@ public final class Trainer {
       if config.checkpointEvery > 0 && step % config.checkpointEvery == 0 && step < config.steps { try saveCheckpoint() }
       if let monitor {
         monitor.observe(losses: losses)
+        if step % monitor.checkEvery == 0 {
+          monitor.observe(gradientNorm: gradientNorm(recipe.models.values.flatMap { $0.parameters() }))
+        }
         if let reason = monitor.diagnose(step: step, fixedSamples: { fixedSamples() }) {
           try react(monitor, reason: reason, metrics: metrics, progress: progress)
         }

@@ -108,7 +108,8 @@ import Testing
 
   @Test func theDetectorCatchesALeakOfOneBufferPerStep() throws {
     var leaked: [Tensor] = []
-    let g = measureGrowth(tries: 3, patience: .zero) {
+    // 15 tries: the median must hold even when a parallel test frees buffers during some of them.
+    let g = measureGrowth(tries: 15, patience: .zero) {
       let before = StorageStats.liveCount
       var c5 = 0, c50 = 0
       for i in 1...50 {

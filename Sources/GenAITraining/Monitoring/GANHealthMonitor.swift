@@ -8,6 +8,8 @@ import GenAITensor
 /// - **discriminator pinned**: D's accuracy on real and on fake images both at least 0.99 on
 ///   average over the last `window` steps (G gets no useful gradient);
 /// - **exploding losses**: a loss above `lossLimit` (a BCE of 20 means a logit of ±20);
+/// - **exploding gradients**: the global gradient norm at a check non-finite or above 20 times the
+///   median of the earlier checks' norms (at least 5 of them);
 /// - **coverage falling**: the feature network sees less than 60% of the best class coverage so far.
 ///
 /// The trainer feeds it each step's losses and each evaluation's coverage, asks `diagnose` every
@@ -30,6 +32,7 @@ public final class GANHealthMonitor {
   public let duplicateRadius: Double
 
   private var recent: [[String: Float]] = []
+  private var gradientNorms: [Float] = []
   /// Whether the fixed-noise samples were ever varied: samples that never were (a generator
   /// still at its start) have not collapsed.
   private var wasDiverse = false
@@ -57,6 +60,9 @@ public final class GANHealthMonitor {
     if recent.count > window { recent.removeFirst(recent.count - window) }
   }
 
+  /// Records the global gradient norm of a check step (see `gradientNorm(_:)`).
+  public func observe(gradientNorm: Float) { gradientNorms.append(gradientNorm) }
+
   /// Records an evaluation's class coverage.
   public func observe(coverage: Double) {
     lastCoverage = coverage
@@ -79,8 +85,18 @@ public final class GANHealthMonitor {
   public func diagnose(step: Int, fixedSamples: () -> (Tensor, [Int]?)) -> String? {
     guard policy.enabled, step % checkEvery == 0 else { return nil }
     if let last = lastActionStep, step - last < cooldown { return nil }
+    // Every signal that fires is reported, so the log says all that was wrong at once.
+    var reasons: [String] = []
     if let bad = recent.last?.first(where: { !$0.value.isFinite || $0.value > lossLimit }) {
-      return String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit)
+      reasons.append(String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit))
+    }
+    if let norm = gradientNorms.last {
+      let earlier = gradientNorms.dropLast().sorted()
+      if !norm.isFinite {
+        reasons.append("exploding gradients: the gradient norm is \(norm)")
+      } else if earlier.count >= 5, norm > 20 * earlier[earlier.count / 2] {
+        reasons.append(String(format: "exploding gradients: norm %.3g, over 20 times the median %.3g of earlier checks", norm, earlier[earlier.count / 2]))
+      }
     }
     let (samples, labels) = fixedSamples()
     let share = nearDuplicateShare(samples, labels: labels)
@@ -88,9 +104,9 @@ public final class GANHealthMonitor {
     // Early eval-mode samples all look alike until batch norm's running statistics settle:
     // only flag samples that were varied once, or after `settleSteps`.
     if share > 0.5 && (wasDiverse || step >= settleSteps) {
-      return String(
+      reasons.append(String(
         format: "near-duplicates: %.2f of fixed-noise sample pairs%@ within %.3g of each other (limit 0.50)", share,
-        labels == nil ? "" : " of the same class", duplicateRadius)
+        labels == nil ? "" : " of the same class", duplicateRadius))
     }
     if recent.count >= window {
       let real = recent.compactMap { $0["d_acc_real"] }
@@ -99,14 +115,14 @@ public final class GANHealthMonitor {
         let r = real.reduce(0, +) / Float(window)
         let f = fake.reduce(0, +) / Float(window)
         if r >= 0.99 && f >= 0.99 {
-          return String(format: "discriminator pinned: accuracy %.3f on real and %.3f on fake over the last %d steps (limit 0.99)", r, f, window)
+          reasons.append(String(format: "discriminator pinned: accuracy %.3f on real and %.3f on fake over the last %d steps (limit 0.99)", r, f, window))
         }
       }
     }
     if let last = lastCoverage, let best = bestCoverage, last < 0.6 * best {
-      return String(format: "coverage falling: %.2f of classes, best so far %.2f (limit 60%% of best)", last, best)
+      reasons.append(String(format: "coverage falling: %.2f of classes, best so far %.2f (limit 60%% of best)", last, best))
     }
-    return nil
+    return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
   }
 
   /// Notes that the trainer acted at `step` (starts the cool-down, forgets the window).
@@ -115,6 +131,7 @@ public final class GANHealthMonitor {
     actionCount += 1
     recent.removeAll()
     lastCoverage = nil
+    gradientNorms.removeAll()
   }
 
   /// Euclidean distances between all pairs of rows of `x` `[N, ...]` (of the same label when given).
