@@ -68,6 +68,9 @@ struct QuickstartCommand: ParsableCommand {
         checkpoint       \(run.checkpointURL(step: finalStep).path)
       Next:
         swift run -c release genai sample \(run.url.path) --count 64 --seed 1
+        swift run -c release genai report \(run.url.path)          # one HTML page of the run
+        swift run -c release genai train classifier --data \(config.data)   # once, for FID and friends
+        swift run -c release genai eval \(run.url.path)
         swift run -c release genai train --resume \(run.url.path) --steps \(finalStep * 5)
       """)
   }
