@@ -93,12 +93,15 @@ extension Trainer {
   func react(_ monitor: GANHealthMonitor, reason: String, metrics: MetricsLog, progress: TrainingProgress) throws {
     var done: [String] = []
     let gan = recipe as? any AdversarialRecipe
+    // A rollback restores weights and moments, not the monitor's earlier learning-rate decisions.
+    let discriminatorRate = gan?.discriminatorOptimizer.learningRate
     for action in monitor.policy.actions {
       switch action {
       case .rollback:
         let target = BestCheckpoints(run: run).best?.url ?? run.checkpoints().last { $0.step <= step }?.url
         if let target {
           _ = try TrainingCheckpoint.load(from: target, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+          if let gan, let discriminatorRate { gan.discriminatorOptimizer.learningRate = discriminatorRate }
           done.append("rollback to \(target.deletingLastPathComponent().lastPathComponent)/\(target.lastPathComponent)")
         } else {
           done.append("rollback skipped: no checkpoint saved yet")

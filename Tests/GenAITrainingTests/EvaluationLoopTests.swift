@@ -137,6 +137,25 @@ import Testing
     #expect(monitor.diagnose(step: 400, fixedSamples: { (varied, nil) })?.hasPrefix("exploding gradients") == true)
   }
 
+  /// D winning every comparison for a whole window, and class coverage falling well below its
+  /// best, are flagged; healthy numbers are not.
+  @Test func pinnedDiscriminatorAndFallingCoverageAreFlagged() throws {
+    var g = SeededGenerator(seed: 4)
+    let real = Tensor.randn([8, 1, 4, 4], using: &g)
+    let varied = Tensor.randn([8, 1, 4, 4], using: &g)
+    let monitor = GANHealthMonitor(policy: try MonitorPolicy("warn"), realImages: real, checkEvery: 10, window: 10)
+    for _ in 0..<10 { monitor.observe(losses: ["d_acc_real": 0.7, "d_acc_fake": 0.8, "d_loss": 1.2]) }
+    #expect(monitor.diagnose(step: 10, fixedSamples: { (varied, nil) }) == nil)
+    for _ in 0..<10 { monitor.observe(losses: ["d_acc_real": 1, "d_acc_fake": 0.995, "d_loss": 0.01]) }
+    #expect(monitor.diagnose(step: 20, fixedSamples: { (varied, nil) })?.hasPrefix("discriminator pinned") == true)
+    monitor.acted(at: 20)
+    monitor.observe(coverage: 1.0)
+    monitor.observe(coverage: 0.9)
+    #expect(monitor.diagnose(step: 300, fixedSamples: { (varied, nil) }) == nil)
+    monitor.observe(coverage: 0.5)
+    #expect(monitor.diagnose(step: 310, fixedSamples: { (varied, nil) })?.hasPrefix("coverage falling") == true)
+  }
+
   @Test func monitorPolicyParsesAndRejects() throws {
     #expect(try MonitorPolicy("rollback, instance-noise").actions == [.rollback, .instanceNoise])
     #expect(try MonitorPolicy("off").enabled == false)
