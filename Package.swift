@@ -38,7 +38,7 @@ let package = Package(
     .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor"]),
     .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
     .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
-    .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
+    .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAIMetrics", "GenAINN", "GenAIData", "GenAITensor"]),
     .testTarget(
       name: "GenAITrainingTests", dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
     .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI"]),

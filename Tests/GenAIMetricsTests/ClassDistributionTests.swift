@@ -52,4 +52,16 @@ import Testing
     #expect(try NearestNeighbour.distances(from: r.slice(axis: 0, 10..<11), to: r)[0] < 1e-3)
     #expect(throws: MetricError.self) { try NearestNeighbour.distances(from: q, to: Tensor.zeros([3, 4])) }
   }
+
+  /// Silence and clipping shares on constructed clips.
+  @Test func silentAndClippedClips() throws {
+    let t = 100
+    var values = [Float](repeating: 0, count: 4 * t)  // clip 0: silence
+    for i in 0..<t { values[t + i] = 0.3 * Float(i % 2 == 0 ? 1 : -1) }  // clip 1: loud, clean
+    for i in 0..<t { values[2 * t + i] = i < 20 ? 1 : 0.2 }  // clip 2: 20 samples at full scale
+    for i in 0..<t { values[3 * t + i] = i < 5 ? 1 : 0.2 }  // clip 3: only 5 at full scale
+    let shares = AudioMetrics.silentAndClipped(try Tensor(shape: [4, t], values))
+    #expect(shares.silent == 0.25)
+    #expect(shares.clipped == 0.25)
+  }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIMetrics
 import GenAINN
 import GenAITensor
 import Testing
@@ -215,7 +216,7 @@ enum AudioTestData {
     }
     let judge = try AudioDigitJudge(data)
     let agreement = judge.agreement(clips, labels: (0..<200).map { $0 % 10 })
-    let (silent, clipped) = AudioDigitJudge.silentAndClipped(clips)
+    let (silent, clipped) = AudioMetrics.silentAndClipped(clips)
     print("held-out real accuracy \(judge.heldOutAccuracy); generated agreement \(agreement); silent \(silent); clipped \(clipped)")
     #expect(agreement > 0.5)
   }
@@ -267,20 +268,5 @@ struct AudioDigitJudge {
   /// The share of `clips` classified as their `labels`.
   func agreement(_ clips: Tensor, labels: [Int]) -> Double {
     Double(zip(classify(clips), labels).filter { $0 == $1 }.count) / Double(labels.count)
-  }
-
-  /// The shares of silent (RMS < 0.005) and clipped (more than 8 samples at |x| ≥ 0.999) clips `[N, T]`.
-  static func silentAndClipped(_ clips: Tensor) -> (Double, Double) {
-    let n = clips.shape[0]
-    let t = clips.count / n
-    let s = clips.scalars
-    var silent = 0
-    var clipped = 0
-    for i in 0..<n {
-      let c = s[(i * t)..<((i + 1) * t)]
-      if (c.reduce(0) { $0 + Double($1 * $1) } / Double(t)).squareRoot() < 0.005 { silent += 1 }
-      if c.filter({ Swift.abs($0) >= 0.999 }).count > 8 { clipped += 1 }
-    }
-    return (Double(silent) / Double(n), Double(clipped) / Double(n))
   }
 }

@@ -24,8 +24,8 @@ extension Evaluator {
     let heldBatch = held.map { $0.set.makeBatch(indices: Array(0..<$0.set.count), generator: &unused) }
     let heldClips = heldBatch.map { $0.inputs.reshaped([$0.inputs.shape[0], $0.inputs.count / $0.inputs.shape[0]]) }
     if options.wantsAny(["silent", "clipped"]) {
-      let (silent, clipped) = Self.silentAndClipped(clips)
-      let real = heldClips.map(Self.silentAndClipped)
+      let (silent, clipped) = AudioMetrics.silentAndClipped(clips)
+      let real = heldClips.map(AudioMetrics.silentAndClipped)
       report.metrics.append(MetricResult(name: "silent", value: silent, ceiling: real?.0, better: .lower, detail: "share of clips with RMS < 0.005"))
       report.metrics.append(MetricResult(name: "clipped", value: clipped, ceiling: real?.1, better: .lower, detail: "share with more than 8 samples at |x| ≥ 0.999"))
     }
@@ -101,20 +101,5 @@ extension Evaluator {
       .init("held-out data", origin.isEmpty ? "none" : origin),
       .init("classes", "\(classifier.classCount): \((config.classNames ?? []).joined(separator: ", "))"),
     ]))
-  }
-
-  /// The shares of silent (RMS < 0.005) and clipped (more than 8 samples at |x| ≥ 0.999) clips `[N, T]`.
-  static func silentAndClipped(_ clips: Tensor) -> (Double, Double) {
-    let n = clips.shape[0]
-    let t = clips.count / n
-    let s = clips.scalars
-    var silent = 0
-    var clipped = 0
-    for i in 0..<n {
-      let c = s[(i * t)..<((i + 1) * t)]
-      if (c.reduce(0) { $0 + Double($1 * $1) } / Double(t)).squareRoot() < 0.005 { silent += 1 }
-      if c.filter({ Swift.abs($0) >= 0.999 }).count > 8 { clipped += 1 }
-    }
-    return (Double(silent) / Double(n), Double(clipped) / Double(n))
   }
 }
