@@ -111,6 +111,9 @@ static func random(_ n: Int, seed: UInt64) -> Batch {
     #expect(try recipe.sample(count: 2, label: 7, using: &g).shape == [2, 1, 28, 28])
     let losses = try recipe.trainStep(GANTestData.random(2, seed: 12))
     #expect(losses["d_loss"]!.isFinite && losses["g_loss"]!.isFinite)
+    // The mode-seeking term is on for conditional models and logs its image/latent distance ratio.
+    #expect(losses["g_diversity"].map { $0 > 0 && $0.isFinite } == true)
+    #expect(try DCGAN(seed: 10).trainStep(GANTestData.random(2, seed: 12))["g_diversity"] == nil)
     // Same noise, different labels → different images.
     var g1 = SeededGenerator(seed: 13)
     var g2 = SeededGenerator(seed: 13)

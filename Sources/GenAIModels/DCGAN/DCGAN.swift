@@ -14,6 +14,11 @@ import GenAITensor
 ///    step (`freeze()`/`unfreeze()`), so no gradient is computed for or accumulated into D's
 ///    parameters, only the input gradient that flows back into G.
 ///
+/// A class-conditional G also pays a mode-seeking term (Mao et al. 2019, "Mode Seeking GANs"):
+/// a second draw `z₂` for the same labels, and `L_G += λ / (mean|G(z) − G(z₂)| / mean|z − z₂|)`
+/// with `λ = modeSeekingWeight` (0.2). Without it the conditional model drew one image per class
+/// (recall 0.00, FID 38.7 after 1,381 steps on Fashion-MNIST); the ratio is logged as `g_diversity`.
+///
 /// Batches are `Batch.inputs` `[B, 1, 28, 28]` in [-1, 1] (and `Batch.labels` `[B]` when the
 /// recipe is class-conditional). Returns `d_loss`, `g_loss`, and D's accuracy on this step's
 /// real (`d_acc_real`, logit > 0) and fake (`d_acc_fake`, logit < 0) images from the D update.
@@ -33,6 +38,8 @@ public final class DCGAN: ImageGenerating {
   /// updates (0 = off, the default; the health monitor turns it on against a discriminator that
   /// wins too easily). Drawn from `generator.noise`, so runs stay reproducible.
   public var instanceNoise: Float = 0
+  /// Weight `λ` of the mode-seeking term in a conditional G's loss (0 turns it off).
+  public var modeSeekingWeight: Float = 0.2
 
   /// A recipe; `classCount` makes both networks class-conditional. All weights, dropout seeds
   /// and the latent noise stream come from `seed`.
@@ -73,10 +80,22 @@ public final class DCGAN: ImageGenerating {
     discriminator.freeze()
     defer { discriminator.unfreeze() }
     generatorOptimizer.zeroGrad()
-    let gLoss = discriminator(noisy(fake), labels: labels).binaryCrossEntropy(withLogitsTargets: Tensor(1))
+    var gLoss = discriminator(noisy(fake), labels: labels).binaryCrossEntropy(withLogitsTargets: Tensor(1))
+    var diversity: Float?
+    if labels != nil && modeSeekingWeight > 0 {
+      // Mode seeking (Mao et al. 2019): a second draw for the same labels; G is penalised when two
+      // latents give nearly the same image, which a conditional G otherwise drifts into.
+      let z2 = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+      let fake2 = generator(z2, labels: labels)
+      let ratio = (fake - fake2).abs().mean() / (z - z2).abs().mean()
+      gLoss = gLoss + Tensor(modeSeekingWeight) / (ratio + 1e-5)
+      diversity = ratio.item
+    }
     try gLoss.backward()
     generatorOptimizer.step()
-    return ["d_loss": d.loss, "g_loss": gLoss.item, "d_acc_real": d.accReal, "d_acc_fake": d.accFake]
+    var logged = ["d_loss": d.loss, "g_loss": gLoss.item, "d_acc_real": d.accReal, "d_acc_fake": d.accFake]
+    if let diversity { logged["g_diversity"] = diversity }
+    return logged
   }
 
   /// `images` plus instance noise when it is on (unchanged, with no draw, when it is off).
