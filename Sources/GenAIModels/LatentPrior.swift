@@ -84,8 +84,7 @@ extension DCGAN: LatentImageGenerating {
   /// `G(z)` in evaluation mode.
   public func generate(latents: Tensor, label: Int?) throws -> Tensor {
     try checkLatents(latents)
-    let labels = try GANInputs.sampleLabels(count: latents.shape[0], label: label, classCount: classCount, recipe: Self.name)
-    return GANInputs.generate(generator, latents: latents, labels: labels)
+    return try GANInputs.generate(generator, latents: latents, label: label, recipe: Self.name)
   }
 }
 
@@ -95,8 +94,7 @@ extension WGANGP: LatentImageGenerating {
   /// `G(z)` in evaluation mode.
   public func generate(latents: Tensor, label: Int?) throws -> Tensor {
     try checkLatents(latents)
-    let labels = try GANInputs.sampleLabels(count: latents.shape[0], label: label, classCount: classCount, recipe: Self.name)
-    return GANInputs.generate(generator, latents: latents, labels: labels)
+    return try GANInputs.generate(generator, latents: latents, label: label, recipe: Self.name)
   }
 }
 

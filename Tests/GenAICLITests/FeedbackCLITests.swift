@@ -146,5 +146,11 @@ struct FeedbackCLITests {
     #expect(lines.count == 1)
     #expect(abs((lines.first?["val_loss"] as? Double ?? 0) - loss.value) < 1e-9, "\(lines)")
     #expect(throws: (any Error).self) { try genai(["eval", run, "--data", "fashion-mnist"]) }
+    // Bad input to the feedback commands: errors, not crashes.
+    #expect(throws: (any Error).self) { try genai(["tune", run]) }  // nothing liked yet
+    #expect(throws: (any Error).self) { try genai(["rate", run, "--like", "1"]) }  // no numbered samples yet
+    let foreign = root.appending(path: "foreign.png")
+    try PNGEncoder.write(Bitmap(width: 2, height: 2, channels: 1, pixels: [0, 255, 255, 0]), to: foreign)
+    #expect(throws: (any Error).self) { try genai(["sample", "--reproduce", foreign.path]) }  // no provenance
   }
 }

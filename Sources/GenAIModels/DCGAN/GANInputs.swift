@@ -57,8 +57,11 @@ enum GANInputs {
     }
   }
 
-  /// `generator(latents)` in evaluation mode, nothing recorded, restoring its mode afterwards.
-  static func generate(_ generator: DCGANGenerator, latents: Tensor, labels: IndexTensor?) -> Tensor {
+  /// `generator(latents)` `[N, 100]` for `label` (or the classes in turn), in evaluation mode,
+  /// nothing recorded, restoring its mode afterwards.
+  /// - Throws: `RecipeError` for a label out of range or given to an unconditional model.
+  static func generate(_ generator: DCGANGenerator, latents: Tensor, label: Int?, recipe: String) throws -> Tensor {
+    let labels = try sampleLabels(count: latents.shape[0], label: label, classCount: generator.classCount, recipe: recipe)
     let wasTraining = generator.isTraining
     generator.eval()
     defer { generator.train(wasTraining) }

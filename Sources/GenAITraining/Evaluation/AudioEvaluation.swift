@@ -49,12 +49,12 @@ extension Evaluator {
     }
     // The reference for FID/KID: the real training clips (all voices but the held-out ones).
     let reference: SampleQuality.Described
-    if let cached = cache["audioReference"] as? SampleQuality.Described {
+    if let cached = audioReferenceCache {
       reference = cached
     } else {
       let (data, _) = try TrainingData.load(spec, for: .classifier, directory: dataDirectory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
       reference = try quality.describe(data.source.makeBatch(indices: Array(0..<min(options.referenceCount, data.count)), generator: &unused).inputs)
-      cache["audioReference"] = reference
+      audioReferenceCache = reference
     }
     var kid = generator(7)
     var subset = options

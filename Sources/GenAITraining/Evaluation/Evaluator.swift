@@ -31,8 +31,17 @@ public final class Evaluator {
   let spec: DataSpec
   /// The held-out data's spec (`--data`) when given.
   let override: DataSpec?
-  /// Cached real-data statistics (computed on first use).
-  var cache: [String: Any] = [:]
+  // Real data and features computed on first use and kept for later evaluations of the run.
+  /// Training and held-out images in [-1, 1].
+  var realImagesCache: RealImages?
+  /// The feature network, once loaded.
+  var featureNetworkCache: FeatureNetwork?
+  /// Features of the reference training images.
+  var imageReferenceCache: SampleQuality.Described?
+  /// Features of the held-out images (`.some(nil)`: the data has none).
+  var imageHeldOutCache: SampleQuality.Described??
+  /// Features of the reference training clips.
+  var audioReferenceCache: SampleQuality.Described?
 
   /// An evaluator for `run`.
   /// - Throws: `TrainingError` for a bad `--data` spec.

@@ -15,7 +15,7 @@ extension Evaluator {
   }
 
   func realImages(count: Int) throws -> RealImages {
-    if let cached = cache["images"] as? RealImages { return cached }
+    if let cached = realImagesCache { return cached }
     let (data, _) = try TrainingData.load(
       spec, for: .dcgan, directory: dataDirectory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
     var g = generator(4)
@@ -27,20 +27,20 @@ extension Evaluator {
     let real = RealImages(
       reference: reference, heldOut: held?.images, referenceOrigin: "\(m) random training images of \(data.origin)",
       heldOutOrigin: held?.origin)
-    cache["images"] = real
+    realImagesCache = real
     return real
   }
 
   /// The feature network for this run's data, cached; `nil` (and a warning) when none is trained.
   func featureNetwork(_ report: inout EvaluationReport) throws -> FeatureNetwork? {
-    if let cached = cache["features"] as? FeatureNetwork { return cached }
+    if let cached = featureNetworkCache { return cached }
     guard let url = FeatureNetwork.locate(data: config.data, near: run, explicit: options.classifier) else {
       report.warnings.append(
         "no feature network for \(config.data): FID, KID, IS, precision/recall and coverage need one; train it with `genai train classifier --data \(config.data)` (it is looked for as \(FeatureNetwork.folderName(for: config.data)) beside the run or in runs/) or pass --classifier RUN")
       return nil
     }
     let network = try FeatureNetwork(loading: url.path)
-    cache["features"] = network
+    featureNetworkCache = network
     return network
   }
 
@@ -100,20 +100,10 @@ extension Evaluator {
       return
     }
     let quality = SampleQuality(network: network)
-    let reference: SampleQuality.Described
-    if let cached = cache["imageReference"] as? SampleQuality.Described {
-      reference = cached
-    } else {
-      reference = try quality.describe(real.reference)
-      cache["imageReference"] = reference
-    }
-    let heldOut: SampleQuality.Described?
-    if let cached = cache["imageHeldOut"] as? SampleQuality.Described {
-      heldOut = cached
-    } else {
-      heldOut = try real.heldOut.map(quality.describe)
-      cache["imageHeldOut"] = heldOut as Any
-    }
+    let reference = try imageReferenceCache ?? quality.describe(real.reference)
+    imageReferenceCache = reference
+    let heldOut = try imageHeldOutCache ?? real.heldOut.map(quality.describe)
+    imageHeldOutCache = .some(heldOut)
     var kidGenerator = generator(5)
     try quality.measure(
       generated: try quality.describe(generated), reference: reference, heldOut: options.ceilings ? heldOut : nil,
