@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers point one way: GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
+// Layers point one way: CGenAIKernels (C kernels) -> GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
 // -> GenAI (umbrella) -> executables. GenAIData (readers, writers, preprocessing, batching) sits
 // beside GenAINN on the engine; GenAIModels (recipes) sits above both, and GenAITraining (run
 // folders, the training loop, sampling to files) above the models.
@@ -23,7 +23,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
-    .target(name: "GenAITensor"),
+    // The compute kernels whose speed depends on per-function CPU targets (C can say
+    // `__attribute__((target("avx512f")))`, Swift cannot); chosen at run time.
+    .target(name: "CGenAIKernels"),
+    .target(name: "GenAITensor", dependencies: ["CGenAIKernels"]),
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
     .target(name: "GenAIData", dependencies: ["GenAITensor"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),

@@ -16,6 +16,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   case indexSelect, indexAdd, gatherFlat, scatterFlat
   // Linear algebra and convolution
   case matmul, unfold, fold
+  case convolution, convolutionTranspose, convolutionWeightGradient
   // Normalisation and losses
   case normalize, softmaxCrossEntropy
 }

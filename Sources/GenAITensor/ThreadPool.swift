@@ -1,3 +1,4 @@
+import CGenAIKernels
 import Foundation
 import Synchronization
 
@@ -23,6 +24,8 @@ public final class ThreadPool: @unchecked Sendable {
   private let parked = Atomic<Int>(0)
   private let condition = NSCondition()
   nonisolated(unsafe) private var job: ((Int) -> Void)?
+  /// The caller's kernel-path override (`withKernelPath`), which workers adopt for the job.
+  nonisolated(unsafe) private var jobPath: Int32 = -1
   private static let field: UInt64 = (1 << 20) - 1
 
   /// A pool that runs work on `threads` threads (the caller plus `threads - 1` workers).
@@ -46,6 +49,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
     withoutActuallyEscaping(body) { escaping in
       job = escaping
+      jobPath = genai_thread_path_get()
       pending.store(chunks, ordering: .relaxed)
       let gen = (ticket.load(ordering: .relaxed) >> 40) &+ 1
       ticket.store((gen << 40) | (UInt64(chunks) << 20), ordering: .sequentiallyConsistent)
@@ -91,7 +95,10 @@ public final class ThreadPool: @unchecked Sendable {
         condition.unlock()
       }
       seen = ticket.load(ordering: .acquiring) >> 40
+      let path = jobPath
+      if path >= 0 { genai_thread_path_set(path) }
       drainChunks()
+      if path >= 0 { genai_thread_path_set(-1) }
     }
   }
 }

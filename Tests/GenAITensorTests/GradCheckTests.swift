@@ -521,6 +521,37 @@ enum GradCatalog {
           after: (0, 1)),
         shape: [1, 1, 4, 3])
     },
+
+    // The three implicit-GEMM convolution products, each with every input checked.
+    GradCase(
+      "convolution stride (2,1), dilation (1,2), asymmetric pads, bias", .convolution,
+      inputs: { [$0.uniform([2, 2, 4, 4]), $0.uniform([3, 2, 3, 2], -0.5, 0.5), $0.uniform([3])] }
+    ) {
+      Tensor.convolution(
+        $0[0], $0[1], bias: $0[2],
+        geometry(input: (4, 4), kernel: (3, 2), stride: (2, 1), dilation: (1, 2), before: (1, 0), after: (0, 1)))
+    },
+    GradCase(
+      "convolutionTranspose stride 2, pads, bias", .convolutionTranspose,
+      inputs: { [$0.uniform([2, 3, 3, 3]), $0.uniform([3, 2, 3, 3], -0.5, 0.5), $0.uniform([2])] }
+    ) {
+      Tensor.convolutionTranspose(
+        $0[0], $0[1], bias: $0[2], geometry(input: (6, 6), kernel: (3, 3), stride: (2, 2), before: (1, 1), after: (1, 0)))
+    },
+    GradCase(
+      "convolutionTranspose one channel (split by image)", .convolutionTranspose,
+      inputs: { [$0.uniform([3, 2, 2, 3]), $0.uniform([2, 1, 2, 2], -0.5, 0.5)] }
+    ) {
+      Tensor.convolutionTranspose($0[0], $0[1], bias: nil, geometry(input: (3, 4), kernel: (2, 2)))
+    },
+    GradCase(
+      "convolutionWeightGradient stride 2, dilation (2,1), pads", .convolutionWeightGradient,
+      inputs: { [$0.uniform([2, 2, 4, 4]), $0.uniform([2, 3, 2, 2])] }
+    ) {
+      Tensor.convolutionWeightGradient(
+        $0[0], $0[1],
+        geometry(input: (4, 4), kernel: (2, 2), stride: (2, 2), dilation: (2, 1), before: (1, 0), after: (0, 1)))
+    },
   ]
 
   static let normalizationAndLosses: [GradCase] = [

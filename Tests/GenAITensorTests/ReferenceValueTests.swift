@@ -399,66 +399,6 @@ import Testing
 
   // MARK: - Matrix products
 
-  struct GemmCase: Sendable, CustomTestStringConvertible {
-    let m: Int, n: Int, k: Int
-    var testDescription: String { "m \(m) n \(n) k \(k)" }
-  }
-
-  /// The portable kernel, the BLAS path and a Double triple loop agree, for every transpose
-  /// combination, with padded leading dimensions, `alpha` and `beta`; padding columns of C stay
-  /// untouched.
-  @Test(arguments: [
-    GemmCase(m: 5, n: 7, k: 3), GemmCase(m: 1, n: 9, k: 13), GemmCase(m: 17, n: 1, k: 5),
-    GemmCase(m: 11, n: 13, k: 1), GemmCase(m: 23, n: 19, k: 29),
-  ])
-  func portableSgemmMatchesBLAS(_ g: GemmCase) {
-    for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
-      let (m, n, k) = (g.m, g.n, g.k)
-      // Stored A is [M, K] or [K, M]; B is [K, N] or [N, K]; each row padded by extra columns.
-      let (aRows, aCols) = transA ? (k, m) : (m, k)
-      let (bRows, bCols) = transB ? (n, k) : (k, n)
-      let (lda, ldb, ldc) = (aCols + 2, bCols + 1, n + 3)
-      let a = referenceValues(aRows * lda, seed: 20)
-      let b = referenceValues(bRows * ldb, seed: 21)
-      let c0 = referenceValues(m * ldc, seed: 22)
-      let (alpha, beta): (Float, Float) = (1.5, 0.5)
-      let expected = naiveGemm(
-        transA: transA, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a, lda: lda,
-        b: b, ldb: ldb,
-        beta: Double(beta), c: c0, ldc: ldc)
-      var portable = c0
-      var blas = c0
-      a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-          portable.withUnsafeMutableBufferPointer { pc in
-            BLAS.portableSgemm(
-              transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!,
-              lda: lda,
-              b: pb.baseAddress!, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc)
-          }
-          blas.withUnsafeMutableBufferPointer { pc in
-            BLAS.sgemm(
-              transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!,
-              lda: lda,
-              b: pb.baseAddress!, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc)
-          }
-        }
-      }
-      let what = "\(g.testDescription) transA \(transA) transB \(transB) (\(BLAS.backend))"
-      expectClose(portable, expected, atol: 1e-5, "portableSgemm \(what)")
-      expectClose(blas, expected, atol: 1e-5, "sgemm \(what)")
-      expectClose(portable, blas.map(Double.init), atol: 1e-5, "portableSgemm vs sgemm \(what)")
-      // Padding columns of C are not written.
-      for i in 0..<m {
-        for j in n..<ldc {
-          #expect(
-            portable[i * ldc + j] == c0[i * ldc + j] && blas[i * ldc + j] == c0[i * ldc + j],
-            "C padding changed at row \(i) column \(j): \(what)")
-        }
-      }
-    }
-  }
-
   @Test func batchedMatmulMatchesNaive() {
     // [2,1,3,4]ᵀ-free × [3,5,4]ᵀ → [2,3,3,5]: broadcast batch and transposeB.
     let a = referenceValues(2 * 3 * 4, seed: 23)

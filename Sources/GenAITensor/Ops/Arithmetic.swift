@@ -54,14 +54,16 @@ extension Tensor {
 
   /// Element-wise product with broadcasting.
   public static func * (a: Tensor, b: Tensor) -> Tensor {
-    binaryOp(.multiply, a, b, MultiplyFunction()) { g, _, x in [g * x[1], g * x[0]] }
+    binaryOp(.multiply, a, b, MultiplyFunction()) { g, _, x in
+      [x[0].requiresGrad ? g * x[1] : nil, x[1].requiresGrad ? g * x[0] : nil]
+    }
   }
 
   /// Element-wise quotient with broadcasting.
   public static func / (a: Tensor, b: Tensor) -> Tensor {
     binaryOp(.divide, a, b, DivideFunction()) { g, out, x in
       let ga = g / x[1]
-      return [ga, -(ga * out)]
+      return [ga, x[1].requiresGrad ? -(ga * out) : nil]
     }
   }
 

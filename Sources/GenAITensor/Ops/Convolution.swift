@@ -1,8 +1,7 @@
-/// Convolutions, transposed convolutions and pooling, built on two primitives: `unfold`
-/// (im2col) and its adjoint `fold` (col2im). A convolution is `W · unfold(x)`, one BLAS product
-/// for the whole batch; a transposed convolution is `fold(Wᵀ · x)`. Because unfold and fold are
-/// each other's pullback and everything else is matmul, every convolution can be differentiated
-/// any number of times.
+/// Convolutions, transposed convolutions and pooling. A convolution and a transposed
+/// convolution are the implicit-GEMM products of `ConvolutionProducts.swift` (whose pullbacks
+/// are each other, so every convolution can be differentiated any number of times); pooling is
+/// built on `unfold` (im2col) and its adjoint `fold` (col2im).
 
 /// Padding of a convolution or pooling window.
 public enum Padding: Sendable, Equatable {
@@ -139,10 +138,12 @@ extension Tensor {
     let p1 = ConvGeometry.pads(padding, axis: 1, input: shape[3], kernel: kw, stride: stride.1, dilation: dilation.1)
     let g = ConvGeometry(input: (shape[2], shape[3]), kernel: (kh, kw), stride: stride, dilation: dilation,
                          padBefore: (p0.0, p1.0), padAfter: (p0.1, p1.1))
-    let (oh, ow) = g.output
-    let o = weight.shape[0]
-    let y = weight.reshaped([o, -1]).matmul(unfold(g))  // [O, N·OH·OW]
-    return y.reshaped([o, shape[0], oh, ow]).permuted([1, 0, 2, 3]).addingChannelBias(bias)
+    require(g.output.0 > 0 && g.output.1 > 0,
+      "[conv2d] the window \(g.kernel) does not fit input \(shapeString(shape)) with its padding")
+    if let bias {
+      require(bias.shape == [weight.shape[0]], "[conv2d] bias must be [\(weight.shape[0])], got \(shapeString(bias.shape))")
+    }
+    return Tensor.convolution(self, weight, bias: bias, g)
   }
 
   /// 2-D transposed convolution (the gradient of `conv2d` with respect to its input).
@@ -168,7 +169,7 @@ extension Tensor {
       }
       return Tensor.concatenate(ys, axis: 1).addingChannelBias(bias)
     }
-    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    let (h, w) = (shape[2], shape[3])
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     let o = weight.shape[1]
     // Pads of the forward convolution that maps the output back to this input.
@@ -189,9 +190,8 @@ extension Tensor {
     let g = ConvGeometry(input: (ph.out, pw.out), kernel: (kh, kw), stride: stride, dilation: dilation,
                          padBefore: (ph.before, pw.before), padAfter: (ph.after, pw.after))
     require(g.output == (h, w), "[convTranspose2d] inconsistent geometry for input \(shapeString(shape))")
-    let xm = permuted([1, 0, 2, 3]).reshaped([c, n * h * w])
-    let cols = weight.reshaped([c, o * kh * kw]).matmul(xm, transposeA: true)  // [O·KH·KW, N·H·W]
-    return cols.fold(g, shape: [n, o, ph.out, pw.out]).addingChannelBias(bias)
+    if let bias { require(bias.shape == [o], "[convTranspose2d] bias must be [\(o)], got \(shapeString(bias.shape))") }
+    return Tensor.convolutionTranspose(self, weight, bias: bias, g)
   }
 
   /// 1-D convolution: input `[N, C, L]`, weight `[O, C/groups, K]`, bias `[O]` → `[N, O, OL]`.

@@ -54,8 +54,12 @@ extension Tensor {
     }
     return Tensor.record(.matmul, shape: outShape, storage: out, inputs: [self, other]) { g, _, x in
       let (a, b) = (x[0], x[1])
-      let ga = transposeA ? b.matmul(g, transposeA: transposeB, transposeB: true) : g.matmul(b, transposeB: !transposeB)
-      let gb = transposeB ? g.matmul(a, transposeA: true, transposeB: transposeA) : a.matmul(g, transposeA: !transposeA)
+      // Each gradient is a product as large as the forward one: skip the one nobody needs (a
+      // frozen weight, an input image).
+      let ga = !a.requiresGrad ? nil
+        : transposeA ? b.matmul(g, transposeA: transposeB, transposeB: true) : g.matmul(b, transposeB: !transposeB)
+      let gb = !b.requiresGrad ? nil
+        : transposeB ? g.matmul(a, transposeA: true, transposeB: transposeA) : a.matmul(g, transposeA: !transposeA)
       return [ga, gb]
     }
   }

@@ -1,0 +1,342 @@
+// Convolutions as implicit GEMMs: the packers read the image through im2col and the stores
+// write NCHW planes (or add back into windows), so no column matrix and no layout copy is ever
+// materialised.
+//
+// Columns of the three products are output pixels `j = (n, oy, ox)` of the y side, `P = OH·OW`
+// per image. The packers walk them in runs: stretches of consecutive columns in one output row
+// (and one packed panel), inside which the input columns advance by the stride.
+#include "gemm_internal.h"
+
+#include <string.h>
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+
+/// Consecutive columns in one output row, landing at `at` in the packed block or tile.
+typedef struct {
+  long n, oy, ox, len, at;
+} col_run;
+
+/// Splits columns `j0 ..< j0+count` into runs that end at output-row ends and, when `panel` > 0,
+/// at multiples of `panel` columns from `j0` (packed panel boundaries). Returns how many.
+static long column_runs(const genai_conv_shape *s, long j0, long count, long panel, col_run *runs) {
+  const long P = s->oh * s->ow;
+  long r = 0, at = 0;
+  while (at < count) {
+    const long j = j0 + at;
+    const long n = j / P, p = j % P, oy = p / s->ow, ox = p % s->ow;
+    long len = min_l(s->ow - ox, count - at);
+    if (panel > 0) len = min_l(len, panel - at % panel);
+    runs[r++] = (col_run){n, oy, ox, len, at};
+    at += len;
+  }
+  return r;
+}
+
+/// The output columns `[*lo, *hi)` of a run of `len` whose input column `ix0 + q·stride` lies in
+/// `0 ..< width`.
+static void valid_span(long ix0, long stride, long width, long len, long *lo, long *hi) {
+  long a = ix0 >= 0 ? 0 : min_l(len, (-ix0 + stride - 1) / stride);
+  long last = width - 1 - ix0;
+  long b = last < 0 ? 0 : min_l(len, last / stride + 1);
+  *lo = a;
+  *hi = b > a ? b : a;
+}
+
+/// The runs of a block of columns with everything that does not depend on the channel worked
+/// out once: for each run and kernel row the input row (or -1 outside the image), and for each
+/// run and kernel column the first input column and the span of outputs that read inside it.
+typedef struct {
+  long nruns;
+  const col_run *runs;
+  const long *iy;   // [nruns][KH]
+  const long *ix0;  // [nruns][KW]
+  const long *lo;   // [nruns][KW]
+  const long *hi;   // [nruns][KW]
+} run_plan;
+
+static run_plan make_plan(const genai_conv_shape *s, const col_run *runs, long nruns, int slot) {
+  long *mem = genai_thread_scratch(slot, (size_t)nruns * (size_t)(s->kh + 3 * s->kw) * sizeof(long) + 64);
+  long *iy = mem, *ix0 = iy + nruns * s->kh, *lo = ix0 + nruns * s->kw, *hi = lo + nruns * s->kw;
+  for (long r = 0; r < nruns; r++) {
+    for (long ky = 0; ky < s->kh; ky++) {
+      const long y = runs[r].oy * s->sh - s->pt + ky * s->dh;
+      iy[r * s->kh + ky] = y >= 0 && y < s->h ? y : -1;
+    }
+    for (long kx = 0; kx < s->kw; kx++) {
+      const long x0 = runs[r].ox * s->sw - s->pl + kx * s->dw;
+      ix0[r * s->kw + kx] = x0;
+      valid_span(x0, s->sw, s->w, runs[r].len, &lo[r * s->kw + kx], &hi[r * s->kw + kx]);
+    }
+  }
+  return (run_plan){nruns, runs, iy, ix0, lo, hi};
+}
+
+/// Writes run `r` of im2col row `(c, ky, kx)` to `d[q]`, `q < len`: image values where the
+/// window is inside x, zeros where it hangs over the padding.
+static inline void plan_im2col(const genai_conv_shape *s, const run_plan *pl, const float *x, long c, long ky, long kx,
+                               long r, float *restrict d) {
+  const col_run *run = &pl->runs[r];
+  const long len = run->len;
+  const long iy = pl->iy[r * s->kh + ky];
+  if (iy < 0) {
+    for (long q = 0; q < len; q++) d[q] = 0;
+    return;
+  }
+  const long ix0 = pl->ix0[r * s->kw + kx], lo = pl->lo[r * s->kw + kx], hi = pl->hi[r * s->kw + kx];
+  const float *restrict src = x + ((run->n * s->c + c) * s->h + iy) * s->w + ix0;
+  for (long q = 0; q < lo; q++) d[q] = 0;
+  if (s->sw == 1) {
+    for (long q = lo; q < hi; q++) d[q] = src[q];
+  } else {
+    const long sw = s->sw;
+    for (long q = lo; q < hi; q++) d[q] = src[q * sw];
+  }
+  for (long q = hi; q < len; q++) d[q] = 0;
+}
+
+/// Room for the runs of `count` columns (at most one per column).
+static col_run *run_buffer(long count) { return genai_thread_scratch(0, (size_t)(count + 1) * sizeof(col_run)); }
+
+/// Zero-fills the padding columns `nc ..< round_up(nc, NR)` of the last panel.
+static void zero_panel_tail(long kc, long nc, int NR, float *dst) {
+  const long tail = nc % NR;
+  if (tail == 0) return;
+  float *last = dst + (nc - tail) * kc;
+  for (long k = 0; k < kc; k++)
+    for (long j = tail; j < NR; j++) last[k * NR + j] = 0;
+}
+
+// MARK: - Forward: y = conv(x, w) + bias
+
+/// A = w `[O, C·KH·KW]`, row-major.
+static void forward_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const long K = op->k;
+  genai_transpose_pack(op->path, ctx->w + i0 * K + k0, K, mr, kc, dst, MR);
+  if (mr < MR)
+    for (long k = 0; k < kc; k++)
+      for (long i = mr; i < MR; i++) dst[k * MR + i] = 0;
+}
+
+/// B = im2col(x) `[C·KH·KW, N·OH·OW]`, gathered straight into the panels.
+static void forward_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  col_run *runs = run_buffer(nc);
+  const run_plan pl = make_plan(s, runs, column_runs(s, j0, nc, NR, runs), 2);
+  const long KK = s->kh * s->kw;
+  long c = k0 / KK, t = k0 % KK, ky = t / s->kw, kx = t % s->kw;
+  for (long k = 0; k < kc; k++) {
+    float *dk = dst + k * NR;
+    for (long r = 0; r < pl.nruns; r++) {
+      const long at = runs[r].at;
+      plan_im2col(s, &pl, ctx->x, c, ky, kx, r, dk + (at / NR) * kc * NR + at % NR);
+    }
+    if (++kx == s->kw) {
+      kx = 0;
+      if (++ky == s->kh) ky = 0, c++;
+    }
+  }
+  zero_panel_tail(kc, nc, NR, dst);
+}
+
+/// C `[O, N·P]` into y `[N, O, P]`; the first K block assigns (adding the bias), later ones add.
+static void forward_store(const genai_gemm_op *op, long i0, long mr, long j0, long nr, const float *tile, long ldt,
+                          int first) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  const long P = s->oh * s->ow;
+  long at = 0;
+  while (at < nr) {
+    const long j = j0 + at, n = j / P, p = j % P, len = min_l(P - p, nr - at);
+    for (long i = 0; i < mr; i++) {
+      const long o = i0 + i;
+      float *d = ctx->out + (n * s->o + o) * P + p;
+      const float *t = tile + i * ldt + at;
+      if (!first) {
+        for (long q = 0; q < len; q++) d[q] += t[q];
+      } else if (ctx->bias) {
+        const float b = ctx->bias[o];
+        for (long q = 0; q < len; q++) d[q] = t[q] + b;
+      } else {
+        memcpy(d, t, (size_t)len * sizeof(float));
+      }
+    }
+    at += len;
+  }
+}
+
+void genai_conv_forward_op(genai_gemm_op *op, const genai_conv_ctx *ctx) {
+  memset(op, 0, sizeof *op);
+  const genai_conv_shape *s = &ctx->s;
+  op->m = s->o;
+  op->k = s->c * s->kh * s->kw;
+  op->n = s->n * s->oh * s->ow;
+  op->pack_a = forward_pack_a;
+  op->pack_b = forward_pack_b;
+  op->store = forward_store;
+  op->ctx = ctx;
+}
+
+// MARK: - Transposed: x += convᵀ(y, w)
+
+/// A = wᵀ `[C·KH·KW, O]`: w is stored `[O, C·KH·KW]`, so each step is a contiguous copy.
+static void transpose_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const long M = op->m;
+  for (long k = 0; k < kc; k++) {
+    const float *src = ctx->w + (k0 + k) * M + i0;
+    float *d = dst + k * MR;
+    memcpy(d, src, (size_t)mr * sizeof(float));
+    for (long i = mr; i < MR; i++) d[i] = 0;
+  }
+}
+
+/// B = y `[O, N·P]` (y stored `[N, O, P]`): contiguous runs within each image.
+static void transpose_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  const long P = s->oh * s->ow;
+  for (long k = 0; k < kc; k++) {
+    const long o = k0 + k;
+    long at = 0;
+    while (at < nc) {
+      const long j = j0 + at, n = j / P, p = j % P;
+      const long len = min_l(min_l(P - p, nc - at), NR - at % NR);
+      memcpy(dst + (at / NR) * kc * NR + k * NR + at % NR, ctx->y + (n * s->o + o) * P + p, (size_t)len * sizeof(float));
+      at += len;
+    }
+  }
+  zero_panel_tail(kc, nc, NR, dst);
+}
+
+/// Adds C `[C·KH·KW, N·P]` back into the windows of x (col2im).
+/// The current column block's plan, per thread (made by `transpose_columns`).
+static _Thread_local struct {
+  run_plan plan;
+  long j0;
+} store_block;
+
+static void transpose_columns(const genai_gemm_op *op, long j0, long nc, int NR) {
+  (void)NR;
+  const genai_conv_ctx *ctx = op->ctx;
+  col_run *runs = genai_thread_scratch(3, (size_t)(nc + 1) * sizeof(col_run));
+  // Runs split at multiples of NR from j0 too, so every tile starts on a run boundary.
+  store_block.plan = make_plan(&ctx->s, runs, column_runs(&ctx->s, j0, nc, NR, runs), 2);
+  store_block.j0 = j0;
+}
+
+static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, long nr, const float *tile, long ldt,
+                            int first) {
+  (void)first;
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  const run_plan *pl = &store_block.plan;
+  // The runs of this tile: those whose `at` lies in [j0, j0 + nr) relative to the block.
+  const long start = j0 - store_block.j0;
+  long r0 = 0;
+  while (r0 < pl->nruns && pl->runs[r0].at < start) r0++;
+  long r1 = r0;
+  while (r1 < pl->nruns && pl->runs[r1].at < start + nr) r1++;
+  const long KK = s->kh * s->kw;
+  long c = i0 / KK, t = i0 % KK, ky = t / s->kw, kx = t % s->kw;
+  for (long i = 0; i < mr; i++) {
+    const float *ti = tile + i * ldt - start;
+    for (long r = r0; r < r1; r++) {
+      const long iy = pl->iy[r * s->kh + ky];
+      if (iy < 0) continue;
+      const col_run *run = &pl->runs[r];
+      const long ix0 = pl->ix0[r * s->kw + kx], lo = pl->lo[r * s->kw + kx], hi = pl->hi[r * s->kw + kx];
+      float *restrict d = ctx->out + ((run->n * s->c + c) * s->h + iy) * s->w + ix0;
+      const float *restrict src = ti + run->at;
+      if (s->sw == 1) {
+        for (long q = lo; q < hi; q++) d[q] += src[q];
+      } else {
+        const long sw = s->sw;
+        for (long q = lo; q < hi; q++) d[q * sw] += src[q];
+      }
+    }
+    if (++kx == s->kw) {
+      kx = 0;
+      if (++ky == s->kh) ky = 0, c++;
+    }
+  }
+}
+
+void genai_conv_transpose_op(genai_gemm_op *op, const genai_conv_ctx *ctx) {
+  memset(op, 0, sizeof *op);
+  const genai_conv_shape *s = &ctx->s;
+  op->m = s->c * s->kh * s->kw;
+  op->k = s->o;
+  op->n = s->n * s->oh * s->ow;
+  op->pack_a = transpose_pack_a;
+  op->pack_b = transpose_pack_b;
+  op->store = transpose_store;
+  op->columns = transpose_columns;
+  op->ctx = ctx;
+  // Tiles of different channels, or of different images, never add into the same place.
+  if (s->c >= 2) {
+    op->split = 1;
+    op->row_align = s->kh * s->kw;
+  } else {
+    op->split = 2;
+    op->col_align = s->oh * s->ow;
+  }
+}
+
+// MARK: - Weight gradient: dW = y · im2col(x)ᵀ
+
+/// A = y `[O, N·P]` (stored `[N, O, P]`): per image, a transposing copy of `mr` planes.
+static void wgrad_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  const long P = s->oh * s->ow;
+  long at = 0;
+  while (at < kc) {
+    const long j = k0 + at, n = j / P, p = j % P, len = min_l(P - p, kc - at);
+    genai_transpose_pack(op->path, ctx->y + (n * s->o + i0) * P + p, P, mr, len, dst + at * MR, MR);
+    at += len;
+  }
+  if (mr < MR)
+    for (long k = 0; k < kc; k++)
+      for (long i = mr; i < MR; i++) dst[k * MR + i] = 0;
+}
+
+/// B = im2col(x)ᵀ `[N·P, C·KH·KW]`: each panel column is an im2col row over this K block,
+/// gathered contiguously and then transposed into place.
+static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
+  const genai_conv_ctx *ctx = op->ctx;
+  const genai_conv_shape *s = &ctx->s;
+  col_run *runs = run_buffer(kc);
+  const run_plan pl = make_plan(s, runs, column_runs(s, k0, kc, 0, runs), 2);
+  float *rows = genai_thread_scratch(1, (size_t)NR * (size_t)kc * sizeof(float));
+  const long KK = s->kh * s->kw;
+  for (long p = 0; p < nc; p += NR) {
+    const long nr = min_l(NR, nc - p);
+    for (long jj = 0; jj < nr; jj++) {
+      const long col = j0 + p + jj, c = col / KK, t = col % KK, ky = t / s->kw, kx = t % s->kw;
+      float *row = rows + jj * kc;
+      for (long r = 0; r < pl.nruns; r++) plan_im2col(s, &pl, ctx->x, c, ky, kx, r, row + runs[r].at);
+    }
+    float *panel = dst + p * kc;
+    genai_transpose_pack(op->path, rows, kc, nr, kc, panel, NR);
+    if (nr < NR)
+      for (long k = 0; k < kc; k++)
+        for (long j = nr; j < NR; j++) panel[k * NR + j] = 0;
+  }
+}
+
+void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx) {
+  memset(op, 0, sizeof *op);
+  const genai_conv_shape *s = &ctx->s;
+  op->m = s->o;
+  op->n = s->c * s->kh * s->kw;
+  op->k = s->n * s->oh * s->ow;
+  op->pack_a = wgrad_pack_a;
+  op->pack_b = wgrad_pack_b;
+  op->store = NULL;
+  op->c = ctx->out;
+  op->ldc = op->n;
+  op->beta = 0;
+  op->ctx = ctx;
+}

@@ -1,0 +1,304 @@
+// The GEMM driver: cache blocking, packing of plain operands, splitting into parts, edge tiles.
+//
+// Loop nest of one part (columns j_lo..j_hi and rows i_lo..i_hi of C):
+//
+//   for jc in columns, step nc            B block kc x nc   -> L2
+//     for pc in 0..<K, step kc            (K split into equal blocks, so sums never depend on M or N)
+//       pack B[pc.., jc..]
+//       for ir in rows, step MR           A micro-panel MR x kc -> L1, reused across the jr loop
+//         pack A[ir.., pc..]
+//         for jr in block, step NR        micro-kernel: MR x NR of C in registers
+//
+// The micro-kernel vectorises along N (C is row-major) and broadcasts A, so the panel it keeps
+// in L1 is A's; B streams from L2. Every element of C is the same sequence of fused
+// multiply-adds in the same order for any M, N, split or tile position.
+#include "gemm_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static genai_ukernel ukernel_for(int path) {
+  genai_ukernel u = {0, 0, NULL};
+  switch (path) {
+  case GENAI_PATH_AVX512: u = genai_ukernel_avx512(); break;
+  case GENAI_PATH_AVX2: u = genai_ukernel_avx2(); break;
+  case GENAI_PATH_NEON: u = genai_ukernel_neon(); break;
+  default: break;
+  }
+  if (!u.kernel || !genai_path_supported(path)) u = genai_ukernel_portable();
+  return u;
+}
+
+static long round_down(long x, long to) { return x / to * to; }
+static long round_up(long x, long to) { return (x + to - 1) / to * to; }
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long max_l(long a, long b) { return a > b ? a : b; }
+
+genai_gemm_blocking genai_gemm_blocking_for(int path) {
+  genai_ukernel u = ukernel_for(path);
+  genai_gemm_blocking b;
+  b.mr = u.mr;
+  b.nr = u.nr;
+  // A's micro-panel takes up to half of L1; B's block up to half of L2.
+  long l1 = genai_cache_size(1), l2 = genai_cache_size(2);
+  b.kc = max_l(64, min_l(512, round_down(l1 / 2 / (u.mr * 4), 16)));
+  b.nc = max_l(4L * u.nr, round_down(l2 / 2 / (b.kc * 4), u.nr));
+  return b;
+}
+
+/// Cached blocking per path (computed once; the cache sizes do not change).
+static genai_gemm_blocking blocking_cache[GENAI_PATH_COUNT];
+static int blocking_ready[GENAI_PATH_COUNT];
+
+static genai_gemm_blocking blocking(int path) {
+  if (!__atomic_load_n(&blocking_ready[path], __ATOMIC_ACQUIRE)) {
+    blocking_cache[path] = genai_gemm_blocking_for(path);
+    __atomic_store_n(&blocking_ready[path], 1, __ATOMIC_RELEASE);
+  }
+  return blocking_cache[path];
+}
+
+/// The K block for a product of depth `k`: K split into equal blocks of at most `kc_max`,
+/// rounded up to 8. Depends only on K and the path.
+static long k_block(long k, long kc_max) {
+  long blocks = (k + kc_max - 1) / kc_max;
+  return min_l(kc_max, round_up((k + blocks - 1) / blocks, 8));
+}
+
+// MARK: - Per-thread workspace
+
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+
+enum { SCRATCH_SLOTS = 5 };  // slot 4: the driver's panels; 0-3: genai_thread_scratch
+
+typedef struct {
+  void *base[SCRATCH_SLOTS];
+  size_t bytes[SCRATCH_SLOTS];
+} workspace;
+
+static void free_workspace(void *p) {
+  workspace *w = p;
+  for (int i = 0; i < SCRATCH_SLOTS; i++) free(w->base[i]);
+  free(w);
+}
+
+static void make_workspace_key(void) { pthread_key_create(&workspace_key, free_workspace); }
+
+static void *scratch(int slot, size_t bytes) {
+  pthread_once(&workspace_once, make_workspace_key);
+  workspace *w = pthread_getspecific(workspace_key);
+  if (!w) {
+    w = calloc(1, sizeof *w);
+    if (!w) abort();
+    pthread_setspecific(workspace_key, w);
+  }
+  if (w->bytes[slot] < bytes) {
+    free(w->base[slot]);
+    size_t rounded = (bytes + 63) / 64 * 64;
+    w->base[slot] = aligned_alloc(64, rounded);
+    if (!w->base[slot]) abort();
+    w->bytes[slot] = rounded;
+  }
+  return w->base[slot];
+}
+
+void *genai_thread_scratch(int slot, size_t bytes) { return scratch(slot, bytes); }
+
+/// At least `floats` floats, 64-byte aligned, owned by this thread and reused across calls.
+static float *thread_workspace(size_t floats) { return scratch(SCRATCH_SLOTS - 1, floats * sizeof(float)); }
+
+// MARK: - Splitting
+
+/// Rows `[*i0, *i1)` and columns `[*j0, *j1)` of part `part` of `parts`.
+static void part_range(const genai_gemm_op *op, int mr, int nr, long part, long parts, long *i0, long *i1, long *j0,
+                       long *j1) {
+  long mt = (op->m + mr - 1) / mr, nt = (op->n + nr - 1) / nr;
+  int split = op->split;
+  if (split == 0) split = (nt >= parts || nt >= mt) ? 2 : 1;
+  *i0 = 0, *i1 = op->m, *j0 = 0, *j1 = op->n;
+  if (parts <= 1) return;
+  if (split == 2) {
+    long per = (nt + parts - 1) / parts * nr;
+    *j0 = min_l(op->n, part * per);
+    *j1 = min_l(op->n, *j0 + per);
+    if (op->col_align > 1) {
+      long units = (op->n + op->col_align - 1) / op->col_align;
+      per = (units + parts - 1) / parts * op->col_align;
+      *j0 = min_l(op->n, part * per);
+      *j1 = min_l(op->n, *j0 + per);
+    }
+  } else {
+    long unit = op->row_align > 1 ? op->row_align : mr;
+    long units = (op->m + unit - 1) / unit;
+    long per = (units + parts - 1) / parts * unit;
+    *i0 = min_l(op->m, part * per);
+    *i1 = min_l(op->m, *i0 + per);
+  }
+}
+
+long genai_gemm_parts(const genai_gemm_op *op, long threads, int path) {
+  if (path < 0) path = genai_path_active();
+  if (threads <= 1) return 1;
+  double flops = 2.0 * (double)op->m * (double)op->n * (double)op->k;
+  if (flops < 1.5e6) return 1;  // a dispatch costs about as much as this many FLOPs
+  genai_gemm_blocking b = blocking(path);
+  long mt = (op->m + b.mr - 1) / b.mr, nt = (op->n + b.nr - 1) / b.nr;
+  long units = op->split == 1   ? (op->row_align > 1 ? (op->m + op->row_align - 1) / op->row_align : mt)
+               : op->split == 2 ? (op->col_align > 1 ? (op->n + op->col_align - 1) / op->col_align : nt)
+                                : max_l(mt, nt);
+  // Large products get several parts per thread: the pool hands them out as threads come free,
+  // so a thread that started late or runs slower (a busy core) does not hold the others up.
+  const long per_thread = flops > 5e7 ? 2 : 1;
+  long parts = min_l(threads * per_thread, units);
+  return parts < 1 ? 1 : parts;
+}
+
+// MARK: - Plain operands
+
+static void plain_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst) {
+  const genai_sgemm_args *g = op->ctx;
+  const float alpha = g->alpha;
+  if (!g->trans_a) {
+    // A[i][k] = a[i*lda + k]: a transposing copy.
+    genai_transpose_pack(op->path, g->a + i0 * g->lda + k0, g->lda, mr, kc, dst, MR);
+    if (alpha != 1)
+      for (long k = 0; k < kc; k++)
+        for (long i = 0; i < mr; i++) dst[k * MR + i] *= alpha;
+  } else {
+    // A stored [K, M]: op(A)[i][k] = a[k*lda + i], MR contiguous values per step.
+    for (long k = 0; k < kc; k++) {
+      const float *src = g->a + (k0 + k) * g->lda + i0;
+      float *d = dst + k * MR;
+      if (alpha == 1) {
+        for (long i = 0; i < mr; i++) d[i] = src[i];
+      } else {
+        for (long i = 0; i < mr; i++) d[i] = alpha * src[i];
+      }
+    }
+  }
+  if (mr < MR)
+    for (long k = 0; k < kc; k++)
+      for (long i = mr; i < MR; i++) dst[k * MR + i] = 0;
+}
+
+static void plain_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
+  const genai_sgemm_args *g = op->ctx;
+  for (long p = 0; p < nc; p += NR) {
+    long nr = min_l(NR, nc - p);
+    float *d = dst + p * kc;
+    if (!g->trans_b) {
+      for (long k = 0; k < kc; k++) {
+        const float *src = g->b + (k0 + k) * g->ldb + j0 + p;
+        float *dk = d + k * NR;
+        memcpy(dk, src, (size_t)nr * sizeof(float));
+        for (long j = nr; j < NR; j++) dk[j] = 0;
+      }
+    } else {
+      // B stored [N, K]: op(B)[k][j] = b[j*ldb + k], a transposing copy.
+      genai_transpose_pack(op->path, g->b + (j0 + p) * g->ldb + k0, g->ldb, nr, kc, d, NR);
+      for (long k = 0; k < kc; k++)
+        for (long j = nr; j < NR; j++) d[k * NR + j] = 0;
+    }
+  }
+}
+
+void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args) {
+  memset(op, 0, sizeof *op);
+  op->m = args->m;
+  op->n = args->n;
+  op->k = args->k;
+  op->pack_a = plain_pack_a;
+  op->pack_b = plain_pack_b;
+  op->store = NULL;
+  op->c = args->c;
+  op->ldc = args->ldc;
+  op->beta = args->beta;
+  op->ctx = args;
+}
+
+// MARK: - Driver
+
+static void scale_rows(float *c, long ldc, long i0, long i1, long j0, long j1, float beta) {
+  for (long i = i0; i < i1; i++) {
+    float *row = c + i * ldc;
+    if (beta == 0) {
+      memset(row + j0, 0, (size_t)(j1 - j0) * sizeof(float));
+    } else {
+      for (long j = j0; j < j1; j++) row[j] *= beta;
+    }
+  }
+}
+
+void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path) {
+  if (path < 0) path = genai_path_active();
+  if (!genai_path_supported(path)) path = GENAI_PATH_PORTABLE;
+  // The packers see the path through their copy of the operation.
+  genai_gemm_op local = *op_in;
+  local.path = path;
+  const genai_gemm_op *op = &local;
+  const genai_ukernel uk = ukernel_for(path);
+  const genai_gemm_blocking bl = blocking(path);
+  const int MR = uk.mr, NR = uk.nr;
+  long i_lo, i_hi, j_lo, j_hi;
+  part_range(op, MR, NR, part, parts, &i_lo, &i_hi, &j_lo, &j_hi);
+  if (i_lo >= i_hi || j_lo >= j_hi) return;
+
+  const int plain = op->store == NULL;
+  float beta = op->beta;
+  if (op->k == 0) {
+    if (plain && beta != 1) scale_rows(op->c, op->ldc, i_lo, i_hi, j_lo, j_hi, beta);
+    return;
+  }
+  if (plain && beta != 0 && beta != 1) {
+    scale_rows(op->c, op->ldc, i_lo, i_hi, j_lo, j_hi, beta);
+    beta = 1;
+  }
+
+  const long kc_max = k_block(op->k, bl.kc);
+  const long nc_max = min_l(bl.nc, round_up(j_hi - j_lo, NR));
+  float *ws = thread_workspace((size_t)(MR * kc_max + kc_max * nc_max + MR * NR + 16 * 3));
+  float *ap = ws;
+  float *bp = ap + round_up(MR * kc_max, 16);
+  float *tile = bp + round_up(kc_max * nc_max, 16);
+
+  for (long jc = j_lo; jc < j_hi; jc += nc_max) {
+    const long nc = min_l(nc_max, j_hi - jc);
+    if (op->columns) op->columns(op, jc, nc, NR);
+    for (long pc = 0; pc < op->k; pc += kc_max) {
+      const long kc = min_l(kc_max, op->k - pc);
+      const int first = pc == 0;
+      op->pack_b(op, pc, kc, jc, nc, NR, bp);
+      for (long ir = i_lo; ir < i_hi; ir += MR) {
+        const long mr = min_l(MR, i_hi - ir);
+        op->pack_a(op, ir, mr, pc, kc, MR, ap);
+        for (long jr = 0; jr < nc; jr += NR) {
+          const long nr = min_l(NR, nc - jr);
+          const float *b = bp + jr * kc;
+          if (plain) {
+            float *c = op->c + ir * op->ldc + jc + jr;
+            const int assign = first && beta == 0;
+            if (mr == MR && nr == NR) {
+              uk.kernel(kc, ap, b, c, op->ldc, !assign);
+            } else {
+              uk.kernel(kc, ap, b, tile, NR, 0);
+              for (long i = 0; i < mr; i++) {
+                float *crow = c + i * op->ldc;
+                const float *t = tile + i * NR;
+                if (assign) {
+                  for (long j = 0; j < nr; j++) crow[j] = t[j];
+                } else {
+                  for (long j = 0; j < nr; j++) crow[j] += t[j];
+                }
+              }
+            }
+          } else {
+            uk.kernel(kc, ap, b, tile, NR, 0);
+            op->store(op, ir, mr, jc + jr, nr, tile, NR, first);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// Shared between the GEMM driver and the micro-kernel files.
+#ifndef CGENAI_GEMM_INTERNAL_H
+#define CGENAI_GEMM_INTERNAL_H
+
+#include "CGenAIKernels.h"
+
+/// `C[MR x NR] (+)= A_panel · B_panel` over `kc` steps: `a` is k-major `MR` per step, `b` k-major
+/// `NR` per step, both 64-byte aligned. `accumulate` 0 overwrites C without reading it (it may
+/// hold garbage), 1 adds to it. C is row-major with row stride `ldc`.
+typedef void (*genai_ukernel_fn)(long kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+
+typedef struct {
+  int mr, nr;
+  genai_ukernel_fn kernel;
+} genai_ukernel;
+
+/// The micro-kernel of each path, or `kernel == NULL` where this build has none.
+genai_ukernel genai_ukernel_portable(void);
+genai_ukernel genai_ukernel_avx2(void);
+genai_ukernel genai_ukernel_avx512(void);
+genai_ukernel genai_ukernel_neon(void);
+
+/// Per-thread scratch memory: `slot` (0..3) holds at least `bytes`, 64-byte aligned, reused.
+void *genai_thread_scratch(int slot, size_t bytes);
+
+/// `dst[c*dst_stride + r] = src[r*ld + c]` for `r < rows`, `c < cols`, vectorised for `path`.
+void genai_transpose_pack(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride);
+
+#endif

@@ -1,0 +1,164 @@
+// CGenAIKernels: the engine's compute kernels in C, where each function can carry its own
+// instruction-set target (`__attribute__((target(...)))`) and the right one is chosen at run
+// time from the CPU's features. Swift cannot express per-function CPU targets, and a package
+// cannot ship `-march` flags, so this small C target holds the code whose speed depends on it:
+// the SGEMM micro-kernels and their drivers, the convolution packers, and the vectorised
+// element-wise maps. Everything else stays in Swift.
+#ifndef CGENAI_KERNELS_H
+#define CGENAI_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Instruction-set paths
+
+/// The code paths. `GENAI_PATH_PORTABLE` is plain C the compiler vectorises for the baseline
+/// target; the others use the named instruction sets and run only where the CPU has them.
+typedef enum {
+  GENAI_PATH_PORTABLE = 0,
+  GENAI_PATH_AVX2 = 1,    // AVX2 + FMA (x86-64, Haswell / Zen 1 and later)
+  GENAI_PATH_AVX512 = 2,  // AVX-512 F (x86-64, Skylake-X / Zen 4 and later)
+  GENAI_PATH_NEON = 3,    // Advanced SIMD (every arm64 CPU)
+  GENAI_PATH_COUNT = 4
+} genai_path;
+
+/// 1 when this CPU (and this build) can run `path`.
+int genai_path_supported(int path);
+/// The fastest supported path.
+int genai_path_best(void);
+/// The path kernels use on this thread: a thread override (`genai_thread_path_set`), else the
+/// process default (`GENAI_CPU` = portable | avx2 | avx512 | neon, else the best). A forced path
+/// the CPU cannot run falls back to the best one, with a warning on stderr.
+int genai_path_active(void);
+/// The process default path (see `genai_path_active`).
+int genai_path_default(void);
+/// Lower-case name of a path ("avx512", ...).
+const char *genai_path_name(int path);
+/// Sets this thread's override (-1 clears it). Returns 0 and changes nothing when `path` is not
+/// supported. The engine's thread pool copies the caller's override to its workers per job.
+int genai_thread_path_set(int path);
+/// This thread's override, or -1.
+int genai_thread_path_get(void);
+
+/// Data cache size in bytes of `level` (1, 2 or 3), from sysfs / sysconf / sysctl, or a
+/// conservative default when the system does not say.
+long genai_cache_size(int level);
+
+// MARK: - GEMM
+
+/// The register tile and cache blocks of a path: the micro-kernel computes `mr x nr` of C from
+/// `kc`-long packed panels; an `mr x kc` panel of A stays in L1 and a `kc x nc` block of B in L2.
+typedef struct {
+  int mr, nr;
+  long kc, nc;
+} genai_gemm_blocking;
+
+/// The blocking `path` uses on this machine (sized from the cache sizes).
+genai_gemm_blocking genai_gemm_blocking_for(int path);
+
+typedef struct genai_gemm_op genai_gemm_op;
+
+/// Packs rows `i0 ..< i0+mr` (`mr <= MR`; rows past `mr` are zero) and columns `k0 ..< k0+kc`
+/// of A into `dst`, k-major: `dst[k*MR + i]`.
+typedef void (*genai_pack_a_fn)(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst);
+/// Packs rows `k0 ..< k0+kc` and columns `j0 ..< j0+nc` of B into `dst` as consecutive
+/// `kc x NR` panels, each k-major (`panel[k*NR + j]`), the last one zero-padded.
+typedef void (*genai_pack_b_fn)(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst);
+/// Receives a computed tile of C: rows `i0 ..< i0+mr`, columns `j0 ..< j0+nr`, `tile[i*ldt+j]`.
+/// `first` is 1 for the first block of the K sum (assign, or combine with beta), 0 after.
+typedef void (*genai_store_fn)(const genai_gemm_op *op, long i0, long mr, long j0, long nr, const float *tile,
+                               long ldt, int first);
+/// Called on each part's thread before the columns `j0 ..< j0+nc` are worked on (before their
+/// B block is packed and their tiles stored), so packers and stores can prepare per-column
+/// tables once per block instead of once per panel or tile.
+typedef void (*genai_columns_fn)(const genai_gemm_op *op, long j0, long nc, int NR);
+
+/// One product `C[M, N] = A[M, K] · B[K, N]` whose operands and result may be implicit: the
+/// packers read A and B from wherever they live (a transposed matrix, an image seen through
+/// im2col), and `store` writes C wherever it belongs (NCHW planes, a scatter-add). A plain GEMM
+/// leaves `store` NULL and writes row-major `c` with row stride `ldc` and `beta`.
+struct genai_gemm_op {
+  long m, n, k;
+  genai_pack_a_fn pack_a;
+  genai_pack_b_fn pack_b;
+  genai_store_fn store;      // NULL: plain row-major C below
+  genai_columns_fn columns;  // optional
+  float *c;
+  long ldc;
+  float beta;
+  /// How to split the work across parts: 0 chooses, 1 splits rows, 2 splits columns.
+  int split;
+  /// Row splits fall on multiples of this (e.g. the rows of one channel in a scatter store).
+  long row_align;
+  /// Column splits fall on multiples of this (e.g. whole images in a scatter store).
+  long col_align;
+  /// The packers' and the store's own data.
+  const void *ctx;
+  /// The path the operation runs on (set by `genai_gemm_run` for the packers to read).
+  int path;
+};
+
+/// How many parts `op` should be split into on `threads` threads (1 for small products).
+long genai_gemm_parts(const genai_gemm_op *op, long threads, int path);
+/// Computes part `part` of `parts` of `op` on the calling thread, on `path` (-1: active path).
+/// Parts cover disjoint tiles of C; running all of them, in any order or concurrently,
+/// computes the whole product. The K sum of every element runs in the same order whatever
+/// the split and whatever M, so a row of A gives the same bits alone as in a batch.
+void genai_gemm_run(const genai_gemm_op *op, long part, long parts, int path);
+
+/// Arguments of a plain row-major SGEMM, `C = alpha·op(A)·op(B) + beta·C`: op(A) is `[M, K]`
+/// (A stored `[K, M]` when `trans_a`), op(B) is `[K, N]` (B stored `[N, K]` when `trans_b`).
+typedef struct {
+  int trans_a, trans_b;
+  long m, n, k;
+  float alpha, beta;
+  const float *a;
+  long lda;
+  const float *b;
+  long ldb;
+  float *c;
+  long ldc;
+} genai_sgemm_args;
+
+/// Fills `op` to compute `args` (which must outlive it) as a plain GEMM.
+void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args);
+
+// MARK: - Convolution as implicit GEMM
+
+/// One 2-D convolution between an "x side" `[N, C, H, W]` and a "y side" `[N, O, OH, OW]` with a
+/// weight `[O, C, KH, KW]`: `y[n,o,oy,ox] = Σ w[o,c,ky,kx] · x[n, c, oy·sh − pt + ky·dh,
+/// ox·sw − pl + kx·dw]` (zero outside x). A transposed convolution is the same geometry read
+/// backwards (y side in, x side out).
+typedef struct {
+  long n, c, h, w;
+  long o, oh, ow;
+  long kh, kw, sh, sw, dh, dw, pt, pl;
+} genai_conv_shape;
+
+/// The tensors of one convolution product (which are read and which written depends on the op).
+typedef struct {
+  genai_conv_shape s;
+  const float *x;     // [N, C, H, W]
+  const float *y;     // [N, O, OH, OW]
+  const float *w;     // [O, C, KH, KW]
+  const float *bias;  // [O] (forward) or [C] (transposed), or NULL
+  float *out;
+} genai_conv_ctx;
+
+/// `out = y = conv(x, w) + bias` (`bias` `[O]` or NULL): `[O, C·KH·KW] x im2col(x)`, the im2col
+/// done inside the packing and the result written straight into NCHW planes.
+void genai_conv_forward_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
+/// `out = x += convᵀ(y, w)`: `[C·KH·KW, O] x y`, each tile added back into its windows of x
+/// (col2im inside the store). `out` must hold the starting values (zeros, or the bias).
+void genai_conv_transpose_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
+/// `out = dW = Σ y ⊗ im2col(x)`, `[O, C·KH·KW]` over a K of N·OH·OW (the weight gradient).
+void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
