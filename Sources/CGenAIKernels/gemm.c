@@ -16,10 +16,11 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static genai_ukernel ukernel_for(int path) {
-  genai_ukernel u = {0, 0, NULL};
+  genai_ukernel u = {0, 0, NULL, 0, NULL};
   switch (path) {
   case GENAI_PATH_AVX512: u = genai_ukernel_avx512(); break;
   case GENAI_PATH_AVX2: u = genai_ukernel_avx2(); break;
@@ -116,7 +117,9 @@ static void part_range(const genai_gemm_op *op, int mr, int nr, long part, long 
                        long *j1) {
   long mt = (op->m + mr - 1) / mr, nt = (op->n + nr - 1) / nr;
   int split = op->split;
-  if (split == 0) split = (nt >= parts || nt >= mt) ? 2 : 1;
+  // Each part packs all of the operand along the dimension it does not split: split columns
+  // (every part packs all of A) unless A is the larger operand and there are rows enough.
+  if (split == 0) split = (op->m > op->n && mt >= parts) || nt < parts ? 1 : 2;
   *i0 = 0, *i1 = op->m, *j0 = 0, *j1 = op->n;
   if (parts <= 1) return;
   if (split == 2) {
@@ -204,6 +207,61 @@ static void plain_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
   }
 }
 
+// MARK: - Packed B
+
+struct genai_packed_b {
+  int path, nr;
+  long k, n, kc;
+  float *data;  // per K block: ceil(N/NR) panels of kc x NR; block at k0 starts at k0 * round_up(N, NR)
+};
+
+genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float *b, long ldb) {
+  if (!genai_path_supported(path)) path = GENAI_PATH_PORTABLE;
+  const genai_gemm_blocking bl = blocking(path);
+  genai_packed_b *p = calloc(1, sizeof *p);
+  if (!p) abort();
+  p->path = path;
+  p->nr = bl.nr;
+  p->k = k;
+  p->n = n;
+  p->kc = k_block(k > 0 ? k : 1, bl.kc);
+  const long npad = round_up(n, bl.nr);
+  p->data = aligned_alloc(64, (size_t)round_up(max_l(1, k * npad) * (long)sizeof(float), 64));
+  if (!p->data) abort();
+  genai_sgemm_args g = {0};
+  g.trans_b = trans_b;
+  g.k = k;
+  g.n = n;
+  g.b = b;
+  g.ldb = ldb;
+  genai_gemm_op op = {0};
+  op.ctx = &g;
+  op.path = path;
+  for (long k0 = 0; k0 < k; k0 += p->kc) {
+    const long kc = min_l(p->kc, k - k0);
+    plain_pack_b(&op, k0, kc, 0, n, bl.nr, p->data + k0 * npad);
+  }
+  return p;
+}
+
+void genai_packed_b_free(genai_packed_b *packed) {
+  if (!packed) return;
+  free(packed->data);
+  free(packed);
+}
+
+/// The packed block of `packed_b` for columns `j0 ..< j0+nc` (j0 a multiple of NR).
+static const float *plain_packed_block(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR) {
+  (void)nc;
+  const genai_packed_b *p = ((const genai_sgemm_args *)op->ctx)->packed_b;
+  if (p->path != op->path || p->nr != NR) {
+    fprintf(stderr, "genai: a matrix packed for the %s path was used on the %s path\n", genai_path_name(p->path),
+            genai_path_name(op->path));
+    abort();
+  }
+  return p->data + k0 * round_up(p->n, NR) + j0 * kc;
+}
+
 void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args) {
   memset(op, 0, sizeof *op);
   op->m = args->m;
@@ -211,6 +269,7 @@ void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args) {
   op->k = args->k;
   op->pack_a = plain_pack_a;
   op->pack_b = plain_pack_b;
+  if (args->packed_b) op->packed_b_block = plain_packed_block;
   op->store = NULL;
   op->c = args->c;
   op->ldc = args->ldc;
@@ -238,8 +297,17 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
   genai_gemm_op local = *op_in;
   local.path = path;
   const genai_gemm_op *op = &local;
-  const genai_ukernel uk = ukernel_for(path);
+  genai_ukernel uk = ukernel_for(path);
   const genai_gemm_blocking bl = blocking(path);
+  // Fewer rows per tile when the usual height would pad more than 8% of M (e.g. 32 rows in
+  // tiles of 12); every element still gets the same sums, so results do not change.
+  if (uk.kernel_alt) {
+    const long waste = round_up(op->m, uk.mr) - op->m, waste_alt = round_up(op->m, uk.mr_alt) - op->m;
+    if (waste * 100 > op->m * 8 && waste_alt < waste) {
+      uk.mr = uk.mr_alt;
+      uk.kernel = uk.kernel_alt;
+    }
+  }
   const int MR = uk.mr, NR = uk.nr;
   long i_lo, i_hi, j_lo, j_hi;
   part_range(op, MR, NR, part, parts, &i_lo, &i_hi, &j_lo, &j_hi);
@@ -269,13 +337,18 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
     for (long pc = 0; pc < op->k; pc += kc_max) {
       const long kc = min_l(kc_max, op->k - pc);
       const int first = pc == 0;
-      op->pack_b(op, pc, kc, jc, nc, NR, bp);
+      const float *bblock = bp;
+      if (op->packed_b_block) {
+        bblock = op->packed_b_block(op, pc, kc, jc, nc, NR);
+      } else {
+        op->pack_b(op, pc, kc, jc, nc, NR, bp);
+      }
       for (long ir = i_lo; ir < i_hi; ir += MR) {
         const long mr = min_l(MR, i_hi - ir);
         op->pack_a(op, ir, mr, pc, kc, MR, ap);
         for (long jr = 0; jr < nc; jr += NR) {
           const long nr = min_l(NR, nc - jr);
-          const float *b = bp + jr * kc;
+          const float *b = bblock + jr * kc;
           if (plain) {
             float *c = op->c + ir * op->ldc + jc + jr;
             const int assign = first && beta == 0;

@@ -12,6 +12,9 @@ typedef void (*genai_ukernel_fn)(long kc, const float *a, const float *b, float 
 typedef struct {
   int mr, nr;
   genai_ukernel_fn kernel;
+  /// Optional second kernel with fewer rows (same `nr`), for row counts `mr` pads badly.
+  int mr_alt;
+  genai_ukernel_fn kernel_alt;
 } genai_ukernel;
 
 /// The micro-kernel of each path, or `kernel == NULL` where this build has none.

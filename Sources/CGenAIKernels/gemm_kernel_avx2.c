@@ -38,8 +38,8 @@ TARGET static void kernel_6x16(long kc, const float *restrict a, const float *re
   STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
 }
 
-genai_ukernel genai_ukernel_avx2(void) { return (genai_ukernel){6, 16, kernel_6x16}; }
+genai_ukernel genai_ukernel_avx2(void) { return (genai_ukernel){6, 16, kernel_6x16, 0, 0}; }
 
 #else
-genai_ukernel genai_ukernel_avx2(void) { return (genai_ukernel){0, 0, 0}; }
+genai_ukernel genai_ukernel_avx2(void) { return (genai_ukernel){0, 0, 0, 0, 0}; }
 #endif

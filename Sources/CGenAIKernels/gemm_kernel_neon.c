@@ -42,8 +42,8 @@ static void kernel_8x12(long kc, const float *restrict a, const float *restrict 
   STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5); STORE(6); STORE(7);
 }
 
-genai_ukernel genai_ukernel_neon(void) { return (genai_ukernel){8, 12, kernel_8x12}; }
+genai_ukernel genai_ukernel_neon(void) { return (genai_ukernel){8, 12, kernel_8x12, 0, 0}; }
 
 #else
-genai_ukernel genai_ukernel_neon(void) { return (genai_ukernel){0, 0, 0}; }
+genai_ukernel genai_ukernel_neon(void) { return (genai_ukernel){0, 0, 0, 0, 0}; }
 #endif

@@ -26,4 +26,4 @@ static void kernel_4x8(long kc, const float *restrict a, const float *restrict b
   }
 }
 
-genai_ukernel genai_ukernel_portable(void) { return (genai_ukernel){4, 8, kernel_4x8}; }
+genai_ukernel genai_ukernel_portable(void) { return (genai_ukernel){4, 8, kernel_4x8, 0, 0}; }

@@ -4,10 +4,11 @@ import GenAITensor
 // `batch_first=True`, the same parameter keys (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
 // `bias_hh_l0`, `weight_ih_l1`, ...) and the same state layout (`[layers, B, H]`).
 //
-// A layer runs in three phases: the input projection of all `T` steps in one product
-// (`[T·B, I] × [I, G·H]`), then per step one `[B, H] × [H, G·H]` product and the gate
-// arithmetic, then one stack of the hidden states. The per-step inputs are slices of the
-// projection, whose gradients the backward pass adds into one buffer in O(N) (see `timeSteps`).
+// A layer runs in two phases: the input projection of all `T` steps in one product
+// (`[T·B, I] × [I, G·H]`), then the recurrence over the steps (`RecurrentCell.sequence`): for an
+// LSTM one fused op (`Tensor.lstmSequence`), for a GRU per step one `[B, H] × [H, G·H]` product
+// and the gate arithmetic, whose per-step inputs are slices of the projection (their gradients
+// are added into one buffer in O(N), see `timeSteps`).
 
 // MARK: - LSTM
 
@@ -229,17 +230,12 @@ func runStacked<Cell: RecurrentCell>(
   var finals = [[Tensor]](repeating: [], count: Cell.stateCount)
   for (l, cell) in cells.enumerated() {
     let gx = cell.project(sequence.reshaped([T * B, sequence.shape[2]])).reshaped([T, B, Cell.gateCount * H])
-    var state = (0..<Cell.stateCount).map { k in
+    let state = (0..<Cell.stateCount).map { k in
       initial.map { $0[k].slice(axis: 0, l..<(l + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
     }
-    var hs: [Tensor] = []
-    hs.reserveCapacity(T)
-    for gxt in timeSteps(gx) {
-      state = cell.step(projected: gxt, state: state)
-      hs.append(state[0])
-    }
-    for k in 0..<Cell.stateCount { finals[k].append(state[k]) }
-    sequence = Tensor.stack(hs, axis: 0)  // [T, B, H]
+    let (outputs, final) = cell.sequence(projected: gx, state: state)
+    for k in 0..<Cell.stateCount { finals[k].append(final[k]) }
+    sequence = outputs  // [T, B, H]
     if dropout > 0 && l < L - 1 { sequence = sequence.dropout(p: dropout, using: &generator) }
   }
   return (swapBatchAndTime(sequence), finals.map { Tensor.stack($0, axis: 0) })

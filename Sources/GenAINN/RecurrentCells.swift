@@ -97,6 +97,23 @@ protocol RecurrentCell: RNNCellBase {
   func project(_ x: Tensor) -> Tensor
   /// One step from `gx = project(x)` `[B, G·H]` and the state (each `[B, H]`, `h` first).
   func step(projected gx: Tensor, state: [Tensor]) -> [Tensor]
+  /// A whole sequence from `gx` `[T, B, G·H]` and the initial state: the hidden state at every
+  /// step `[T, B, H]` and the final state (each `[B, H]`, `h` first).
+  func sequence(projected gx: Tensor, state: [Tensor]) -> (outputs: Tensor, final: [Tensor])
+}
+
+extension RecurrentCell {
+  /// Step by step: `step` for every time step, the hidden states stacked.
+  func sequence(projected gx: Tensor, state: [Tensor]) -> (outputs: Tensor, final: [Tensor]) {
+    var state = state
+    var hs: [Tensor] = []
+    hs.reserveCapacity(gx.shape[0])
+    for gxt in timeSteps(gx) {
+      state = step(projected: gxt, state: state)
+      hs.append(state[0])
+    }
+    return (Tensor.stack(hs, axis: 0), state)
+  }
 }
 
 extension RecurrentCell {
@@ -178,6 +195,18 @@ public final class LSTMCell: RNNCellBase, RecurrentCell {
   func project(_ x: Tensor) -> Tensor {
     let b: Tensor? = bias_ih.flatMap { bi in bias_hh.map { bi + $0 } }
     return projectInput(x, weight: weight_ih, bias: b)
+  }
+
+  /// The whole sequence as one fused op (`Tensor.lstmSequence`): per step one product against
+  /// the recurrent weight packed once, and one element-wise kernel; backpropagation through
+  /// time with a single product for the recurrent weight's gradient.
+  func sequence(projected gx: Tensor, state: [Tensor]) -> (outputs: Tensor, final: [Tensor]) {
+    let T = gx.shape[0]
+    let y = Tensor.lstmSequence(projected: gx, weightHH: weight_hh, h0: state[0], c0: state[1])
+    let hs = y.slice(axis: 0, 0..<T)
+    let h = y.slice(axis: 0, (T - 1)..<T).squeezed(axes: [0])
+    let c = y.slice(axis: 0, T..<(T + 1)).squeezed(axes: [0])
+    return (hs, [h, c])
   }
 
   func step(projected gx: Tensor, state: [Tensor]) -> [Tensor] {

@@ -17,6 +17,8 @@ public enum OpKind: String, CaseIterable, Sendable {
   // Linear algebra and convolution
   case matmul, unfold, fold
   case convolution, convolutionTranspose, convolutionWeightGradient
+  // Fused layers
+  case lstm
   // Normalisation and losses
   case normalize, softmaxCrossEntropy
 }

@@ -522,6 +522,19 @@ enum GradCatalog {
         shape: [1, 1, 4, 3])
     },
 
+    // A fused LSTM layer: every input (projections, recurrent weight, initial h and c) checked,
+    // through the output rows (h_1 … h_T) and the final cell state (row T).
+    GradCase(
+      "lstmSequence T 3, B 2, H 2", .lstm,
+      inputs: {
+        [$0.uniform([3, 2, 8]), $0.uniform([8, 2], -0.5, 0.5), $0.uniform([2, 2]), $0.uniform([2, 2])]
+      }
+    ) { Tensor.lstmSequence(projected: $0[0], weightHH: $0[1], h0: $0[2], c0: $0[3]) },
+    GradCase(
+      "lstmSequence T 1, B 1, H 3", .lstm,
+      inputs: { [$0.uniform([1, 1, 12]), $0.uniform([12, 3], -0.5, 0.5), $0.uniform([1, 3]), $0.uniform([1, 3])] }
+    ) { Tensor.lstmSequence(projected: $0[0], weightHH: $0[1], h0: $0[2], c0: $0[3]) },
+
     // The three implicit-GEMM convolution products, each with every input checked.
     GradCase(
       "convolution stride (2,1), dilation (1,2), asymmetric pads, bias", .convolution,

@@ -87,6 +87,8 @@ struct genai_gemm_op {
   genai_pack_b_fn pack_b;
   genai_store_fn store;      // NULL: plain row-major C below
   genai_columns_fn columns;  // optional
+  /// Optional: returns op(B)'s block for `k0, kc, j0, nc` already packed (instead of `pack_b`).
+  const float *(*packed_b_block)(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR);
   float *c;
   long ldc;
   float beta;
@@ -110,6 +112,15 @@ long genai_gemm_parts(const genai_gemm_op *op, long threads, int path);
 /// the split and whatever M, so a row of A gives the same bits alone as in a batch.
 void genai_gemm_run(const genai_gemm_op *op, long part, long parts, int path);
 
+/// op(B) packed once for many products with the same right operand (an RNN's recurrent
+/// weight used at every time step), in the driver's panel layout for one path.
+typedef struct genai_packed_b genai_packed_b;
+
+/// Packs op(B) `[K, N]` (B stored `[N, K]` when `trans_b`) for products on `path`.
+genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float *b, long ldb);
+/// Frees what `genai_pack_b` returned.
+void genai_packed_b_free(genai_packed_b *packed);
+
 /// Arguments of a plain row-major SGEMM, `C = alpha·op(A)·op(B) + beta·C`: op(A) is `[M, K]`
 /// (A stored `[K, M]` when `trans_a`), op(B) is `[K, N]` (B stored `[N, K]` when `trans_b`).
 typedef struct {
@@ -122,10 +133,27 @@ typedef struct {
   long ldb;
   float *c;
   long ldc;
+  /// When set, op(B) comes from here (packed for the same path, K and N) and `b` is unused.
+  const genai_packed_b *packed_b;
 } genai_sgemm_args;
 
 /// Fills `op` to compute `args` (which must outlive it) as a plain GEMM.
 void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args);
+
+// MARK: - LSTM cell
+
+/// One LSTM step's element-wise part for `rows` batch rows of width `H` (gates i, f, g, o):
+/// `gates` `[rows, 4H]` (row stride `ldg`) holds the pre-activations and receives the
+/// activations; `c_out = f·c_prev + i·g`, `h_out = o·tanh(c_out)` (`[rows, H]`, stride `ldo`).
+void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,
+                             float *c_out, float *h_out, long ldo);
+/// Its gradient: from the activations `acts` `[rows, 4H]`, the cell states `c` and `c_prev`
+/// `[rows, H]`, the hidden-state gradient `dh` and the incoming cell-state gradient `dc`
+/// (`[rows, H]`, stride `ldd`), writes the pre-activation gradients `dgates` `[rows, 4H]` and
+/// replaces `dc` by the gradient flowing to `c_prev`.
+void genai_lstm_cell_backward(int path, long rows, long H, const float *acts, long lda, const float *c,
+                              const float *c_prev, long ldc, const float *dh, float *dc, long ldd, float *dgates,
+                              long ldg);
 
 // MARK: - Convolution as implicit GEMM
 

@@ -80,7 +80,7 @@ public enum BLAS {
     }
     var args = genai_sgemm_args(
       trans_a: transA ? 1 : 0, trans_b: transB ? 1 : 0, m: m, n: n, k: k, alpha: alpha, beta: beta,
-      a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+      a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed_b: nil)
     withUnsafePointer(to: &args) { argsPointer in
       var op = genai_gemm_op()
       genai_sgemm_op(&op, argsPointer)

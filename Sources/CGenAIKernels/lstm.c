@@ -1,0 +1,143 @@
+// The LSTM cell's element-wise work, fused: one pass per time step forward (gate activations,
+// new cell and hidden state) and one backward (all four gate gradients and the cell-state
+// gradient). The matrix products around them are plain GEMMs.
+//
+// Gates are PyTorch's order i, f, g, o, each H wide, in rows of 4H:
+//   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
+//   c' = f·c + i·g          h' = o·tanh(c')
+#include "gemm_internal.h"
+
+// One copy of the element loops per path, each compiled for its instruction set.
+#define LSTM_BODY                                                                                          \
+  static void FN(lstm_forward)(long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,      \
+                               float *c_out, float *h_out, long ldo) {                                     \
+    for (long b = 0; b < rows; b++) {                                                                      \
+      float *gi = gates + b * ldg, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;                       \
+      const float *cp = c_prev + b * ldcp;                                                                 \
+      float *co = c_out + b * ldo, *ho = h_out + b * ldo;                                                  \
+      for (long j = 0; j < H; j += VN) {                                                                   \
+        const long n = H - j < VN ? H - j : VN;                                                            \
+        const int full = n == VN;                                                                          \
+        VF i = FN(vsigmoid)(full ? FN(load)(gi + j) : FN(load_partial)(gi + j, n));                        \
+        VF f = FN(vsigmoid)(full ? FN(load)(gf + j) : FN(load_partial)(gf + j, n));                        \
+        VF g = FN(vtanh)(full ? FN(load)(gg + j) : FN(load_partial)(gg + j, n));                           \
+        VF o = FN(vsigmoid)(full ? FN(load)(go + j) : FN(load_partial)(go + j, n));                        \
+        VF c = full ? FN(load)(cp + j) : FN(load_partial)(cp + j, n);                                      \
+        c = f * c + i * g;                                                                                 \
+        VF h = o * FN(vtanh)(c);                                                                           \
+        if (full) {                                                                                        \
+          FN(store)(gi + j, i), FN(store)(gf + j, f), FN(store)(gg + j, g), FN(store)(go + j, o);          \
+          FN(store)(co + j, c), FN(store)(ho + j, h);                                                      \
+        } else {                                                                                           \
+          FN(store_partial)(gi + j, i, n), FN(store_partial)(gf + j, f, n);                                \
+          FN(store_partial)(gg + j, g, n), FN(store_partial)(go + j, o, n);                                \
+          FN(store_partial)(co + j, c, n), FN(store_partial)(ho + j, h, n);                                \
+        }                                                                                                  \
+      }                                                                                                    \
+    }                                                                                                      \
+  }                                                                                                        \
+  static void FN(lstm_backward)(long rows, long H, const float *acts, long lda, const float *c, const float *c_prev, \
+                                long ldc, const float *dh, float *dc, long ldd, float *dgates, long ldg) {  \
+    for (long b = 0; b < rows; b++) {                                                                      \
+      const float *ai = acts + b * lda, *af = ai + H, *ag = ai + 2 * H, *ao = ai + 3 * H;                  \
+      const float *cb = c + b * ldc, *cpb = c_prev + b * ldc, *dhb = dh + b * ldd;                         \
+      float *dcb = dc + b * ldd;                                                                           \
+      float *di = dgates + b * ldg, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;                    \
+      for (long j = 0; j < H; j += VN) {                                                                   \
+        const long n = H - j < VN ? H - j : VN;                                                            \
+        const int full = n == VN;                                                                          \
+        const VF i = full ? FN(load)(ai + j) : FN(load_partial)(ai + j, n);                                \
+        const VF f = full ? FN(load)(af + j) : FN(load_partial)(af + j, n);                                \
+        const VF g = full ? FN(load)(ag + j) : FN(load_partial)(ag + j, n);                                \
+        const VF o = full ? FN(load)(ao + j) : FN(load_partial)(ao + j, n);                                \
+        const VF ct = full ? FN(load)(cb + j) : FN(load_partial)(cb + j, n);                               \
+        const VF cp = full ? FN(load)(cpb + j) : FN(load_partial)(cpb + j, n);                             \
+        const VF dhv = full ? FN(load)(dhb + j) : FN(load_partial)(dhb + j, n);                            \
+        VF dcv = full ? FN(load)(dcb + j) : FN(load_partial)(dcb + j, n);                                  \
+        const VF tc = FN(vtanh)(ct);                                                                       \
+        dcv = dcv + dhv * o * (1.0f - tc * tc);                                                            \
+        const VF vi = dcv * g * i * (1.0f - i);                                                            \
+        const VF vf = dcv * cp * f * (1.0f - f);                                                           \
+        const VF vg = dcv * i * (1.0f - g * g);                                                            \
+        const VF vo = dhv * tc * o * (1.0f - o);                                                           \
+        const VF dnext = dcv * f;                                                                          \
+        if (full) {                                                                                        \
+          FN(store)(di + j, vi), FN(store)(df + j, vf), FN(store)(dg + j, vg), FN(store)(dout + j, vo);    \
+          FN(store)(dcb + j, dnext);                                                                       \
+        } else {                                                                                           \
+          FN(store_partial)(di + j, vi, n), FN(store_partial)(df + j, vf, n);                              \
+          FN(store_partial)(dg + j, vg, n), FN(store_partial)(dout + j, vo, n);                            \
+          FN(store_partial)(dcb + j, dnext, n);                                                            \
+        }                                                                                                  \
+      }                                                                                                    \
+    }                                                                                                      \
+  }
+
+// Portable: 4 lanes (SSE2 on x86-64, NEON on arm64).
+typedef float vf4 __attribute__((vector_size(16)));
+typedef int vi4 __attribute__((vector_size(16)));
+#define VF vf4
+#define VI vi4
+#define VN 4
+#define FN(name) name##_portable
+#include "vecmath_template.h"
+LSTM_BODY
+#undef VF
+#undef VI
+#undef VN
+#undef FN
+
+#if defined(__x86_64__)
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int vi8 __attribute__((vector_size(32)));
+typedef float vf16 __attribute__((vector_size(64)));
+typedef int vi16 __attribute__((vector_size(64)));
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define VF vf8
+#define VI vi8
+#define VN 8
+#define FN(name) name##_avx2
+#include "vecmath_template.h"
+LSTM_BODY
+#undef VF
+#undef VI
+#undef VN
+#undef FN
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,fma"))), apply_to = function)
+#define VF vf16
+#define VI vi16
+#define VN 16
+#define FN(name) name##_avx512
+#include "vecmath_template.h"
+LSTM_BODY
+#undef VF
+#undef VI
+#undef VN
+#undef FN
+#pragma clang attribute pop
+#endif
+
+void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,
+                             float *c_out, float *h_out, long ldo) {
+#if defined(__x86_64__)
+  if (path == GENAI_PATH_AVX512) return lstm_forward_avx512(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
+  if (path == GENAI_PATH_AVX2) return lstm_forward_avx2(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
+#endif
+  (void)path;
+  lstm_forward_portable(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
+}
+
+void genai_lstm_cell_backward(int path, long rows, long H, const float *acts, long lda, const float *c,
+                              const float *c_prev, long ldc, const float *dh, float *dc, long ldd, float *dgates,
+                              long ldg) {
+#if defined(__x86_64__)
+  if (path == GENAI_PATH_AVX512)
+    return lstm_backward_avx512(rows, H, acts, lda, c, c_prev, ldc, dh, dc, ldd, dgates, ldg);
+  if (path == GENAI_PATH_AVX2) return lstm_backward_avx2(rows, H, acts, lda, c, c_prev, ldc, dh, dc, ldd, dgates, ldg);
+#endif
+  (void)path;
+  lstm_backward_portable(rows, H, acts, lda, c, c_prev, ldc, dh, dc, ldd, dgates, ldg);
+}
