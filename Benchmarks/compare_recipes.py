@@ -98,7 +98,7 @@ TORCH_COLLAPSE_NOTE = ("PyTorch's OpenMP threads spin-wait and are known to coll
 
 def cpu_description():
     """(CPU model, list of relevant SIMD flags present, list of those absent)."""
-    model, flags = None, set()
+    model, flags, family = None, set(), {}
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -108,6 +108,10 @@ def cpu_description():
                     model = value.strip()
                 elif key in ("flags", "features") and not flags:  # x86 "flags", aarch64 "Features"
                     flags = set(value.split())
+                elif key in ("cpu family", "model") and key not in family:  # a VM's model name can be terse
+                    family[key] = value.strip()
+        if model and len(family) == 2:
+            model += f" (family {family['cpu family']}, model {family['model']})"
         if "asimd" in flags:  # aarch64 calls NEON "asimd"
             flags.add("neon")
         if model is None and shutil.which("lscpu"):  # aarch64's cpuinfo has no model name
@@ -316,7 +320,7 @@ def run_one(system, recipe, steps, warmup, threads, genai, bench_dir, busy, time
     seconds, the 1-minute load average at its start and the foreign load during it."""
     cmd, cwd, env_extra = command_for(system, recipe, steps, warmup, threads, genai, bench_dir)
     rec = {"recipe": recipe, "system": system, "mode": "busy" if busy else "quiet", "steps": steps,
-           "warmup": warmup, "steps_per_s": None, "load1": os.getloadavg()[0]}
+           "warmup": warmup, "steps_per_s": None, "load1": round(os.getloadavg()[0], 2)}
     j0, self0, t0 = busy_jiffies(), cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)), time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         if busy:
