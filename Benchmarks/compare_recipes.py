@@ -173,7 +173,7 @@ def genai_backend(binary, env_extra):
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in out.stdout.splitlines():
-        if line.startswith("BLAS backend:"):
+        if line.startswith("matrix products:"):
             return line.split(":", 1)[1].strip()
     return None
 

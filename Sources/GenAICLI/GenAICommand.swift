@@ -31,12 +31,21 @@ struct GenAICommand: ParsableCommand {
 /// `genai info`: what the engine runs on.
 struct InfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "info", abstract: "Show the engine's matrix-product backend and thread count.",
-    discussion: "Threads: GENAI_THREADS sets how many; GENAI_BLAS=portable forces the pure-Swift matrix product.")
+    commandName: "info", abstract: "Show the CPU path the kernels run on, the caches and the thread count.",
+    discussion: """
+      Kernels (matrix products, convolutions, element-wise maps) are genai's own, compiled for \
+      several instruction sets and chosen at run time from the CPU's features.
+      Environment: GENAI_CPU=portable|avx2|avx512|neon forces a path; GENAI_THREADS sets the \
+      thread count; GENAI_BLAS=openblas routes plain matrix products through OpenBLAS (when \
+      installed) for comparison.
+      """)
 
   func run() throws {
-    print("BLAS backend: \(BLAS.backend)")
-    print("threads:      \(ThreadPool.shared.threadCount) (set GENAI_THREADS to change)")
-    print("portable path forced with GENAI_BLAS=portable; OpenBLAS core: \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "auto")")
+    let supported = KernelPath.supported.map(\.description).joined(separator: ", ")
+    print("kernel path:   \(KernelPath.active) (this CPU supports: \(supported); set GENAI_CPU to force one)")
+    print("matrix products: \(BLAS.backend)")
+    let kib = { (level: Int32) in "\(genaiCacheSize(level) / 1024) KiB" }
+    print("caches:        L1d \(kib(1)), L2 \(kib(2)), L3 \(kib(3))")
+    print("threads:       \(ThreadPool.shared.threadCount) (set GENAI_THREADS to change)")
   }
 }

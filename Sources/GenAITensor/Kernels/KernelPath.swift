@@ -42,3 +42,7 @@ public func withKernelPath<R>(_ path: KernelPath, _ body: () throws -> R) rethro
   defer { genai_thread_path_set(saved) }
   return try body()
 }
+
+/// The size in bytes of this machine's data cache at `level` (1, 2 or 3), as the kernels size
+/// their blocks from it.
+public func genaiCacheSize(_ level: Int32) -> Int { genai_cache_size(level) }
