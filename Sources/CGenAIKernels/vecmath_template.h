@@ -61,6 +61,65 @@ ALWAYS_INLINE VF FN(vtanh)(VF v) {
 
 ALWAYS_INLINE VF FN(vsigmoid)(VF v) { return 1.0f / (1.0f + FN(vexp)(-v)); }
 
+/// erf: the Maclaurin series to x¹³ for |x| < 0.5, else `1 − erfc` with Numerical Recipes'
+/// `erfcc` Chebyshev fit (absolute error about 1e-7 everywhere, like glibc's `erff`).
+ALWAYS_INLINE VF FN(verf)(VF v) {
+  const VF a = FN(select)(v < 0.0f, -v, v);
+  const VF x2 = v * v;
+  VF p = FN(splat)(1.0f / 9360);
+  p = p * x2 - 1.0f / 1320;
+  p = p * x2 + 1.0f / 216;
+  p = p * x2 - 1.0f / 42;
+  p = p * x2 + 1.0f / 10;
+  p = p * x2 - 1.0f / 3;
+  p = p * x2 + 1.0f;
+  const VF small = v * p * 1.1283791670955126f;
+  const VF t = 1.0f / (1.0f + 0.5f * a);
+  VF q = FN(splat)(0.17087277f);
+  q = q * t - 0.82215223f;
+  q = q * t + 1.48851587f;
+  q = q * t - 1.13520398f;
+  q = q * t + 0.27886807f;
+  q = q * t - 0.18628806f;
+  q = q * t + 0.09678418f;
+  q = q * t + 0.37409196f;
+  q = q * t + 1.00002368f;
+  q = q * t - 1.26551223f;
+  VF big = 1.0f - t * FN(vexp)(q - x2);
+  big = FN(select)(v < 0.0f, -big, big);
+  const VF out = FN(select)(a < 0.5f, small, big);
+  return FN(select)(v != v, v, out);
+}
+
+/// The standard normal CDF Φ(x) (Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7), and
+/// `e^{−x²/2}` through `gauss`, from one exponential.
+ALWAYS_INLINE VF FN(vnormal_cdf)(VF v, VF *gauss) {
+  const VF a = FN(select)(v < 0.0f, -v, v);
+  const VF e = FN(vexp)(v * v * -0.5f);
+  const VF t = 1.0f / (1.0f + a * (0.3275911f * 0.7071067811865476f));
+  VF p = FN(splat)(1.061405429f);
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const VF tail = 0.5f * t * p * e;  // Φ(−|x|)
+  *gauss = e;
+  return FN(select)(v >= 0.0f, 1.0f - tail, tail);
+}
+
+/// GELU `x·Φ(x)`.
+ALWAYS_INLINE VF FN(vgelu)(VF v) {
+  VF e;
+  return v * FN(vnormal_cdf)(v, &e);
+}
+
+/// GELU's derivative `Φ(x) + x·φ(x)`.
+ALWAYS_INLINE VF FN(vgelu_derivative)(VF v) {
+  VF e;
+  const VF cdf = FN(vnormal_cdf)(v, &e);
+  return cdf + v * e * 0.3989422804014327f;
+}
+
 /// Loads `n < VN` floats into the low lanes, zeros above.
 ALWAYS_INLINE VF FN(load_partial)(const float *p, long n) {
   float t[VN] = {0};

@@ -140,6 +140,34 @@ typedef struct {
 /// Fills `op` to compute `args` (which must outlive it) as a plain GEMM.
 void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args);
 
+// MARK: - Element-wise maps
+
+/// The vectorised unary maps (`y[i] = f(x[i])`), about 1-2 ulp (exp) to 1.5e-7 absolute (erf,
+/// GELU), NaN and infinities kept as libm keeps them.
+typedef enum {
+  GENAI_MAP_EXP = 0,
+  GENAI_MAP_TANH = 1,
+  GENAI_MAP_SIGMOID = 2,
+  GENAI_MAP_GELU = 3,  // x·Φ(x), the exact (erf) form
+  GENAI_MAP_ERF = 4,
+} genai_map_fn;
+
+/// The vectorised binary maps (`y[i] = f(a[i], b[i])`), mostly pullbacks in one pass.
+typedef enum {
+  GENAI_ZIP_GELU_GRAD = 0,     // a · gelu′(b): GELU's pullback, gradient a, input b
+  GENAI_ZIP_TANH_GRAD = 1,     // a · (1 − b²): tanh's pullback from its output b
+  GENAI_ZIP_SIGMOID_GRAD = 2,  // a · b · (1 − b): sigmoid's pullback from its output b
+} genai_zip_fn;
+
+/// `y[i] = f(x[i])` for `i < n` on `path`. `y` may equal `x`.
+void genai_map(int path, int fn, const float *x, float *y, long n);
+/// `y[i] = f(a[i], b[i])` for `i < n` on `path`. `y` may equal `a` or `b`.
+void genai_zip(int path, int fn, const float *a, const float *b, float *y, long n);
+
+/// Softmax (`log` 0) or log-softmax (`log` 1) of `rows` contiguous rows of `n` values each,
+/// shifted by each row's maximum. `y` may equal `x` only for softmax.
+void genai_softmax_rows(int path, const float *x, float *y, long rows, long n, int log);
+
 // MARK: - LSTM cell
 
 /// One LSTM step's element-wise part for `rows` batch rows of width `H` (gates i, f, g, o):

@@ -122,10 +122,6 @@ struct LeakyReluGradFunction: BinaryFunction {
   let slope: Float
   @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : g * slope }
 }
-/// `g · (1 − y²)`: the tanh pullback from its output.
-struct TanhGradFunction: BinaryFunction { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) } }
-/// `g · y · (1 − y)`: the sigmoid pullback from its output.
-struct SigmoidGradFunction: BinaryFunction { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) } }
 
 /// Index arithmetic for a broadcast binary op: the output seen as `[outerCount, inner]` rows,
 /// with axes merged where both inputs are laid out alike so the inner loop is as long as possible.

@@ -1,3 +1,5 @@
+import CGenAIKernels
+
 /// Activations. ReLU, leaky ReLU, sigmoid, tanh and exact GELU are fused primitives (one pass
 /// each way, they sit in every model's hot path); tanh-GELU, softplus and SiLU are compositions.
 
@@ -21,16 +23,16 @@ extension Tensor {
 
   /// The logistic function `1 / (1 + e⁻ˣ)`, computed without overflow.
   public func sigmoid() -> Tensor {
-    Tensor.record(.sigmoid, shape: shape, storage: Kernels.vectorMap(self, SigmoidFunction.self), inputs: [self]) {
+    Tensor.record(.sigmoid, shape: shape, storage: Kernels.map(self, GENAI_MAP_SIGMOID), inputs: [self]) {
       g, out, _ in
-      GradMode.isEnabled ? [g * out * (1 - out)] : [Tensor.fusedZip(g, out, SigmoidGradFunction())]
+      GradMode.isEnabled ? [g * out * (1 - out)] : [Tensor(shape: g.shape, storage: Kernels.zip(g, out, GENAI_ZIP_SIGMOID_GRAD))]
     }
   }
 
   /// Hyperbolic tangent.
   public func tanh() -> Tensor {
-    Tensor.record(.tanh, shape: shape, storage: Kernels.vectorMap(self, TanhFunction.self), inputs: [self]) { g, out, _ in
-      GradMode.isEnabled ? [g * (1 - out * out)] : [Tensor.fusedZip(g, out, TanhGradFunction())]
+    Tensor.record(.tanh, shape: shape, storage: Kernels.map(self, GENAI_MAP_TANH), inputs: [self]) { g, out, _ in
+      GradMode.isEnabled ? [g * (1 - out * out)] : [Tensor(shape: g.shape, storage: Kernels.zip(g, out, GENAI_ZIP_TANH_GRAD))]
     }
   }
 
@@ -49,13 +51,11 @@ extension Tensor {
     }
     // One fused pass each way. A recorded backward composes `Φ(x) + x·φ(x)` from
     // differentiable ops so that second derivatives work.
-    return Tensor.record(.gelu, shape: shape, storage: Kernels.vectorMap(self, GeluFunction.self), inputs: [self]) {
+    return Tensor.record(.gelu, shape: shape, storage: Kernels.map(self, GENAI_MAP_GELU), inputs: [self]) {
       g, _, x in
       let x = x[0]
       guard GradMode.isEnabled else {
-        let out = Storage(uninitializedCount: x.count)
-        Kernels.vectorZip(g.storage.base, x.storage.base, out.base, count: x.count, GeluGradFunction.self)
-        return [Tensor(shape: x.shape, storage: out)]
+        return [Tensor(shape: x.shape, storage: Kernels.zip(g, x, GENAI_ZIP_GELU_GRAD))]
       }
       let cdf = ((x * Float(0.7071067811865476)).erf() + 1) * 0.5
       let pdf = (x * x * -0.5).exp() * Float(0.3989422804014327)

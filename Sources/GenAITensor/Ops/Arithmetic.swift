@@ -1,3 +1,5 @@
+import CGenAIKernels
+
 /// Element-wise arithmetic and maths with NumPy broadcasting, each with its pullback.
 
 extension Tensor {
@@ -109,7 +111,7 @@ extension Tensor {
 
   /// Element-wise `eˣ`.
   public func exp() -> Tensor {
-    Tensor.record(.exp, shape: shape, storage: Kernels.vectorMap(self, ExpFunction.self), inputs: [self]) { g, out, _ in
+    Tensor.record(.exp, shape: shape, storage: Kernels.map(self, GENAI_MAP_EXP), inputs: [self]) { g, out, _ in
       [g * out]
     }
   }
@@ -127,7 +129,7 @@ extension Tensor {
 
   /// Element-wise error function.
   public func erf() -> Tensor {
-    Tensor.record(.erf, shape: shape, storage: Kernels.vectorMap(self, ErfFunction.self), inputs: [self]) { g, _, x in
+    Tensor.record(.erf, shape: shape, storage: Kernels.map(self, GENAI_MAP_ERF), inputs: [self]) { g, _, x in
       [g * (x[0] * x[0] * -1).exp() * Float(1.1283791670955126)]
     }
   }

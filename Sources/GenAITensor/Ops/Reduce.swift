@@ -205,20 +205,21 @@ extension Kernels {
     return out
   }
 
-  /// Softmax or log-softmax along `axis`: max, sum of shifted exponentials, normalise.
+  /// Softmax or log-softmax along `axis`: max, sum of shifted exponentials, normalise. The last
+  /// axis (attention, logits) goes to the vectorised row kernel.
   static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Storage {
     let outer = x.shape[..<axis].reduce(1, *), n = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
     let out = Storage(uninitializedCount: x.count)
     let src = x.storage.base, dst = out.base
+    if inner == 1 {
+      softmaxRows(src, dst, rows: outer, n: n, log: log)
+      return out
+    }
     parallelFor(outer * inner, grain: max(1, grain / max(n, 1))) { r in
       for line in r {
         let o = line / inner, i = line % inner
         let s = src + o * n * inner + i
         let d = dst + o * n * inner + i
-        if inner == 1 && n >= 8 {
-          contiguousSoftmax(s, d, n: n, log: log)
-          continue
-        }
         var m = -Float.infinity
         for k in 0..<n { m = Swift.max(m, s[k * inner]) }
         if !m.isFinite { m = 0 }
@@ -238,39 +239,5 @@ extension Kernels {
       }
     }
     return out
-  }
-
-  /// Softmax (or log-softmax) of one contiguous line of `n ≥ 8` values, eight lanes at a time
-  /// with the vectorised `exp8` (the last axis, the common case: attention and logits).
-  @inline(__always)
-  static func contiguousSoftmax(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, n: Int, log: Bool) {
-    let body = n & ~7
-    var mv = F8(repeating: -.infinity)
-    for k in stride(from: 0, to: body, by: 8) {
-      let v = UnsafeRawPointer(s + k).loadUnaligned(as: F8.self)
-      mv.replace(with: v, where: v .> mv)
-    }
-    var m = mv.max()
-    for k in body..<n { m = Swift.max(m, s[k]) }
-    if !m.isFinite { m = 0 }
-    var sv = F8()
-    for k in stride(from: 0, to: body, by: 8) {
-      let e = exp8(UnsafeRawPointer(s + k).loadUnaligned(as: F8.self) - m)
-      UnsafeMutableRawPointer(d + k).storeBytes(of: e, as: F8.self)
-      sv += e
-    }
-    var total = sv.sum()
-    for k in body..<n {
-      let e = _exp(s[k] - m)
-      d[k] = e
-      total += e
-    }
-    if log {
-      let lse = _log(total) + m
-      for k in 0..<n { d[k] = s[k] - lse }
-    } else {
-      let inv = 1 / total
-      for k in 0..<n { d[k] *= inv }
-    }
   }
 }
