@@ -38,7 +38,7 @@ let package = Package(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
-    .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor"]),
+    .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor", "CGenAIKernels"]),
     .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
     .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
     .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAIMetrics", "GenAINN", "GenAIData", "GenAITensor"]),

@@ -824,6 +824,9 @@ enum GradCatalog {
       return scores.softmax(axis: -1).matmul(x[2])
     },
   ]
+
+  /// The primitives and the composites.
+  static var all: [GradCase] { primitives + composites }
 }
 
 // MARK: - Tests
@@ -861,6 +864,24 @@ enum GradCatalog {
   func composite(_ c: GradCase) throws {
     try GradCheck.run(c)
   }
+
+  // MARK: Every kernel path
+
+  // The whole catalogue once more on each kernel path (`withKernelPath` reaches the pool's
+  // workers too), so the products, convolutions and their pullbacks of every path are checked.
+  // A path this CPU lacks is reported as skipped.
+
+  @Test("Gradient checks on the portable path", .requires(.portable), arguments: GradCatalog.all)
+  func portablePath(_ c: GradCase) throws { try withKernelPath(.portable) { _ = try GradCheck.run(c) } }
+
+  @Test("Gradient checks on the avx2 path", .requires(.avx2), arguments: GradCatalog.all)
+  func avx2Path(_ c: GradCase) throws { try withKernelPath(.avx2) { _ = try GradCheck.run(c) } }
+
+  @Test("Gradient checks on the avx512 path", .requires(.avx512), arguments: GradCatalog.all)
+  func avx512Path(_ c: GradCase) throws { try withKernelPath(.avx512) { _ = try GradCheck.run(c) } }
+
+  @Test("Gradient checks on the neon path", .requires(.neon), arguments: GradCatalog.all)
+  func neonPath(_ c: GradCase) throws { try withKernelPath(.neon) { _ = try GradCheck.run(c) } }
 
   // MARK: Harness self-checks
 
