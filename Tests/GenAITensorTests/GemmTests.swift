@@ -277,7 +277,7 @@ enum GemmCheck {
       ops.withPointers { a, b, cp in
         var args = genai_sgemm_args(
           trans_a: 0, trans_b: 1, m: c.m, n: c.n, k: c.k, alpha: c.alpha, beta: c.beta,
-          a: a, lda: base.lda, b: b, ldb: base.ldb, c: cp, ldc: base.ldc)
+          a: a, lda: base.lda, b: b, ldb: base.ldb, c: cp, ldc: base.ldc, packed_b: nil)
         withUnsafePointer(to: &args) { argsPointer in
           var op = genai_gemm_op()
           genai_sgemm_op(&op, argsPointer)
