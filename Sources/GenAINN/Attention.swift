@@ -98,7 +98,15 @@ public final class MultiHeadSelfAttention: Module, UnaryLayer {
   /// Attention over the whole sequence.
   /// - Parameter x: `[B, T, C]`.
   /// - Returns: `[B, T, C]`.
-  public func callAsFunction(_ x: Tensor) -> Tensor { attend(x, cached: nil).output }
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    // Without dropout on the attention weights, one fused op does the heads' work in place.
+    if !(isTraining && dropout > 0) {
+      require(x.rank == 3 && x.shape[2] == embedDim,
+        "[MultiHeadSelfAttention] input must be [B, T, \(embedDim)], got \(shapeString(x.shape))")
+      return c_proj(Tensor.selfAttention(packed: c_attn(x), heads: heads, causal: causal))
+    }
+    return attend(x, cached: nil).output
+  }
 
   /// Attention of the new positions `x` over the cached positions and themselves; appends the
   /// new keys and values to `cache`.

@@ -18,7 +18,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   case matmul, unfold, fold
   case convolution, convolutionTranspose, convolutionWeightGradient
   // Fused layers
-  case lstm
+  case lstm, attention
   // Normalisation and losses
   case normalize, softmaxCrossEntropy
 }

@@ -535,6 +535,14 @@ enum GradCatalog {
       inputs: { [$0.uniform([1, 1, 12]), $0.uniform([12, 3], -0.5, 0.5), $0.uniform([1, 3]), $0.uniform([1, 3])] }
     ) { Tensor.lstmSequence(projected: $0[0], weightHH: $0[1], h0: $0[2], c0: $0[3]) },
 
+    // Fused multi-head attention over packed projections, causal and not.
+    GradCase("selfAttention causal, B 2, T 3, 2 heads of 1", .attention, inputs: { [$0.uniform([2, 3, 6])] }) {
+      Tensor.selfAttention(packed: $0[0], heads: 2, causal: true)
+    },
+    GradCase("selfAttention not causal, B 1, T 4, 1 head of 3", .attention, inputs: { [$0.uniform([1, 4, 9])] }) {
+      Tensor.selfAttention(packed: $0[0], heads: 1, causal: false)
+    },
+
     // The three implicit-GEMM convolution products, each with every input checked.
     GradCase(
       "convolution stride (2,1), dilation (1,2), asymmetric pads, bias", .convolution,

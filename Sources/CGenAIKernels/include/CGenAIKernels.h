@@ -168,6 +168,25 @@ void genai_zip(int path, int fn, const float *a, const float *b, float *y, long 
 /// shifted by each row's maximum. `y` may equal `x` only for softmax.
 void genai_softmax_rows(int path, const float *x, float *y, long rows, long n, int log);
 
+// MARK: - Attention
+
+/// Multi-head self-attention over packed projections: `qkv` `[B, T, 3C]` holds the queries,
+/// keys and values (each `[B, T, C]`, C = heads·hd, heads side by side); `y` `[B, T, C]`.
+typedef struct {
+  long b, t, heads, hd;
+  float scale;  // usually 1/√hd
+  int causal;   // position t attends to positions ≤ t only
+} genai_attention_shape;
+
+/// `y = softmax(scale·q·kᵀ (+ causal mask))·v` for the (batch, head) pairs `pair0 ..< pair1`
+/// (pair = b·heads + h), keeping the attention weights in `probs` `[B·heads, T, T]`.
+void genai_attention_forward(int path, const genai_attention_shape *s, const float *qkv, float *y, float *probs,
+                             long pair0, long pair1);
+/// The gradient with respect to `qkv` for output gradient `dy`, written (not added) into `dqkv`
+/// `[B, T, 3C]` for the same pairs, from the `probs` of the forward pass.
+void genai_attention_backward(int path, const genai_attention_shape *s, const float *qkv, const float *probs,
+                              const float *dy, float *dqkv, long pair0, long pair1);
+
 // MARK: - LSTM cell
 
 /// One LSTM step's element-wise part for `rows` batch rows of width `H` (gates i, f, g, o):
