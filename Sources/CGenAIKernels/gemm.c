@@ -77,17 +77,21 @@ enum { SCRATCH_SLOTS = 5 };  // slot 4: the driver's panels; 0-3: genai_thread_s
 typedef struct {
   void *base[SCRATCH_SLOTS];
   size_t bytes[SCRATCH_SLOTS];
+  /// The last freed packed-B buffer of this thread, kept for the next product.
+  float *spare;
+  size_t spare_bytes;
 } workspace;
 
 static void free_workspace(void *p) {
   workspace *w = p;
   for (int i = 0; i < SCRATCH_SLOTS; i++) free(w->base[i]);
+  free(w->spare);
   free(w);
 }
 
 static void make_workspace_key(void) { pthread_key_create(&workspace_key, free_workspace); }
 
-static void *scratch(int slot, size_t bytes) {
+static workspace *this_workspace(void) {
   pthread_once(&workspace_once, make_workspace_key);
   workspace *w = pthread_getspecific(workspace_key);
   if (!w) {
@@ -95,6 +99,11 @@ static void *scratch(int slot, size_t bytes) {
     if (!w) abort();
     pthread_setspecific(workspace_key, w);
   }
+  return w;
+}
+
+static void *scratch(int slot, size_t bytes) {
+  workspace *w = this_workspace();
   if (w->bytes[slot] < bytes) {
     free(w->base[slot]);
     size_t rounded = (bytes + 63) / 64 * 64;
@@ -112,14 +121,19 @@ static float *thread_workspace(size_t floats) { return scratch(SCRATCH_SLOTS - 1
 
 // MARK: - Splitting
 
+int genai_gemm_split(const genai_gemm_op *op, long parts, int mr, int nr) {
+  if (op->split != 0) return op->split;
+  const long mt = (op->m + mr - 1) / mr, nt = (op->n + nr - 1) / nr;
+  // Each part packs all of the operand along the dimension it does not split: split columns
+  // (every part packs all of A) unless A is the larger operand and there are rows enough.
+  return (op->m > op->n && mt >= parts) || nt < parts ? 1 : 2;
+}
+
 /// Rows `[*i0, *i1)` and columns `[*j0, *j1)` of part `part` of `parts`.
 static void part_range(const genai_gemm_op *op, int mr, int nr, long part, long parts, long *i0, long *i1, long *j0,
                        long *j1) {
-  long mt = (op->m + mr - 1) / mr, nt = (op->n + nr - 1) / nr;
-  int split = op->split;
-  // Each part packs all of the operand along the dimension it does not split: split columns
-  // (every part packs all of A) unless A is the larger operand and there are rows enough.
-  if (split == 0) split = (op->m > op->n && mt >= parts) || nt < parts ? 1 : 2;
+  const long nt = (op->n + nr - 1) / nr;
+  const int split = genai_gemm_split(op, parts, mr, nr);
   *i0 = 0, *i1 = op->m, *j0 = 0, *j1 = op->n;
   if (parts <= 1) return;
   if (split == 2) {
@@ -153,7 +167,7 @@ long genai_gemm_parts(const genai_gemm_op *op, long threads, int path) {
                                 : max_l(mt, nt);
   // Large products get several parts per thread: the pool hands them out as threads come free,
   // so a thread that started late or runs slower (a busy core) does not hold the others up.
-  const long per_thread = flops > 5e7 ? 2 : 1;
+  const long per_thread = flops > 2e8 ? 2 : 1;
   long parts = min_l(threads * per_thread, units);
   return parts < 1 ? 1 : parts;
 }
@@ -212,10 +226,11 @@ static void plain_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
 struct genai_packed_b {
   int path, nr;
   long k, n, kc;
+  size_t bytes;
   float *data;  // per K block: ceil(N/NR) panels of kc x NR; block at k0 starts at k0 * round_up(N, NR)
 };
 
-genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float *b, long ldb) {
+genai_packed_b *genai_packed_b_alloc(int path, long k, long n) {
   if (!genai_path_supported(path)) path = GENAI_PATH_PORTABLE;
   const genai_gemm_blocking bl = blocking(path);
   genai_packed_b *p = calloc(1, sizeof *p);
@@ -226,27 +241,59 @@ genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float 
   p->n = n;
   p->kc = k_block(k > 0 ? k : 1, bl.kc);
   const long npad = round_up(n, bl.nr);
-  p->data = aligned_alloc(64, (size_t)round_up(max_l(1, k * npad) * (long)sizeof(float), 64));
-  if (!p->data) abort();
+  const size_t bytes = (size_t)round_up(max_l(1, k * npad) * (long)sizeof(float), 64);
+  // Products on the same thread reuse one buffer (freshly mapped pages cost a fault each).
+  workspace *w = this_workspace();
+  if (w->spare && w->spare_bytes >= bytes) {
+    p->data = w->spare;
+    p->bytes = w->spare_bytes;
+    w->spare = NULL;
+    w->spare_bytes = 0;
+  } else {
+    p->data = aligned_alloc(64, bytes);
+    if (!p->data) abort();
+    p->bytes = bytes;
+  }
+  return p;
+}
+
+void genai_packed_b_fill(genai_packed_b *p, int trans_b, const float *b, long ldb, long part, long parts) {
+  const long panels = (p->n + p->nr - 1) / p->nr, per = (panels + parts - 1) / parts;
+  const long j0 = min_l(p->n, part * per * p->nr), j1 = min_l(p->n, (part + 1) * per * p->nr);
+  if (j0 >= j1) return;
   genai_sgemm_args g = {0};
   g.trans_b = trans_b;
-  g.k = k;
-  g.n = n;
+  g.k = p->k;
+  g.n = p->n;
   g.b = b;
   g.ldb = ldb;
   genai_gemm_op op = {0};
   op.ctx = &g;
-  op.path = path;
-  for (long k0 = 0; k0 < k; k0 += p->kc) {
-    const long kc = min_l(p->kc, k - k0);
-    plain_pack_b(&op, k0, kc, 0, n, bl.nr, p->data + k0 * npad);
+  op.path = p->path;
+  const long npad = round_up(p->n, p->nr);
+  for (long k0 = 0; k0 < p->k; k0 += p->kc) {
+    const long kc = min_l(p->kc, p->k - k0);
+    plain_pack_b(&op, k0, kc, j0, j1 - j0, p->nr, p->data + k0 * npad + j0 * kc);
   }
+}
+
+genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float *b, long ldb) {
+  genai_packed_b *p = genai_packed_b_alloc(path, k, n);
+  genai_packed_b_fill(p, trans_b, b, ldb, 0, 1);
   return p;
 }
 
 void genai_packed_b_free(genai_packed_b *packed) {
   if (!packed) return;
-  free(packed->data);
+  // Keep the larger of the two buffers for the next product; up to 16 MiB.
+  workspace *w = this_workspace();
+  if (packed->bytes <= (16u << 20) && packed->bytes > w->spare_bytes) {
+    free(w->spare);
+    w->spare = packed->data;
+    w->spare_bytes = packed->bytes;
+  } else {
+    free(packed->data);
+  }
   free(packed);
 }
 

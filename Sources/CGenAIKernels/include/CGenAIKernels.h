@@ -104,6 +104,9 @@ struct genai_gemm_op {
   int path;
 };
 
+/// 1 when `parts` parts of `op` split its rows, 2 when they split its columns, for a kernel of
+/// `mr x nr` (see `genai_gemm_blocking_for`).
+int genai_gemm_split(const genai_gemm_op *op, long parts, int mr, int nr);
 /// How many parts `op` should be split into on `threads` threads (1 for small products).
 long genai_gemm_parts(const genai_gemm_op *op, long threads, int path);
 /// Computes part `part` of `parts` of `op` on the calling thread, on `path` (-1: active path).
@@ -118,7 +121,12 @@ typedef struct genai_packed_b genai_packed_b;
 
 /// Packs op(B) `[K, N]` (B stored `[N, K]` when `trans_b`) for products on `path`.
 genai_packed_b *genai_pack_b(int path, int trans_b, long k, long n, const float *b, long ldb);
-/// Frees what `genai_pack_b` returned.
+/// Room for op(B) `[K, N]` packed for `path`, to be filled by `genai_packed_b_fill`.
+genai_packed_b *genai_packed_b_alloc(int path, long k, long n);
+/// Packs part `part` of `parts` of op(B)'s column panels into `packed` (parts may run
+/// concurrently; all of them fill it).
+void genai_packed_b_fill(genai_packed_b *packed, int trans_b, const float *b, long ldb, long part, long parts);
+/// Frees what `genai_pack_b` or `genai_packed_b_alloc` returned.
 void genai_packed_b_free(genai_packed_b *packed);
 
 /// Arguments of a plain row-major SGEMM, `C = alpha·op(A)·op(B) + beta·C`: op(A) is `[M, K]`

@@ -81,10 +81,25 @@ public enum BLAS {
     var args = genai_sgemm_args(
       trans_a: transA ? 1 : 0, trans_b: transB ? 1 : 0, m: m, n: n, k: k, alpha: alpha, beta: beta,
       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed_b: nil)
+    var op = genai_gemm_op()
+    withUnsafePointer(to: &args) { genai_sgemm_op(&op, $0) }
+    let path = genai_path_active()
+    let parts = genai_gemm_parts(&op, ThreadPool.shared.threadCount, path)
+    let blocking = genai_gemm_blocking_for(path)
+    // Parts that split the rows would each pack all of op(B); pack it once instead, its panels
+    // shared out across the pool, and let every part read the shared copy.
+    var packed: OpaquePointer? = nil
+    defer { genai_packed_b_free(packed) }
+    if parts > 1 && k > 0 && genai_gemm_split(&op, parts, blocking.mr, blocking.nr) == 1 {
+      packed = genai_packed_b_alloc(path, k, n)
+      ThreadPool.shared.run(chunks: parts) { part in genai_packed_b_fill(packed, transB ? 1 : 0, b, ldb, part, parts) }
+      args.packed_b = packed
+    }
     withUnsafePointer(to: &args) { argsPointer in
-      var op = genai_gemm_op()
       genai_sgemm_op(&op, argsPointer)
-      run(op)
+      withUnsafePointer(to: &op) { p in
+        ThreadPool.shared.run(chunks: parts) { part in genai_gemm_run(p, part, parts, path) }
+      }
     }
   }
 
