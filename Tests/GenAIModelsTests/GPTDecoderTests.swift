@@ -125,6 +125,31 @@ private func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
     #expect(try text(4, exact: true) == text(4, exact: true))
   }
 
+  /// char-rnn's predictor (LSTM and GRU) steps through its buffers: the logits of the recorded
+  /// network over the whole sequence, and no `Storage` made per step.
+  @Test(arguments: [CharRNNNetwork.Cell.lstm, .gru])
+  func rnnPredictorMatchesTheNetworkAndAllocatesNothing(cell: CharRNNNetwork.Cell) {
+    var g = SeededGenerator(seed: 12)
+    let net = CharRNNNetwork(vocabularySize: 11, embeddingSize: 6, hiddenSize: 20, layers: 2, cell: cell, using: &g)
+    net.eval()
+    var p = RNNPredictor(network: net)
+    var tokens = [4, 2]
+    var logits = p.feed(tokens)
+    for i in 0..<6 {
+      let full = withNoGrad { net(IndexTensor(tokens).reshaped([1, tokens.count])).logits.scalars.suffix(11) }
+      #expect(largestDifference(logits, Array(full)) < 1e-5)
+      tokens.append((i * 3 + 1) % 11)
+      logits = p.feed(token: tokens.last ?? 0) { Array($0) }
+    }
+    var clean = false
+    for _ in 0..<20 where !clean {
+      let before = StorageStats.createdCount
+      for i in 0..<30 { _ = p.feed(token: i % 11) { $0[0] } }
+      clean = StorageStats.createdCount == before
+    }
+    #expect(clean)
+  }
+
   /// Steady-state steps, restarts included, make no `Storage`. The counter is process-wide and
   /// other suites run at the same time, so one clean attempt of several passes; one buffer per
   /// step would make every attempt dirty.

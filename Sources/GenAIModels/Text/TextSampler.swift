@@ -132,22 +132,70 @@ public enum TextSampler {
   }
 }
 
-/// Steps a `CharRNNNetwork` one token at a time, carrying its recurrent state.
+/// Steps a `CharRNNNetwork` one token at a time, carrying its recurrent state in buffers made
+/// once (`RecurrentBuffer`): a step is the layers' matrix-vector products and gate arithmetic,
+/// recording nothing and allocating nothing, with the logits of the recorded network to
+/// rounding. A prompt is fed one token at a time too. Copies share the buffers: use one.
 public struct RNNPredictor: NextTokenPredictor {
   /// The network (use it in eval mode, inside `withNoGrad`).
   public let network: CharRNNNetwork
-  /// The state after every token fed so far (`nil` before the first).
-  public private(set) var state: RecurrentState?
+  private let buffer: RecurrentBuffer
+  /// `[1, E]`: the embedding of the token being fed.
+  private let input: Tensor
+  /// `[1, V]`: the logits after the last token fed.
+  private let logits: Tensor
+  private var started = false
 
   /// A predictor starting from a zero state.
-  public init(network: CharRNNNetwork) { self.network = network }
+  public init(network: CharRNNNetwork) {
+    self.network = network
+    if let lstm = network.lstm {
+      buffer = RecurrentBuffer(for: lstm)
+    } else if let gru = network.gru {
+      buffer = RecurrentBuffer(for: gru)
+    } else {
+      preconditionFailure("[RNNPredictor] the network has neither an LSTM nor a GRU")
+    }
+    input = Tensor.zeros([1, network.embedding.dimension])
+    logits = Tensor.zeros([1, network.head.weight.shape[0]])
+  }
+
+  /// The state after every token fed so far (`nil` before the first): a copy, `[layers, 1, H]`
+  /// per tensor, as `network(_:state:)` returns it.
+  public var state: RecurrentState? {
+    guard started else { return nil }
+    if let c = buffer.c { return .lstm(LSTMState(h: buffer.h.copy(), c: c.copy())) }
+    return .gru(buffer.h.copy())
+  }
 
   /// Runs `tokens` through the network from the carried state; logits of the last position.
   public mutating func feed(_ tokens: [Int]) -> [Float] {
-    let (logits, s) = network(IndexTensor(tokens).reshaped([1, tokens.count]), state: state)
-    state = s
-    let v = logits.shape[2]
-    return Array(logits.scalars[((tokens.count - 1) * v)...])
+    for t in tokens { step(t) }
+    return logits.scalars
+  }
+
+  /// Runs `token` from the carried state and lends the logits after it to `body` (no copy).
+  public mutating func feed<R>(token: Int, _ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+    step(token)
+    return logits.withUnsafeBufferPointer(body)
+  }
+
+  /// One step: embedding, every recurrent layer, the head.
+  private mutating func step(_ token: Int) {
+    let table = network.embedding.weight
+    let (count, e) = (table.shape[0], table.shape[1])
+    require(token >= 0 && token < count, "[RNNPredictor] token id \(token) is outside the vocabulary 0..<\(count)")
+    input.storage.base.update(from: table.storage.base + token * e, count: e)
+    if let lstm = network.lstm {
+      lstm.decode(input.storage.base, state: buffer)
+    } else if let gru = network.gru {
+      gru.decode(input.storage.base, state: buffer)
+    }
+    let layers = buffer.h.shape[0]
+    InferenceKernels.linear(
+      buffer.h.storage.base + (layers - 1) * buffer.h.shape[2], rows: 1, weight: network.head.weight,
+      bias: network.head.bias, into: logits.storage.base)
+    started = true
   }
 }
 

@@ -7,10 +7,10 @@ import CGenAIKernels
 /// At one token per call the work per op is tiny (a `[1, 128]` row through a `[384, 128]`
 /// weight), and the engine's per-op costs dominated it: a new `Storage` per result, a GEMM that
 /// packs the whole weight to use each element once. These kernels are what is left: a
-/// matrix-vector product that reads the weight in place, row-wise LayerNorm and GELU, and
-/// single-head attention over a cache. Rows are `[rows, width]` and contiguous unless a stride
+/// matrix-vector product that reads the weight in place, row-wise LayerNorm, the activations,
+/// and single-head attention over a cache. Rows are `[rows, width]` and contiguous unless a stride
 /// says otherwise. Results agree with the recorded ops to rounding (sums run in another order);
-/// LayerNorm and GELU use the same arithmetic as the recorded ops.
+/// LayerNorm and the activations use the same arithmetic as the recorded ops.
 public enum InferenceKernels {
   /// Products of at least this many multiply-adds are split across the thread pool.
   static let parallelWork = 1 << 17
@@ -88,6 +88,16 @@ public enum InferenceKernels {
   /// as pairs of SSE operations), else the recorded op's own kernel.
   public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
     if genai_gelu(-1, x, x, count) == 0 { Kernels.vectorMap(UnsafePointer(x), x, count: count, GeluFunction.self) }
+  }
+
+  /// `x[i] = 1 / (1 + e^−x[i])` in place for `count` elements, the recorded op's kernel.
+  public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    Kernels.vectorMap(UnsafePointer(x), x, count: count, SigmoidFunction.self)
+  }
+
+  /// `y[i] = tanh(x[i])` for `count` elements (`y` may be `x`), the recorded op's kernel.
+  public static func tanh(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+    Kernels.vectorMap(x, y, count: count, TanhFunction.self)
   }
 
   /// `x[i] += y[i]` for `count` elements (a residual connection).
