@@ -3,19 +3,39 @@ import Foundation
 import GenAI
 
 /// `genai bench RECIPE`: training-step throughput of one recipe on random data of the shape the
-/// matching `../shared/bench` script uses, printed as one JSON line so scripts can compare it
-/// with PyTorch/TF (`Benchmarks/compare_recipes.py`).
+/// matching `../shared/bench` script uses, and its sampling speed, printed as one JSON line so
+/// scripts can compare it with PyTorch/TF (`Benchmarks/compare_recipes.py`).
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Time a recipe's training step on random data; print one JSON line.",
+    abstract: "Time a recipe's training step and its sampling; print one JSON line.",
     discussion: """
       Recipes: \(BenchWorkload.names.joined(separator: ", ")).
       Shapes follow ../shared/bench: dcgan/wgan-gp/vaegan batch 64 of [1, 28, 28] in [-1, 1]; vae batch 128 \
       in [0, 1]; char-rnn 32 x 100 tokens and char-gpt 12 x 64 tokens over a 65-symbol vocabulary. \
       The data is made once and reused; warm-up steps are not timed.
-      Output: {"recipe": ..., "steps_per_s": ..., "samples_per_s": ..., "tokens_per_s": ... (text only), "threads": ...}
+
+      Sampling is then timed on the same freshly made model: text recipes generate \
+      --sample-length characters after an empty prime at temperature 0.8 (sample_chars_per_s), \
+      image recipes draw 64 images (sample_ms_per_64, the median of 5 calls). Use \
+      --no-sampling or --sampling-only to time one of the two. Measure one core with \
+      GENAI_THREADS=1 (or --threads 1) on a release build.
+      Output: {"recipe": ..., "steps_per_s": ..., "samples_per_s": ..., "tokens_per_s": ... (text only), \
+      "sample_chars_per_s" or "sample_ms_per_64": ..., "threads": ...}
       """)
+
+  /// What to time.
+  enum Measure: String, EnumerableFlag {
+    case withSampling, noSampling, samplingOnly
+
+    static func help(for value: Measure) -> ArgumentHelp? {
+      switch value {
+      case .withSampling: return "Time training steps, then sampling (the default)."
+      case .noSampling: return "Time training steps only."
+      case .samplingOnly: return "Time sampling only."
+      }
+    }
+  }
 
   @Argument(help: "The recipe to time (\(BenchWorkload.names.joined(separator: ", "))).")
   var recipe: String
@@ -29,6 +49,11 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Engine threads (default: GENAI_THREADS, else one per core).")
   var threads: Int?
 
+  @Flag var measure: Measure = .withSampling
+
+  @Option(help: "Text recipes: characters generated in the timed sampling run.")
+  var sampleLength: Int = 2000
+
   func validate() throws {
     guard BenchWorkload.named(recipe) != nil else {
       throw ValidationError("unknown recipe '\(recipe)'; valid recipes: \(BenchWorkload.names.joined(separator: ", "))")
@@ -36,6 +61,7 @@ struct BenchCommand: ParsableCommand {
     guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0, got \(warmup)") }
     if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
+    guard sampleLength > 0 else { throw ValidationError("--sample-length must be positive, got \(sampleLength)") }
   }
 
   func run() throws {
@@ -43,19 +69,22 @@ struct BenchCommand: ParsableCommand {
     if let threads { setenv("GENAI_THREADS", String(threads), 1) }
     guard let workload = BenchWorkload.named(recipe) else { return }
     let (model, batch) = try workload.make()
-    for _ in 0..<warmup { _ = try model.trainStep(batch) }
-    let clock = ContinuousClock()
-    let start = clock.now
-    for _ in 0..<steps { _ = try model.trainStep(batch) }
-    let elapsed = clock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    let stepsPerSecond = Double(steps) / seconds
-    var fields: [(String, String)] = [
-      ("recipe", "\"\(workload.name)\""),
-      ("steps_per_s", json(stepsPerSecond)),
-      ("samples_per_s", json(stepsPerSecond * Double(workload.samples))),
-    ]
-    if let tokens = workload.tokens { fields.append(("tokens_per_s", json(stepsPerSecond * Double(tokens)))) }
+    var fields: [(String, String)] = [("recipe", "\"\(workload.name)\"")]
+    if measure != .samplingOnly {
+      for _ in 0..<warmup { _ = try model.trainStep(batch) }
+      let clock = ContinuousClock()
+      let start = clock.now
+      for _ in 0..<steps { _ = try model.trainStep(batch) }
+      let elapsed = clock.now - start
+      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      let stepsPerSecond = Double(steps) / seconds
+      fields.append(("steps_per_s", json(stepsPerSecond)))
+      fields.append(("samples_per_s", json(stepsPerSecond * Double(workload.samples))))
+      if let tokens = workload.tokens { fields.append(("tokens_per_s", json(stepsPerSecond * Double(tokens)))) }
+    }
+    if measure != .noSampling {
+      for (key, value) in try BenchSampling.fields(model, length: sampleLength, repeats: 5) { fields.append((key, json(value))) }
+    }
     fields.append(("threads", String(ThreadPool.shared.threadCount)))
     print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
   }

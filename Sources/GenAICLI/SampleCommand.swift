@@ -14,7 +14,15 @@ struct SampleCommand: ParsableCommand {
       Images: a PNG grid (or --separate files) of --count samples; a conditional model takes \
       --label as a number or a class name (`--label sneaker`). Text: --length characters after \
       --prime, streamed to stdout as they are generated and saved with a JSON sidecar. Audio: \
-      --count WAV clips, one per digit in turn unless --label is given. Every file records its \
+      --count WAV clips, one per digit in turn unless --label is given.
+
+      char-gpt past its block size (64): positions are learned absolute embeddings, so cached \
+      keys cannot shift when the oldest character leaves. By default the context then restarts \
+      from its last 3/4 block (48 characters), recomputed in one pass, and grows back to 64 one \
+      cached step at a time: every character sees 48 to 64 characters of context, at one \
+      48-character pass per 17 characters. --exact-context keeps nanoGPT's sliding window \
+      instead: exactly the last 64 characters, one full 64-character pass per character (about \
+      10x slower; the text differs once it is longer than the block). Every file records its \
       recipe, checkpoint (path and SHA-256), step, seed and every setting, and that it is       machine-generated; `genai sample --reproduce FILE` regenerates it and checks it is       identical byte for byte.
 
       Samples are numbered from 1 (grid cells left to right, top to bottom; files and clips       in order) and each call is recorded in RUN/samples/index.jsonl, so they can be rated:       `genai rate RUN --like 3,7 --dislike 5`, then `genai tune RUN`. After tuning, GANs and       VAEs draw from the tuned prior (RUN/tuned-prior.json) unless --prior standard.
@@ -72,6 +80,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Text: nucleus sampling, keep the smallest set with probability >= p.")
   var topP: Float?
 
+  @Flag(help: "Text (char-gpt): past the block size, predict from exactly the last block of characters (nanoGPT's sliding window, ~10x slower) instead of restarting the context from its last 3/4 block.")
+  var exactContext = false
+
   @Flag(help: "Text: do not stream to stdout.")
   var quiet = false
 
@@ -98,7 +109,7 @@ struct SampleCommand: ParsableCommand {
     request.scale = scale
     request.prime = prime
     request.length = length
-    request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP)
+    request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP, exactContext: exactContext)
     request.trainingText = trained.trainingText()
     if trained.recipe is any LatentImageGenerating, prior != "standard" {
       request.prior = try trained.tunedPrior()

@@ -17,6 +17,7 @@ public final class Storage: @unchecked Sendable {
     self.count = count
     self.base = BufferCache.shared.take(count)
     StorageStats.live.add(1, ordering: .relaxed)
+    StorageStats.created.add(1, ordering: .relaxed)
   }
 
   /// A zero-filled buffer of `count` floats.
@@ -50,6 +51,12 @@ public enum StorageStats {
   public static let live = Atomic<Int>(0)
   /// Number of `Storage` buffers alive now (a plain read of `live`).
   public static var liveCount: Int { live.load(ordering: .relaxed) }
+  /// Number of `Storage` buffers made since the process started; it never decreases, so a loop
+  /// that leaves it unchanged allocated no tensor memory (the live count cannot tell a buffer
+  /// made and freed within the loop from none).
+  public static let created = Atomic<Int>(0)
+  /// Number of `Storage` buffers made so far (a plain read of `created`).
+  public static var createdCount: Int { created.load(ordering: .relaxed) }
   /// Bytes held in the free-buffer cache.
   public static var cachedBytes: Int { BufferCache.shared.cachedBytes }
 }

@@ -35,9 +35,11 @@ public enum Provenance {
   /// The settings a file was made with.
   /// - Throws: `TrainingError` when the `settings` field is not valid.
   public static func request(from fields: [String: String], source: String) throws -> SampleRequest {
-    guard let text = fields["settings"], let request = try? JSONDecoder().decode(SampleRequest.self, from: Data(text.utf8)) else {
+    guard let text = fields["settings"], var request = try? JSONDecoder().decode(SampleRequest.self, from: Data(text.utf8)) else {
       throw TrainingError("\(source): its provenance has no readable settings")
     }
+    // char-gpt text from before the context rule was recorded slid its context exactly.
+    if fields["recipe"] == "char-gpt" && fields["context"] == nil { request.sampling.exactContext = true }
     return request
   }
 

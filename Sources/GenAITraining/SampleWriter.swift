@@ -21,7 +21,7 @@ public struct SampleRequest: Sendable, Equatable, Codable {
   public var prime = ""
   /// Text: characters to generate.
   public var length = 500
-  /// Text: temperature, top-k, top-p.
+  /// Text: temperature, top-k, top-p, and (char-gpt) whether the context slides exactly.
   public var sampling = SamplingOptions(temperature: 0.8)
   /// Text: the training text; when given, the sidecar also records the generated text's 8-gram
   /// novelty against it and its 8-gram repetition rate (see `TextMetrics`).
@@ -34,6 +34,7 @@ public struct SampleRequest: Sendable, Equatable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case count, seed, label, separateFiles = "separate", scale, prime, length, temperature, topK = "top_k", topP = "top_p", prior
+    case exactContext = "exact_context"
   }
 
   /// Decodes the settings `encode(to:)` wrote.
@@ -48,7 +49,8 @@ public struct SampleRequest: Sendable, Equatable, Codable {
     length = try c.decode(Int.self, forKey: .length)
     sampling = SamplingOptions(
       temperature: try c.decode(Float.self, forKey: .temperature), topK: try c.decodeIfPresent(Int.self, forKey: .topK),
-      topP: try c.decodeIfPresent(Float.self, forKey: .topP))
+      topP: try c.decodeIfPresent(Float.self, forKey: .topP),
+      exactContext: try c.decodeIfPresent(Bool.self, forKey: .exactContext) ?? false)
     prior = try c.decodeIfPresent(LatentPrior.self, forKey: .prior)
   }
 
@@ -65,6 +67,8 @@ public struct SampleRequest: Sendable, Equatable, Codable {
     try c.encode(sampling.temperature, forKey: .temperature)
     try c.encodeIfPresent(sampling.topK, forKey: .topK)
     try c.encodeIfPresent(sampling.topP, forKey: .topP)
+    // Only when set, so the settings of every other sample read as before the option existed.
+    if sampling.exactContext { try c.encode(true, forKey: .exactContext) }
     try c.encodeIfPresent(prior, forKey: .prior)
   }
 
@@ -167,6 +171,9 @@ public enum SampleWriter {
       generated = try rnn.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
     } else if let gpt = recipe as? CharGPT {
       generated = try gpt.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
+      // How the context moved past the block size (see `GPTPredictor`); its absence marks text
+      // written before the restart rule, with the sliding window.
+      info["context"] = settings.exactContext ? "exact" : "restart"
     } else {
       throw TrainingError("recipe \(type(of: recipe).name) cannot be sampled by this build")
     }

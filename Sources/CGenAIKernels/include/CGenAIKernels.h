@@ -241,6 +241,29 @@ void genai_conv_transpose_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 /// `out = dW = Σ y ⊗ im2col(x)`, `[O, C·KH·KW]` over a K of N·OH·OW (the weight gradient).
 void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 
+// MARK: - Decoding (one token at a time)
+
+/// `y = A·x + bias` for row-major `A` `[M, K]` (row stride `lda`), `x` `[K]`, `bias` `[M]` or
+/// NULL, `y` `[M]`: one row through a Linear layer's weight `[out, in]` without packing it.
+/// `path` -1 uses the active path. Sums run in a different order from `genai_gemm_run`'s, so
+/// results agree with it to rounding.
+void genai_sgemv(int path, long m, long k, const float *a, long lda, const float *x, const float *bias, float *y);
+
+/// Causal attention of `t` new queries of one head over its cache: query `i` sits at position
+/// `past + i` and attends to positions `0 ... past + i`,
+/// `out[i] = Σ_j softmax_j(scale · q_i·k_j) · v_j`.
+/// `q` `[t, d]` with row stride `ldq`; `k`, `v` `[past + t, d]` contiguous (the new positions
+/// already written); `out` `[t, d]` with row stride `ldo`; `scratch` at least `past + t` floats.
+/// `path` -1 uses the active path.
+void genai_attention_cached(int path, long t, long past, long d, float scale, const float *q, long ldq, const float *k,
+                            const float *v, float *out, long ldo, float *scratch);
+
+/// `y[i] = x[i]·Φ(x[i])` (GELU) for `n` elements (`y` may be `x`), with the arithmetic of the
+/// engine's `Kernels.gelu8` on 16 (AVX-512) or 8 (AVX2) lanes, bit for bit. Returns 0 and
+/// writes nothing when `path` (-1: the active one) has no such kernel; the caller then uses
+/// the Swift one.
+int genai_gelu(int path, const float *x, float *y, long n);
+
 #ifdef __cplusplus
 }
 #endif
