@@ -258,12 +258,6 @@ void genai_sgemv(int path, long m, long k, const float *a, long lda, const float
 void genai_attention_cached(int path, long t, long past, long d, float scale, const float *q, long ldq, const float *k,
                             const float *v, float *out, long ldo, float *scratch);
 
-/// `y[i] = x[i]·Φ(x[i])` (GELU) for `n` elements (`y` may be `x`), with the arithmetic of the
-/// engine's `Kernels.gelu8` on 16 (AVX-512) or 8 (AVX2) lanes, bit for bit. Returns 0 and
-/// writes nothing when `path` (-1: the active one) has no such kernel; the caller then uses
-/// the Swift one.
-int genai_gelu(int path, const float *x, float *y, long n);
-
 #ifdef __cplusplus
 }
 #endif

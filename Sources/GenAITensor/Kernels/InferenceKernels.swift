@@ -83,21 +83,20 @@ public enum InferenceKernels {
     }
   }
 
-  /// `x[i] = gelu(x[i])` (exact, `x · Φ(x)`) in place for `count` elements, with the recorded
-  /// op's arithmetic: on 16 or 8 lanes in C where the CPU has them (the Swift `SIMD8` code runs
-  /// as pairs of SSE operations), else the recorded op's own kernel.
+  /// `x[i] = gelu(x[i])` (exact, `x · Φ(x)`) in place for `count` elements: the recorded op's
+  /// kernel, so decoding and training give the same bits.
   public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    if genai_gelu(-1, x, x, count) == 0 { Kernels.vectorMap(UnsafePointer(x), x, count: count, GeluFunction.self) }
+    Kernels.map(UnsafePointer(x), x, count: count, GENAI_MAP_GELU)
   }
 
   /// `x[i] = 1 / (1 + e^−x[i])` in place for `count` elements, the recorded op's kernel.
   public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    Kernels.vectorMap(UnsafePointer(x), x, count: count, SigmoidFunction.self)
+    Kernels.map(UnsafePointer(x), x, count: count, GENAI_MAP_SIGMOID)
   }
 
   /// `y[i] = tanh(x[i])` for `count` elements (`y` may be `x`), the recorded op's kernel.
   public static func tanh(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-    Kernels.vectorMap(x, y, count: count, TanhFunction.self)
+    Kernels.map(x, y, count: count, GENAI_MAP_TANH)
   }
 
   /// `x[i] += y[i]` for `count` elements (a residual connection).
