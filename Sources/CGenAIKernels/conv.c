@@ -6,25 +6,24 @@
 // per image. The packers walk them in runs: stretches of consecutive columns in one output row
 // (and one packed panel), inside which the input columns advance by the stride.
 #include "gemm_internal.h"
+#include "conv_runs.h"
 
 #include <string.h>
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 
-/// Consecutive columns in one output row, landing at `at` in the packed block or tile.
-typedef struct {
-  long n, oy, ox, len, at;
-} col_run;
 
-/// Splits columns `j0 ..< j0+count` into runs that end at output-row ends and, when `panel` > 0,
-/// at multiples of `panel` columns from `j0` (packed panel boundaries). Returns how many.
+/// Splits columns `j0 ..< j0+count` into runs of at most 16 that end at output-row ends and,
+/// when `panel` > 0, at multiples of `panel` columns from `j0` (packed panel boundaries).
+/// Returns how many.
 static long column_runs(const genai_conv_shape *s, long j0, long count, long panel, col_run *runs) {
   const long P = s->oh * s->ow;
   long r = 0, at = 0;
   while (at < count) {
     const long j = j0 + at;
     const long n = j / P, p = j % P, oy = p / s->ow, ox = p % s->ow;
-    long len = min_l(s->ow - ox, count - at);
+    // At most 16 long, so a run is one vector on every path.
+    long len = min_l(min_l(s->ow - ox, count - at), 16);
     if (panel > 0) len = min_l(len, panel - at % panel);
     runs[r++] = (col_run){n, oy, ox, len, at};
     at += len;
@@ -42,17 +41,6 @@ static void valid_span(long ix0, long stride, long width, long len, long *lo, lo
   *hi = b > a ? b : a;
 }
 
-/// The runs of a block of columns with everything that does not depend on the channel worked
-/// out once: for each run and kernel row the input row (or -1 outside the image), and for each
-/// run and kernel column the first input column and the span of outputs that read inside it.
-typedef struct {
-  long nruns;
-  const col_run *runs;
-  const long *iy;   // [nruns][KH]
-  const long *ix0;  // [nruns][KW]
-  const long *lo;   // [nruns][KW]
-  const long *hi;   // [nruns][KW]
-} run_plan;
 
 static run_plan make_plan(const genai_conv_shape *s, const col_run *runs, long nruns, int slot) {
   long *mem = genai_thread_scratch(slot, (size_t)nruns * (size_t)(s->kh + 3 * s->kw) * sizeof(long) + 64);
@@ -73,25 +61,47 @@ static run_plan make_plan(const genai_conv_shape *s, const col_run *runs, long n
 
 /// Writes run `r` of im2col row `(c, ky, kx)` to `d[q]`, `q < len`: image values where the
 /// window is inside x, zeros where it hangs over the padding.
-static inline void plan_im2col(const genai_conv_shape *s, const run_plan *pl, const float *x, long c, long ky, long kx,
-                               long r, float *restrict d) {
+static inline void plan_im2col(const genai_conv_shape *s, const run_plan *pl, genai_run_copy_fn copy,
+                               const float *x, long c, long ky, long kx, long r, float *restrict d, int spill) {
   const col_run *run = &pl->runs[r];
-  const long len = run->len;
   const long iy = pl->iy[r * s->kh + ky];
   if (iy < 0) {
-    for (long q = 0; q < len; q++) d[q] = 0;
+    copy(d, NULL, 0, 0, run->len, s->sw, spill);
     return;
   }
-  const long ix0 = pl->ix0[r * s->kw + kx], lo = pl->lo[r * s->kw + kx], hi = pl->hi[r * s->kw + kx];
-  const float *restrict src = x + ((run->n * s->c + c) * s->h + iy) * s->w + ix0;
+  const long ix0 = pl->ix0[r * s->kw + kx];
+  const float *src = x + ((run->n * s->c + c) * s->h + iy) * s->w + ix0;
+  copy(d, src, pl->lo[r * s->kw + kx], pl->hi[r * s->kw + kx], run->len, s->sw, spill);
+}
+
+// MARK: - Run loops, portable
+
+static void copy_run_portable(float *d, const float *src, long lo, long hi, long len, long stride, int spill) {
+  (void)spill;
+  if (!src) lo = hi = 0;
   for (long q = 0; q < lo; q++) d[q] = 0;
-  if (s->sw == 1) {
+  if (stride == 1) {
     for (long q = lo; q < hi; q++) d[q] = src[q];
   } else {
-    const long sw = s->sw;
-    for (long q = lo; q < hi; q++) d[q] = src[q * sw];
+    for (long q = lo; q < hi; q++) d[q] = src[q * stride];
   }
-  for (long q = hi; q < len; q++) d[q] = 0;
+  for (long q = hi > lo ? hi : lo; q < len; q++) d[q] = 0;
+}
+
+static void add_run_portable(float *d, const float *src, long lo, long hi, long stride) {
+  if (stride == 1) {
+    for (long q = lo; q < hi; q++) d[q] += src[q];
+  } else {
+    for (long q = lo; q < hi; q++) d[q * stride] += src[q];
+  }
+}
+
+genai_run_ops genai_run_ops_for(int path) {
+  if (path == GENAI_PATH_AVX512) {
+    genai_run_ops o = genai_run_ops_avx512();
+    if (o.copy) return o;
+  }
+  return (genai_run_ops){copy_run_portable, add_run_portable};
 }
 
 /// Room for the runs of `count` columns (at most one per column).
@@ -124,13 +134,21 @@ static void forward_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, l
   const genai_conv_shape *s = &ctx->s;
   col_run *runs = run_buffer(nc);
   const run_plan pl = make_plan(s, runs, column_runs(s, j0, nc, NR, runs), 2);
+  if (op->path == GENAI_PATH_AVX512 && genai_im2col_block_avx512(s, &pl, ctx->x, k0, kc, dst, NR, NR, kc * NR)) {
+    zero_panel_tail(kc, nc, NR, dst);
+    return;
+  }
+  const genai_run_copy_fn copy = genai_run_ops_for(op->path).copy;
   const long KK = s->kh * s->kw;
   long c = k0 / KK, t = k0 % KK, ky = t / s->kw, kx = t % s->kw;
   for (long k = 0; k < kc; k++) {
     float *dk = dst + k * NR;
+    // A run's spill lands in the next step's row of its panel, written after it; the last
+    // step's would land in the next panel's first row, so that one stores exactly.
+    const int spill = k + 1 < kc;
     for (long r = 0; r < pl.nruns; r++) {
       const long at = runs[r].at;
-      plan_im2col(s, &pl, ctx->x, c, ky, kx, r, dk + (at / NR) * kc * NR + at % NR);
+      plan_im2col(s, &pl, copy, ctx->x, c, ky, kx, r, dk + (at / NR) * kc * NR + at % NR, spill);
     }
     if (++kx == s->kw) {
       kx = 0;
@@ -238,6 +256,9 @@ static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, 
   while (r0 < pl->nruns && pl->runs[r0].at < start) r0++;
   long r1 = r0;
   while (r1 < pl->nruns && pl->runs[r1].at < start + nr) r1++;
+  if (op->path == GENAI_PATH_AVX512 && genai_col2im_tile_avx512(s, pl, r0, r1, tile, ldt, start, i0, mr, ctx->out))
+    return;
+  const genai_run_add_fn add = genai_run_ops_for(op->path).add;
   const long KK = s->kh * s->kw;
   long c = i0 / KK, t = i0 % KK, ky = t / s->kw, kx = t % s->kw;
   for (long i = 0; i < mr; i++) {
@@ -246,15 +267,9 @@ static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, 
       const long iy = pl->iy[r * s->kh + ky];
       if (iy < 0) continue;
       const col_run *run = &pl->runs[r];
-      const long ix0 = pl->ix0[r * s->kw + kx], lo = pl->lo[r * s->kw + kx], hi = pl->hi[r * s->kw + kx];
-      float *restrict d = ctx->out + ((run->n * s->c + c) * s->h + iy) * s->w + ix0;
-      const float *restrict src = ti + run->at;
-      if (s->sw == 1) {
-        for (long q = lo; q < hi; q++) d[q] += src[q];
-      } else {
-        const long sw = s->sw;
-        for (long q = lo; q < hi; q++) d[q * sw] += src[q];
-      }
+      const long ix0 = pl->ix0[r * s->kw + kx];
+      add(ctx->out + ((run->n * s->c + c) * s->h + iy) * s->w + ix0, ti + run->at, pl->lo[r * s->kw + kx],
+          pl->hi[r * s->kw + kx], s->sw);
     }
     if (++kx == s->kw) {
       kx = 0;
@@ -309,14 +324,20 @@ static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
   const genai_conv_shape *s = &ctx->s;
   col_run *runs = run_buffer(kc);
   const run_plan pl = make_plan(s, runs, column_runs(s, k0, kc, 0, runs), 2);
-  float *rows = genai_thread_scratch(1, (size_t)NR * (size_t)kc * sizeof(float));
+  float *rows = genai_thread_scratch(1, ((size_t)NR * (size_t)kc + 16) * sizeof(float));
+  const genai_run_copy_fn copy = genai_run_ops_for(op->path).copy;
   const long KK = s->kh * s->kw;
   for (long p = 0; p < nc; p += NR) {
     const long nr = min_l(NR, nc - p);
+    if (op->path == GENAI_PATH_AVX512 && genai_im2col_block_avx512(s, &pl, ctx->x, j0 + p, nr, rows, kc, 0, 0)) {
+      // rows filled
+    } else
     for (long jj = 0; jj < nr; jj++) {
       const long col = j0 + p + jj, c = col / KK, t = col % KK, ky = t / s->kw, kx = t % s->kw;
       float *row = rows + jj * kc;
-      for (long r = 0; r < pl.nruns; r++) plan_im2col(s, &pl, ctx->x, c, ky, kx, r, row + runs[r].at);
+      // Runs are written in order and the rows follow each other; 16 floats of slack after the
+      // last row take the final spill.
+      for (long r = 0; r < pl.nruns; r++) plan_im2col(s, &pl, copy, ctx->x, c, ky, kx, r, row + runs[r].at, 1);
     }
     float *panel = dst + p * kc;
     genai_transpose_pack(op->path, rows, kc, nr, kc, panel, NR);

@@ -1,0 +1,58 @@
+// The innermost loops of the convolution packers and of the transposed product's store: copy a
+// run of im2col values out of one input row, or add a run of values back into one. Runs are
+// short (an output row: 7-28 values), so the per-run cost decides the packers' speed; the
+// AVX-512 versions do a run of up to 16 outputs with one masked load and store (a permute picks
+// every second input for stride 2).
+#ifndef CGENAI_CONV_RUNS_H
+#define CGENAI_CONV_RUNS_H
+
+#include "CGenAIKernels.h"
+
+/// `d[q] = src[q·stride]` for `lo <= q < hi`, `d[q] = 0` for the other `q < len` (all of them
+/// when `src` is NULL: the window row lies in the padding). `src` points at output 0's input,
+/// which may lie outside the row (the outputs before `lo` are never read). With `spill` set the
+/// loop may also write up to 16 floats past `d + len` (cells the caller writes later), which
+/// lets it use full-width stores.
+typedef void (*genai_run_copy_fn)(float *d, const float *src, long lo, long hi, long len, long stride, int spill);
+/// `d[q·stride] += src[q]` for `lo <= q < hi`.
+typedef void (*genai_run_add_fn)(float *d, const float *src, long lo, long hi, long stride);
+
+/// Consecutive columns in one output row, landing at `at` in the packed block or tile.
+typedef struct {
+  long n, oy, ox, len, at;
+} col_run;
+
+/// The runs of a block of columns with everything that does not depend on the channel worked
+/// out once: for each run and kernel row the input row (or -1 outside the image), and for each
+/// run and kernel column the first input column and the span of outputs that read inside it.
+typedef struct {
+  long nruns;
+  const col_run *runs;
+  const long *iy;   // [nruns][KH]
+  const long *ix0;  // [nruns][KW]
+  const long *lo;   // [nruns][KW]
+  const long *hi;   // [nruns][KW]
+} run_plan;
+
+typedef struct {
+  genai_run_copy_fn copy;
+  genai_run_add_fn add;
+} genai_run_ops;
+
+/// The run loops for `path` (AVX-512 where it has them, else portable C).
+genai_run_ops genai_run_ops_for(int path);
+/// The AVX-512 run loops, or NULL members where this build has none.
+genai_run_ops genai_run_ops_avx512(void);
+
+/// im2col rows `k0 ..< k0+count` of the plan's runs on AVX-512: row `k` of run `r` goes to
+/// `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with
+/// panels (`panel` > 0), else `at`. Returns 0 (writing nothing) where this build has no such code
+/// or the stride is above 2.
+int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                              float *dst, long k_stride, long panel, long panel_size);
+/// Adds tile rows `i0 ..< i0+mr` of runs `r0 ..< r1` (tile column = run.at − start) back into
+/// their windows of `out` on AVX-512. Returns 0 (adding nothing) where unavailable.
+int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
+                             long ldt, long start, long i0, long mr, float *out);
+
+#endif

@@ -1,0 +1,173 @@
+// AVX-512 run loops for the convolution packers and store (see conv_runs.h).
+#include "gemm_internal.h"
+#include "conv_runs.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f")))
+
+/// Bits `[a, b)` of a 16-bit mask (empty when b <= a).
+static inline __mmask16 span16(long a, long b) {
+  if (b <= a) return 0;
+  const unsigned full = 0xFFFFu;
+  return (__mmask16)((full >> (16 - (b - a))) << a);
+}
+
+/// The masks of the low and high 16 inputs read by outputs `a <= q < b` at stride 2 (input 2q).
+static inline void even_masks(long a, long b, __mmask16 *m0, __mmask16 *m1) {
+  const unsigned long long upto = 2 * b >= 64 ? ~0ull : (1ull << (2 * b)) - 1;
+  const unsigned long long bits = upto & ~((1ull << (2 * a)) - 1) & 0x5555555555555555ull;
+  *m0 = (__mmask16)(bits & 0xFFFF);
+  *m1 = (__mmask16)((bits >> 16) & 0xFFFF);
+}
+
+TARGET static void copy_run(float *d, const float *src, long lo, long hi, long len, long stride, int spill) {
+  if (!src) lo = hi = 0;
+  if (stride > 2) {
+    for (long q = 0; q < len; q++) d[q] = q >= lo && q < hi ? src[q * stride] : 0;
+    return;
+  }
+  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (long q0 = 0; q0 < len; q0 += 16) {
+    const long n = len - q0 < 16 ? len - q0 : 16;
+    const long a = (lo > q0 ? lo : q0) - q0, b = (hi < q0 + n ? hi : q0 + n) - q0;
+    __m512 v;
+    if (stride == 1) {
+      v = _mm512_maskz_loadu_ps(span16(a, b), src + q0);
+    } else {
+      __mmask16 m0 = 0, m1 = 0;
+      if (b > a) even_masks(a, b, &m0, &m1);
+      const __m512 x0 = _mm512_maskz_loadu_ps(m0, src + 2 * q0);
+      const __m512 x1 = _mm512_maskz_loadu_ps(m1, src + 2 * q0 + 16);
+      v = _mm512_permutex2var_ps(x0, evens, x1);
+    }
+    // Lanes past the run hold zeros; where the caller allows, they are stored too.
+    if (spill) {
+      _mm512_storeu_ps(d + q0, v);
+    } else {
+      _mm512_mask_storeu_ps(d + q0, span16(0, n), v);
+    }
+  }
+}
+
+TARGET static void add_run(float *d, const float *src, long lo, long hi, long stride) {
+  if (stride > 2) {
+    for (long q = lo; q < hi; q++) d[q * stride] += src[q];
+    return;
+  }
+  // Input lanes 0..15 of the expanded run take outputs 0..7 (even lanes), lanes 16..31 take 8..15.
+  const __m512i spread_lo = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i spread_hi = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+  for (long q0 = lo; q0 < hi; q0 += 16) {
+    const long n = hi - q0 < 16 ? hi - q0 : 16;
+    const __m512 s = _mm512_maskz_loadu_ps(span16(0, n), src + q0);
+    if (stride == 1) {
+      const __mmask16 m = span16(0, n);
+      float *p = d + q0;
+      _mm512_mask_storeu_ps(p, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, p), s));
+    } else {
+      __mmask16 m0, m1;
+      even_masks(0, n, &m0, &m1);
+      float *p = d + 2 * q0;
+      const __m512 e0 = _mm512_permutexvar_ps(spread_lo, s), e1 = _mm512_permutexvar_ps(spread_hi, s);
+      _mm512_mask_storeu_ps(p, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, p), e0));
+      _mm512_mask_storeu_ps(p + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, p + 16), e1));
+    }
+  }
+}
+
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run}; }
+
+/// Runs outer, kernel rows inner: what is fixed for a run (its image, destination) is worked out
+/// once, and each row is one or two masked loads and one masked store. Row `k` of run `r` goes
+/// to `dst + place(r.at) + k·k_stride`, where `place(at)` is `(at / panel)·panel_size + at % panel`
+/// with panels (`panel` > 0), or `at`.
+TARGET int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
+                                     long count, float *dst, long k_stride, long panel, long panel_size) {
+  if (s->sw > 2) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
+  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (long r = 0; r < pl->nruns; r++) {
+    const col_run *run = &pl->runs[r];
+    const __mmask16 out_mask = span16(0, run->len);
+    float *d = dst + (panel > 0 ? (run->at / panel) * panel_size + run->at % panel : run->at);
+    const float *xn = x + run->n * s->c * HW;
+    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
+    long c = c0, ky = ky0, kx = kx0;
+    for (long k = 0; k < count; k++, d += k_stride) {
+      __m512 v = _mm512_setzero_ps();
+      if (iy[ky] >= 0) {
+        const float *src = xn + c * HW + iy[ky] * s->w + ix0[kx];
+        if (s->sw == 1) {
+          v = _mm512_maskz_loadu_ps(span16(lo[kx], hi[kx]), src);
+        } else {
+          __mmask16 m0, m1;
+          even_masks(lo[kx], hi[kx], &m0, &m1);
+          v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m0, src), evens, _mm512_maskz_loadu_ps(m1, src + 16));
+        }
+      }
+      _mm512_mask_storeu_ps(d, out_mask, v);
+      if (++kx == KW) {
+        kx = 0;
+        if (++ky == KH) ky = 0, c++;
+      }
+    }
+  }
+  return 1;
+}
+
+/// The transposed product's store on AVX-512: tile rows `i0 ..< i0+mr` (`(c, ky, kx)` each) of
+/// the runs `r0 ..< r1` added back into their windows of `out`, runs outer.
+TARGET int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
+                                    long ldt, long start, long i0, long mr, float *out) {
+  if (s->sw > 2) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  const long c0 = i0 / KK, t0 = i0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
+  const __m512i spread_lo = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i spread_hi = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+  for (long r = r0; r < r1; r++) {
+    const col_run *run = &pl->runs[r];
+    const float *src = tile + run->at - start;
+    float *outn = out + run->n * s->c * HW;
+    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
+    long c = c0, ky = ky0, kx = kx0;
+    for (long i = 0; i < mr; i++, src += ldt) {
+      if (iy[ky] >= 0 && hi[kx] > lo[kx]) {
+        float *d = outn + c * HW + iy[ky] * s->w + ix0[kx];
+        // Outputs lo..hi of the run, gathered from lane 0: the lanes below lo are masked off.
+        const __m512 v = _mm512_maskz_loadu_ps(span16(lo[kx], hi[kx]), src);
+        if (s->sw == 1) {
+          const __mmask16 m = span16(lo[kx], hi[kx]);
+          _mm512_mask_storeu_ps(d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), v));
+        } else {
+          __mmask16 m0, m1;
+          even_masks(lo[kx], hi[kx], &m0, &m1);
+          const __m512 e0 = _mm512_permutexvar_ps(spread_lo, v), e1 = _mm512_permutexvar_ps(spread_hi, v);
+          _mm512_mask_storeu_ps(d, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d), e0));
+          _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d + 16), e1));
+        }
+      }
+      if (++kx == KW) {
+        kx = 0;
+        if (++ky == KH) ky = 0, c++;
+      }
+    }
+  }
+  return 1;
+}
+
+#else
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){0, 0}; }
+int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                              float *dst, long k_stride, long panel, long panel_size) {
+  (void)s, (void)pl, (void)x, (void)k0, (void)count, (void)dst, (void)k_stride, (void)panel, (void)panel_size;
+  return 0;
+}
+int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
+                             long ldt, long start, long i0, long mr, float *out) {
+  (void)s, (void)pl, (void)r0, (void)r1, (void)tile, (void)ldt, (void)start, (void)i0, (void)mr, (void)out;
+  return 0;
+}
+#endif
