@@ -73,8 +73,9 @@
   }
 
 #define MAP_BODY                                                                      \
-  static void FN(map)(int fn, const float *x, float *y, long n) {                     \
+  static void FN(map)(int fn, const float *x, float *y, long n, float param) {        \
     switch (fn) {                                                                     \
+    case GENAI_MAP_LEAKY_RELU: UNARY_LOOP(FN(select)(v > 0.0f, v, v * param)) break;   \
     case GENAI_MAP_EXP: UNARY_LOOP(FN(vexp)(v)) break;                                \
     case GENAI_MAP_TANH: UNARY_LOOP(FN(vtanh)(v)) break;                              \
     case GENAI_MAP_SIGMOID: UNARY_LOOP(FN(vsigmoid)(v)) break;                        \
@@ -82,11 +83,17 @@
     default: UNARY_LOOP(FN(verf)(v)) break;                                           \
     }                                                                                 \
   }                                                                                   \
-  static void FN(zip)(int fn, const float *a, const float *b, float *y, long n) {     \
+  static void FN(zip)(int fn, const float *a, const float *b, float *y, long n, float param) { \
     switch (fn) {                                                                     \
+    case GENAI_ZIP_LEAKY_RELU_GRAD: BINARY_LOOP(FN(select)(v > 0.0f, u, u * param)) break; \
+    case GENAI_ZIP_ADD: BINARY_LOOP(u + v) break;                                     \
+    case GENAI_ZIP_SUBTRACT: BINARY_LOOP(u - v) break;                                \
+    case GENAI_ZIP_MULTIPLY: BINARY_LOOP(u * v) break;                                \
+    case GENAI_ZIP_DIVIDE: BINARY_LOOP(u / v) break;                                  \
     case GENAI_ZIP_GELU_GRAD: BINARY_LOOP(u * FN(vgelu_derivative)(v)) break;         \
     case GENAI_ZIP_TANH_GRAD: BINARY_LOOP(u * (1.0f - v * v)) break;                  \
-    default: BINARY_LOOP(u * v * (1.0f - v)) break;                                   \
+    case GENAI_ZIP_SIGMOID_GRAD: BINARY_LOOP(u * v * (1.0f - v)) break;               \
+    default: break;                                                                   \
     }                                                                                 \
   }
 
@@ -139,22 +146,22 @@ SOFTMAX_BODY
 #pragma clang attribute pop
 #endif
 
-void genai_map(int path, int fn, const float *x, float *y, long n) {
+void genai_map(int path, int fn, const float *x, float *y, long n, float param) {
 #if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return map_avx512(fn, x, y, n);
-  if (path == GENAI_PATH_AVX2) return map_avx2(fn, x, y, n);
+  if (path == GENAI_PATH_AVX512) return map_avx512(fn, x, y, n, param);
+  if (path == GENAI_PATH_AVX2) return map_avx2(fn, x, y, n, param);
 #endif
   (void)path;
-  map_portable(fn, x, y, n);
+  map_portable(fn, x, y, n, param);
 }
 
-void genai_zip(int path, int fn, const float *a, const float *b, float *y, long n) {
+void genai_zip(int path, int fn, const float *a, const float *b, float *y, long n, float param) {
 #if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return zip_avx512(fn, a, b, y, n);
-  if (path == GENAI_PATH_AVX2) return zip_avx2(fn, a, b, y, n);
+  if (path == GENAI_PATH_AVX512) return zip_avx512(fn, a, b, y, n, param);
+  if (path == GENAI_PATH_AVX2) return zip_avx2(fn, a, b, y, n, param);
 #endif
   (void)path;
-  zip_portable(fn, a, b, y, n);
+  zip_portable(fn, a, b, y, n, param);
 }
 
 void genai_softmax_rows(int path, const float *x, float *y, long rows, long n, int log) {

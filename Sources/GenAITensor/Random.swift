@@ -3,8 +3,24 @@
 /// xoshiro256** seeded through SplitMix64: fast, small state, good statistical quality.
 /// Its state is `Codable` so a training checkpoint can save and restore it exactly.
 public struct SeededGenerator: RandomNumberGenerator, Codable, Sendable, Equatable {
-  /// The four 64-bit words of xoshiro256** state.
-  public var state: [UInt64]
+  // Four stored words, not an array: `next()` runs once per random number (dropout masks draw
+  // millions a step), and an array paid a uniqueness check and bounds checks on every call.
+  private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+  /// A decoded state of the wrong length, kept so that a checkpoint reader can name the problem.
+  private var malformed: [UInt64]?
+
+  /// The four 64-bit words of xoshiro256** state (saved in checkpoints under `"state"`).
+  public var state: [UInt64] {
+    get { malformed ?? [s0, s1, s2, s3] }
+    set {
+      if newValue.count == 4 {
+        (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3])
+        malformed = nil
+      } else {
+        malformed = newValue
+      }
+    }
+  }
 
   /// A generator whose whole sequence is determined by `seed`.
   public init(seed: UInt64) {
@@ -16,19 +32,42 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Sendable, Equatab
       z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
       return z ^ (z >> 31)
     }
-    state = [splitMix(), splitMix(), splitMix(), splitMix()]
+    s0 = splitMix()
+    s1 = splitMix()
+    s2 = splitMix()
+    s3 = splitMix()
   }
 
+  private enum CodingKeys: String, CodingKey { case state }
+
+  /// Reads `{"state": [w0, w1, w2, w3]}`.
+  public init(from decoder: any Decoder) throws {
+    let words = try decoder.container(keyedBy: CodingKeys.self).decode([UInt64].self, forKey: .state)
+    (s0, s1, s2, s3) = (0, 0, 0, 0)
+    state = words
+  }
+
+  /// Writes `{"state": [w0, w1, w2, w3]}`.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(state, forKey: .state)
+  }
+
+  /// Whether the two generators will produce the same sequence.
+  public static func == (a: SeededGenerator, b: SeededGenerator) -> Bool { a.state == b.state }
+
   /// The next 64 random bits.
-  public mutating func next() -> UInt64 {
-    let result = rotl(state[1] &* 5, 7) &* 9
-    let t = state[1] << 17
-    state[2] ^= state[0]
-    state[3] ^= state[1]
-    state[1] ^= state[2]
-    state[0] ^= state[3]
-    state[2] ^= t
-    state[3] = rotl(state[3], 45)
+  @inlinable public mutating func next() -> UInt64 { nextWord() }
+
+  @usableFromInline mutating func nextWord() -> UInt64 {
+    let result = rotl(s1 &* 5, 7) &* 9
+    let t = s1 << 17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = rotl(s3, 45)
     return result
   }
 

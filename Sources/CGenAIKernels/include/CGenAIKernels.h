@@ -158,6 +158,7 @@ typedef enum {
   GENAI_MAP_SIGMOID = 2,
   GENAI_MAP_GELU = 3,  // x·Φ(x), the exact (erf) form
   GENAI_MAP_ERF = 4,
+  GENAI_MAP_LEAKY_RELU = 5,  // x > 0 ? x : param·x (param 0: ReLU)
 } genai_map_fn;
 
 /// The vectorised binary maps (`y[i] = f(a[i], b[i])`), mostly pullbacks in one pass.
@@ -165,12 +166,19 @@ typedef enum {
   GENAI_ZIP_GELU_GRAD = 0,     // a · gelu′(b): GELU's pullback, gradient a, input b
   GENAI_ZIP_TANH_GRAD = 1,     // a · (1 − b²): tanh's pullback from its output b
   GENAI_ZIP_SIGMOID_GRAD = 2,  // a · b · (1 − b): sigmoid's pullback from its output b
+  GENAI_ZIP_LEAKY_RELU_GRAD = 3,  // b > 0 ? a : param·a: leaky ReLU's pullback, gradient a, input b
+  GENAI_ZIP_ADD = 4,
+  GENAI_ZIP_SUBTRACT = 5,
+  GENAI_ZIP_MULTIPLY = 6,
+  GENAI_ZIP_DIVIDE = 7,
 } genai_zip_fn;
 
-/// `y[i] = f(x[i])` for `i < n` on `path`. `y` may equal `x`.
-void genai_map(int path, int fn, const float *x, float *y, long n);
-/// `y[i] = f(a[i], b[i])` for `i < n` on `path`. `y` may equal `a` or `b`.
-void genai_zip(int path, int fn, const float *a, const float *b, float *y, long n);
+/// `y[i] = f(x[i])` for `i < n` on `path` (`param`: the leaky ReLU's slope, else unused). `y` may
+/// equal `x`.
+void genai_map(int path, int fn, const float *x, float *y, long n, float param);
+/// `y[i] = f(a[i], b[i])` for `i < n` on `path` (`param` as for `genai_map`). `y` may equal `a`
+/// or `b`.
+void genai_zip(int path, int fn, const float *a, const float *b, float *y, long n, float param);
 
 /// Softmax (`log` 0) or log-softmax (`log` 1) of `rows` contiguous rows of `n` values each,
 /// shifted by each row's maximum. `y` may equal `x` only for softmax.

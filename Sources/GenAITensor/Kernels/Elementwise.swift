@@ -1,3 +1,5 @@
+import CGenAIKernels
+
 /// Element-wise kernels on raw buffers: unary maps and broadcasting binary maps, split across
 /// cores above a size threshold. Callers pass the scalar function as a closure literal; the
 /// kernels are `@inline(__always)` so that release builds specialise and vectorise each use.
@@ -11,6 +13,7 @@ enum Kernels {
 
   /// `out[i] = f(x[i])`.
   static func map<F: UnaryFunction>(_ x: Tensor, _ f: F) -> Storage {
+    if let (fn, param) = f.vectorKernel { return map(x, fn, param: param) }
     let out = Storage(uninitializedCount: x.count)
     let src = x.storage.base
     let dst = out.base
@@ -27,6 +30,7 @@ enum Kernels {
 
   /// `out[i] = f(x[i], y[i])` for two buffers of equal length.
   static func zip<F: BinaryFunction>(_ x: Tensor, _ y: Tensor, _ f: F) -> Storage {
+    if let (fn, param) = f.vectorKernel { return zip(x, y, fn, param: param) }
     let out = Storage(uninitializedCount: x.count)
     let a = x.storage.base
     let b = y.storage.base
@@ -94,9 +98,24 @@ enum Kernels {
 }
 
 /// A scalar function `Float → Float` that kernels specialise on.
-protocol UnaryFunction { func callAsFunction(_ x: Float) -> Float }
+protocol UnaryFunction {
+  func callAsFunction(_ x: Float) -> Float
+  /// The same function as a vectorised C kernel and its parameter, when there is one.
+  var vectorKernel: (genai_map_fn, Float)? { get }
+}
 /// A scalar function `(Float, Float) → Float` that kernels specialise on.
-protocol BinaryFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+protocol BinaryFunction {
+  func callAsFunction(_ a: Float, _ b: Float) -> Float
+  /// The same function as a vectorised C kernel and its parameter, when there is one.
+  var vectorKernel: (genai_zip_fn, Float)? { get }
+}
+
+extension UnaryFunction {
+  var vectorKernel: (genai_map_fn, Float)? { nil }
+}
+extension BinaryFunction {
+  var vectorKernel: (genai_zip_fn, Float)? { nil }
+}
 
 struct ClosureUnary: UnaryFunction {
   let f: (Float) -> Float
@@ -108,19 +127,33 @@ struct ClosureBinary: BinaryFunction {
 }
 
 // The hot element-wise functions.
-struct AddFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }
-struct SubtractFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
-struct MultiplyFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
-struct DivideFunction: BinaryFunction { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
+struct AddFunction: BinaryFunction {
+  @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
+  var vectorKernel: (genai_zip_fn, Float)? { (GENAI_ZIP_ADD, 0) }
+}
+struct SubtractFunction: BinaryFunction {
+  @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
+  var vectorKernel: (genai_zip_fn, Float)? { (GENAI_ZIP_SUBTRACT, 0) }
+}
+struct MultiplyFunction: BinaryFunction {
+  @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b }
+  var vectorKernel: (genai_zip_fn, Float)? { (GENAI_ZIP_MULTIPLY, 0) }
+}
+struct DivideFunction: BinaryFunction {
+  @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
+  var vectorKernel: (genai_zip_fn, Float)? { (GENAI_ZIP_DIVIDE, 0) }
+}
 struct NegateFunction: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
 struct LeakyReluFunction: UnaryFunction {
   let slope: Float
   @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : slope * x }
+  var vectorKernel: (genai_map_fn, Float)? { (GENAI_MAP_LEAKY_RELU, slope) }
 }
 /// `g` where `x > 0`, else `g · slope`: the leaky-ReLU (slope 0: ReLU) pullback in one pass.
 struct LeakyReluGradFunction: BinaryFunction {
   let slope: Float
   @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : g * slope }
+  var vectorKernel: (genai_zip_fn, Float)? { (GENAI_ZIP_LEAKY_RELU_GRAD, slope) }
 }
 
 /// Index arithmetic for a broadcast binary op: the output seen as `[outerCount, inner]` rows,

@@ -7,30 +7,39 @@ import CGenAIKernels
 /// ulp) and keep NaN and infinities as libm does.
 extension Kernels {
   /// `fn` of every element of `x` in a new buffer.
-  static func map(_ x: Tensor, _ fn: genai_map_fn) -> Storage {
+  static func map(_ x: Tensor, _ fn: genai_map_fn, param: Float = 0) -> Storage {
     let out = Storage(uninitializedCount: x.count)
-    map(x.storage.base, out.base, count: x.count, fn)
+    map(x.storage.base, out.base, count: x.count, fn, param: param)
     return out
   }
 
   /// `dst[i] = fn(src[i])` for `i < count`.
-  static func map(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, _ fn: genai_map_fn) {
+  static func map(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, _ fn: genai_map_fn, param: Float = 0
+  ) {
     let path = genai_path_active()
     parallelFor(count, grain: grain / 4) { r in
-      genai_map(path, Int32(fn.rawValue), src + r.lowerBound, dst + r.lowerBound, r.count)
+      genai_map(path, Int32(fn.rawValue), src + r.lowerBound, dst + r.lowerBound, r.count, param)
     }
   }
 
   /// `fn(a[i], b[i])` for two buffers of equal length, in a new buffer.
-  static func zip(_ a: Tensor, _ b: Tensor, _ fn: genai_zip_fn) -> Storage {
+  static func zip(_ a: Tensor, _ b: Tensor, _ fn: genai_zip_fn, param: Float = 0) -> Storage {
     precondition(a.count == b.count, "[zip] buffers differ in length: \(a.count) and \(b.count)")
     let out = Storage(uninitializedCount: a.count)
-    let (pa, pb, d) = (a.storage.base, b.storage.base, out.base)
-    let path = genai_path_active()
-    parallelFor(a.count, grain: grain / 4) { r in
-      genai_zip(path, Int32(fn.rawValue), pa + r.lowerBound, pb + r.lowerBound, d + r.lowerBound, r.count)
-    }
+    zip(a.storage.base, b.storage.base, out.base, count: a.count, fn, param: param)
     return out
+  }
+
+  /// `dst[i] = fn(a[i], b[i])` for `i < count`.
+  static func zip(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
+    _ fn: genai_zip_fn, param: Float = 0
+  ) {
+    let path = genai_path_active()
+    parallelFor(count, grain: grain / 4) { r in
+      genai_zip(path, Int32(fn.rawValue), a + r.lowerBound, b + r.lowerBound, dst + r.lowerBound, r.count, param)
+    }
   }
 
   /// Softmax (or log-softmax) of `rows` contiguous rows of `n` values, rows split across the pool.
