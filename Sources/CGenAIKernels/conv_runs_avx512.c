@@ -118,41 +118,64 @@ TARGET int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *
   return 1;
 }
 
+/// Adds one kernel row's worth of tile rows (kernel columns `kx0 ..< kx0+count`, all of one
+/// channel and kernel row) of run `run` into the image row at `row` (width `w`): the span of
+/// the row they touch (at most 32 floats from `base`, the input column of output 0 at kernel
+/// column 0) is loaded once, every tile row is moved into place with a lane permute and added,
+/// and the span is stored once. Consecutive kernel columns overlap by all but one pixel, so one
+/// load-add-store per column stalls on store forwarding every time.
+TARGET static void add_kernel_row(float *row, long base, long w, const float *src, long ldt, long len, long stride,
+                                  long kx0, long count) {
+  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  // Lanes of the 32 that output q of tile column kx lands on: q·stride + kx.
+  const unsigned long long outs =
+      stride == 1 ? (1ull << len) - 1 : (((1ull << (2 * len)) - 1) & 0x5555555555555555ull);
+  for (long i = 0; i < count; i++) {
+    const long kx = kx0 + i;
+    const __m512 v = _mm512_maskz_loadu_ps(span16(0, len), src + i * ldt);
+    const unsigned long long m = outs << kx;
+    __m512i idx_lo = _mm512_sub_epi32(iota, _mm512_set1_epi32((int)kx));
+    __m512i idx_hi = _mm512_add_epi32(idx_lo, _mm512_set1_epi32(16));
+    if (stride == 2) {
+      idx_lo = _mm512_srai_epi32(idx_lo, 1);
+      idx_hi = _mm512_srai_epi32(idx_hi, 1);
+    }
+    lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps((__mmask16)(m & 0xFFFF), idx_lo, v));
+    hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps((__mmask16)((m >> 16) & 0xFFFF), idx_hi, v));
+  }
+  // Only the pixels inside the row are read and written.
+  const long a = base < 0 ? -base : 0, b = w - base;
+  const __mmask16 m0 = span16(a < 16 ? a : 16, b < 16 ? b : 16);
+  const __mmask16 m1 = span16(a > 16 ? a - 16 : 0, b > 32 ? 16 : (b > 16 ? b - 16 : 0));
+  float *d = row + base;
+  _mm512_mask_storeu_ps(d, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d), lo));
+  _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d + 16), hi));
+}
+
 /// The transposed product's store on AVX-512: tile rows `i0 ..< i0+mr` (`(c, ky, kx)` each) of
-/// the runs `r0 ..< r1` added back into their windows of `out`, runs outer.
+/// the runs `r0 ..< r1` added back into their windows of `out`, one kernel row at a time.
 TARGET int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
                                     long ldt, long start, long i0, long mr, float *out) {
-  if (s->sw > 2) return 0;
+  if (s->sw > 2 || s->dw != 1) return 0;
   const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
-  const long c0 = i0 / KK, t0 = i0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
-  const __m512i spread_lo = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  const __m512i spread_hi = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
   for (long r = r0; r < r1; r++) {
     const col_run *run = &pl->runs[r];
-    const float *src = tile + run->at - start;
+    // The span a kernel row touches must fit in 32 lanes.
+    if ((run->len - 1) * s->sw + KW > 32) return 0;
+  }
+  for (long r = r0; r < r1; r++) {
+    const col_run *run = &pl->runs[r];
     float *outn = out + run->n * s->c * HW;
-    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
-    long c = c0, ky = ky0, kx = kx0;
-    for (long i = 0; i < mr; i++, src += ldt) {
-      if (iy[ky] >= 0 && hi[kx] > lo[kx]) {
-        float *d = outn + c * HW + iy[ky] * s->w + ix0[kx];
-        // Outputs lo..hi of the run, gathered from lane 0: the lanes below lo are masked off.
-        const __m512 v = _mm512_maskz_loadu_ps(span16(lo[kx], hi[kx]), src);
-        if (s->sw == 1) {
-          const __mmask16 m = span16(lo[kx], hi[kx]);
-          _mm512_mask_storeu_ps(d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), v));
-        } else {
-          __mmask16 m0, m1;
-          even_masks(lo[kx], hi[kx], &m0, &m1);
-          const __m512 e0 = _mm512_permutexvar_ps(spread_lo, v), e1 = _mm512_permutexvar_ps(spread_hi, v);
-          _mm512_mask_storeu_ps(d, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d), e0));
-          _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d + 16), e1));
-        }
-      }
-      if (++kx == KW) {
-        kx = 0;
-        if (++ky == KH) ky = 0, c++;
-      }
+    const long *iy = pl->iy + r * KH, base = run->ox * s->sw - s->pl;
+    long i = 0;
+    while (i < mr) {
+      const long row = i0 + i, c = row / KK, t = row % KK, ky = t / KW, kx = t % KW;
+      const long count = (KW - kx) < (mr - i) ? (KW - kx) : (mr - i);
+      if (iy[ky] >= 0)
+        add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, tile + i * ldt + run->at - start, ldt, run->len,
+                       s->sw, kx, count);
+      i += count;
     }
   }
   return 1;
