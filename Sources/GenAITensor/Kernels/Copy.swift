@@ -1,3 +1,5 @@
+import CGenAIKernels
+
 extension Kernels {
   /// The offset of row `row` (a row-major index into `shape`) through `strides`.
   @inline(__always)
@@ -104,10 +106,11 @@ extension Kernels {
   /// `dst[i] += src[i]` for two buffers of equal length (gradient accumulation).
   static func addInPlace(_ dst: Storage, _ src: Storage) {
     precondition(dst.count == src.count, "[addInPlace] buffers differ in length: \(dst.count) and \(src.count)")
-    let d = dst.base
-    let s = src.base
-    parallelFor(dst.count, grain: grain) { r in
-      for i in r { d[i] += s[i] }
-    }
+    addInPlace(dst.base, src.base, count: dst.count)
+  }
+
+  /// `dst[i] += src[i]` for `i < count`.
+  static func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+    zip(UnsafePointer(dst), src, dst, count: count, GENAI_ZIP_ADD)
   }
 }

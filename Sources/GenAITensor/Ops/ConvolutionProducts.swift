@@ -71,8 +71,8 @@ extension Tensor {
     let (n, c, o) = (x.shape[0], x.shape[1], y.shape[1])
     let (kh, kw) = g.kernel
     let out = Storage(uninitializedCount: o * c * kh * kw)
-    ConvolutionKernels.run(genai_conv_weight_grad_op, g.kernelShape(batch: n, channels: c, outputs: o),
-                           x: x.storage.base, y: y.storage.base, out: out.base)
+    ConvolutionKernels.runWeightGradient(
+      g.kernelShape(batch: n, channels: c, outputs: o), x: x.storage.base, y: y.storage.base, out: out.base)
     return record(.convolutionWeightGradient, shape: [o, c, kh, kw], storage: out, inputs: [x, y]) { gw, _, xs in
       [
         xs[0].requiresGrad ? convolutionTranspose(xs[1], gw, bias: nil, g) : nil,
@@ -108,5 +108,45 @@ enum ConvolutionKernels {
       make(&op, c)
       BLAS.run(op)
     }
+  }
+
+  /// Chunks of the batch the weight gradient is split into: a fixed number, so the sum's order
+  /// (and its bits) does not depend on the thread count.
+  static let weightGradientChunks = 4
+
+  /// The weight gradient, split along its long K (images × pixels) rather than across its small
+  /// output: each chunk of the batch is one single-threaded product into its own buffer (no
+  /// operand packed twice), and the buffers are added in chunk order.
+  static func runWeightGradient(
+    _ shape: genai_conv_shape, x: UnsafePointer<Float>, y: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+  ) {
+    let chunks = Swift.min(weightGradientChunks, shape.n)
+    let size = shape.o * shape.c * shape.kh * shape.kw
+    if chunks <= 1 {
+      run(genai_conv_weight_grad_op, shape, x: x, y: y, out: out)
+      return
+    }
+    let partials = Storage(uninitializedCount: (chunks - 1) * size)
+    let per = (shape.n + chunks - 1) / chunks
+    let path = genai_path_active()
+    ThreadPool.shared.run(chunks: chunks) { k in
+      let n0 = k * per, n1 = Swift.min(shape.n, n0 + per)
+      let dst = k == 0 ? out : partials.base + (k - 1) * size
+      guard n0 < n1 else {
+        dst.update(repeating: 0, count: size)
+        return
+      }
+      var part = shape
+      part.n = n1 - n0
+      var ctx = genai_conv_ctx(
+        s: part, x: x + n0 * shape.c * shape.h * shape.w, y: y + n0 * shape.o * shape.oh * shape.ow, w: nil,
+        bias: nil, out: dst)
+      withUnsafePointer(to: &ctx) { c in
+        var op = genai_gemm_op()
+        genai_conv_weight_grad_op(&op, c)
+        genai_gemm_run(&op, 0, 1, path)
+      }
+    }
+    for k in 1..<chunks { Kernels.addInPlace(out, partials.base + (k - 1) * size, count: size) }
   }
 }
