@@ -373,10 +373,23 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
 
   const long kc_max = k_block(op->k, bl.kc);
   const long nc_max = min_l(bl.nc, round_up(j_hi - j_lo, NR));
-  float *ws = thread_workspace((size_t)(MR * kc_max + kc_max * nc_max + MR * NR + 16 * 3));
-  float *ap = ws;
-  float *bp = ap + round_up(MR * kc_max, 16);
+  // When this part's rows of A are small (a batch of hidden states) and there are several
+  // column blocks, A is packed once for all of them instead of once per block.
+  const long rows = i_hi - i_lo, row_panels = (rows + MR - 1) / MR;
+  const int whole_a = (j_hi - j_lo) > nc_max && row_panels * MR * op->k <= (64L << 10);
+  const long a_floats = whole_a ? row_panels * MR * op->k : MR * kc_max;
+  float *ws = thread_workspace((size_t)(a_floats + kc_max * nc_max + MR * NR + 16 * 3));
+  float *ap_all = ws;
+  float *bp = ap_all + round_up(a_floats, 16);
   float *tile = bp + round_up(kc_max * nc_max, 16);
+  if (whole_a) {
+    // Panel (pc block, row panel) at pc·panels·MR + panel·MR·kc: the layout the loop reads.
+    for (long pc = 0; pc < op->k; pc += kc_max) {
+      const long kc = min_l(kc_max, op->k - pc);
+      for (long ir = i_lo, q = 0; ir < i_hi; ir += MR, q++)
+        op->pack_a(op, ir, min_l(MR, i_hi - ir), pc, kc, MR, ap_all + pc * row_panels * MR + q * MR * kc);
+    }
+  }
 
   for (long jc = j_lo; jc < j_hi; jc += nc_max) {
     const long nc = min_l(nc_max, j_hi - jc);
@@ -390,9 +403,14 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
       } else {
         op->pack_b(op, pc, kc, jc, nc, NR, bp);
       }
-      for (long ir = i_lo; ir < i_hi; ir += MR) {
+      for (long ir = i_lo, q = 0; ir < i_hi; ir += MR, q++) {
         const long mr = min_l(MR, i_hi - ir);
-        op->pack_a(op, ir, mr, pc, kc, MR, ap);
+        const float *ap = ap_all;
+        if (whole_a) {
+          ap = ap_all + pc * row_panels * MR + q * MR * kc;
+        } else {
+          op->pack_a(op, ir, mr, pc, kc, MR, ap_all);
+        }
         for (long jr = 0; jr < nc; jr += NR) {
           const long nr = min_l(NR, nc - jr);
           const float *b = bblock + jr * kc;
