@@ -69,8 +69,26 @@ public final class LSTM: RNNBase<LSTMCell> {
   /// - Precondition: the shapes above.
   public func callAsFunction(_ x: Tensor, state: LSTMState? = nil) -> (output: Tensor, state: LSTMState) {
     let (y, final) = runStacked(
-      x, cells: cells, initial: state.map { [$0.h, $0.c] }, dropout: isTraining ? dropout : 0,
+      .dense(x), cells: cells, initial: state.map { [$0.h, $0.c] }, dropout: isTraining ? dropout : 0,
       randomSource: randomSource, op: "LSTM")
+    return (y, LSTMState(h: final[0], c: final[1]))
+  }
+
+  /// Runs the network over the rows of `table` picked by `tokens`: the same as
+  /// `self(table.indexSelect(tokens, axis: 0), state:)` (an embedding feeding the first layer),
+  /// but the first layer projects the table's `V` rows once instead of all `B·T` tokens.
+  ///
+  /// - Parameters:
+  ///   - tokens: `[B, T]` ids into `table`.
+  ///   - table: `[V, I]`, e.g. an `Embedding`'s weight.
+  ///   - state: the initial `h` and `c`, each `[layers, B, H]`; zeros when `nil`.
+  /// - Returns: as `callAsFunction(_:state:)`.
+  public func callAsFunction(rowsOf table: Tensor, tokens: IndexTensor, state: LSTMState? = nil)
+    -> (output: Tensor, state: LSTMState)
+  {
+    let (y, final) = runStacked(
+      .lookup(table: table, tokens: tokens), cells: cells, initial: state.map { [$0.h, $0.c] },
+      dropout: isTraining ? dropout : 0, randomSource: randomSource, op: "LSTM")
     return (y, LSTMState(h: final[0], c: final[1]))
   }
 }
@@ -124,7 +142,7 @@ public final class GRU: RNNBase<GRUCell> {
   /// - Precondition: the shapes above.
   public func callAsFunction(_ x: Tensor, state: Tensor? = nil) -> (output: Tensor, state: Tensor) {
     let (y, final) = runStacked(
-      x, cells: cells, initial: state.map { [$0] }, dropout: isTraining ? dropout : 0,
+      .dense(x), cells: cells, initial: state.map { [$0] }, dropout: isTraining ? dropout : 0,
       randomSource: randomSource, op: "GRU")
     return (y, final[0])
   }
@@ -203,21 +221,41 @@ func timeSteps(_ x: Tensor) -> [Tensor] {
   return (0..<x.shape[0]).map { t in x.slice(axis: 0, t..<(t + 1)).reshaped(row) }
 }
 
+/// The input of a stacked recurrent network: a dense sequence, or rows of a table picked by
+/// token ids (an embedding feeding the first layer).
+enum RecurrentInput {
+  /// `[B, T, I]`.
+  case dense(Tensor)
+  /// Row `tokens[b, t]` of `table` `[V, I]` at every step; `tokens` `[B, T]`.
+  case lookup(table: Tensor, tokens: IndexTensor)
+}
+
 /// Runs stacked cells over a batch-first sequence.
 ///
+/// With a `.lookup` input the first layer projects the table's `V` rows once and picks the
+/// projected row of each token (`table·W_ihᵀ` then a gather), instead of projecting all `B·T`
+/// embedded tokens: the same values and gradients for far fewer products when `V < B·T`.
 /// - Parameters:
-///   - x: `[B, T, I]`.
+///   - input: `[B, T, I]`, or a table and tokens.
 ///   - initial: per state part (`h`, then `c` for an LSTM) a `[L, B, H]` tensor; zeros if `nil`.
 ///   - dropout: applied to the output of every layer but the last (0 in evaluation mode).
 /// - Returns: the last layer's hidden states `[B, T, H]` and per state part the final `[L, B, H]`.
 func runStacked<Cell: RecurrentCell>(
-  _ x: Tensor, cells: [Cell], initial: [Tensor]?, dropout: Float, randomSource: RandomSource,
+  _ input: RecurrentInput, cells: [Cell], initial: [Tensor]?, dropout: Float, randomSource: RandomSource,
   op: String
 ) -> (Tensor, [Tensor]) {
   let (L, I, H) = (cells.count, cells[0].inputSize, cells[0].hiddenSize)
-  require(x.rank == 3 && x.shape[2] == I, "[\(op)] input must be [B, T, \(I)], got \(shapeString(x.shape))")
-  let (B, T) = (x.shape[0], x.shape[1])
-  require(B > 0 && T > 0, "[\(op)] input must have at least one sequence and one step, got \(shapeString(x.shape))")
+  let (B, T): (Int, Int)
+  switch input {
+  case .dense(let x):
+    require(x.rank == 3 && x.shape[2] == I, "[\(op)] input must be [B, T, \(I)], got \(shapeString(x.shape))")
+    (B, T) = (x.shape[0], x.shape[1])
+  case .lookup(let table, let tokens):
+    require(table.rank == 2 && table.shape[1] == I && tokens.shape.count == 2,
+      "[\(op)] needs a table [V, \(I)] and tokens [B, T], got \(shapeString(table.shape)) and \(shapeString(tokens.shape))")
+    (B, T) = (tokens.shape[0], tokens.shape[1])
+  }
+  require(B > 0 && T > 0, "[\(op)] input must have at least one sequence and one step, got B \(B), T \(T)")
   if let initial {
     require(initial.count == Cell.stateCount, "[\(op)] expected \(Cell.stateCount) state tensors, got \(initial.count)")
     for s in initial {
@@ -226,17 +264,31 @@ func runStacked<Cell: RecurrentCell>(
     }
   }
   var generator = randomSource
-  var sequence = swapBatchAndTime(x)  // [T, B, I]: each step's rows are contiguous
+  var sequence: Tensor? = nil  // [T, B, ·]: each step's rows are contiguous
   var finals = [[Tensor]](repeating: [], count: Cell.stateCount)
   for (l, cell) in cells.enumerated() {
-    let gx = cell.project(sequence.reshaped([T * B, sequence.shape[2]])).reshaped([T, B, Cell.gateCount * H])
+    let gx: Tensor
+    if l == 0, case .lookup(let table, let tokens) = input {
+      // Time-major token ids [T, B] pick rows of the projected table [V, G·H].
+      let ids = tokens.values
+      let timeMajor = (0..<(T * B)).map { i in ids[(i % B) * T + i / B] }
+      let picked = (try? IndexTensor(shape: [T, B], timeMajor)) ?? IndexTensor(timeMajor)
+      gx = cell.project(table).indexSelect(picked, axis: 0).reshaped([T, B, Cell.gateCount * H])
+    } else {
+      let seq: Tensor
+      if let sequence { seq = sequence } else if case .dense(let x) = input { seq = swapBatchAndTime(x) } else {
+        preconditionFailure("unreachable")
+      }
+      gx = cell.project(seq.reshaped([T * B, seq.shape[2]])).reshaped([T, B, Cell.gateCount * H])
+    }
     let state = (0..<Cell.stateCount).map { k in
       initial.map { $0[k].slice(axis: 0, l..<(l + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
     }
     let (outputs, final) = cell.sequence(projected: gx, state: state)
     for k in 0..<Cell.stateCount { finals[k].append(final[k]) }
-    sequence = outputs  // [T, B, H]
-    if dropout > 0 && l < L - 1 { sequence = sequence.dropout(p: dropout, using: &generator) }
+    var next = outputs  // [T, B, H]
+    if dropout > 0 && l < L - 1 { next = next.dropout(p: dropout, using: &generator) }
+    sequence = next
   }
-  return (swapBatchAndTime(sequence), finals.map { Tensor.stack($0, axis: 0) })
+  return (swapBatchAndTime(sequence!), finals.map { Tensor.stack($0, axis: 0) })
 }

@@ -136,6 +136,25 @@ private func lstmCell(_ w: [Tensor]) -> LSTMCell {
     #expect(maxDiff(final.c, Tensor.stack([s0!.c, s1!.c])) < 1e-6)
   }
 
+  /// Feeding the rows of an embedding table by token (the first layer projects the table once)
+  /// gives the outputs, state and gradients of embedding first and running the network on that.
+  @Test func lstmOverTableRowsEqualsEmbeddedInput() throws {
+    var rng = SeededGenerator(seed: 12)
+    let lstm = LSTM(inputSize: 5, hiddenSize: 6, layers: 2, using: &rng)
+    let table = Tensor.randn([7, 5], using: &rng).requiringGrad()
+    let tokens = try IndexTensor(shape: [3, 4], [0, 6, 2, 2, 5, 1, 0, 3, 4, 4, 6, 1])
+    let (direct, directState) = lstm(table.indexSelect(tokens, axis: 0), state: nil)
+    let (lookup, lookupState) = lstm(rowsOf: table, tokens: tokens, state: nil)
+    // Float tolerance: the two orders of the same products round differently.
+    #expect(maxDiff(direct, lookup) < 1e-5)
+    #expect(maxDiff(directState.h, lookupState.h) < 1e-5 && maxDiff(directState.c, lookupState.c) < 1e-5)
+    let weights = [table] + lstm.parameters()
+    let cot = Tensor.randn(direct.shape, using: &rng)
+    let g1 = try gradients(of: direct, withRespectTo: weights, cotangent: cot)
+    let g2 = try gradients(of: lookup, withRespectTo: weights, cotangent: cot)
+    for (a, b) in zip(g1, g2) { #expect(maxDiff(a, b) < 1e-4) }
+  }
+
   @Test func lstmSequenceEqualsStepsCarryingState() {
     var rng = SeededGenerator(seed: 3)
     let lstm = LSTM(inputSize: 3, hiddenSize: 4, layers: 2, dropout: 0.5, using: &rng)

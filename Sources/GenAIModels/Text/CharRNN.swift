@@ -68,13 +68,14 @@ public final class CharRNNNetwork: Module {
   /// Logits `[B, T, V]` for tokens `[B, T]`, starting from `state` (zeros when `nil`), and the
   /// final state (`[layers, B, H]` per tensor) to continue from.
   public func callAsFunction(_ tokens: IndexTensor, state: RecurrentState? = nil) -> (logits: Tensor, state: RecurrentState) {
-    let x = embedding(tokens)  // [B, T, E]
     if let lstm {
       var initial: LSTMState? = nil
       if case .lstm(let s)? = state { initial = s }
-      let (y, s) = lstm(x, state: initial)
+      // The embedding's rows feed the first layer: projected once per vocabulary entry.
+      let (y, s) = lstm(rowsOf: embedding.weight, tokens: tokens, state: initial)
       return (head(y), .lstm(s))
     }
+    let x = embedding(tokens)  // [B, T, E]
     var initial: Tensor? = nil
     if case .gru(let h)? = state { initial = h }
     let (y, h) = gru!(x, state: initial)
