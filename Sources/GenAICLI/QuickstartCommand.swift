@@ -10,8 +10,9 @@ struct QuickstartCommand: ParsableCommand {
     discussion: """
       Uses Fashion-MNIST when it is found in the data folder (--data-dir, $GENAI_DATA, ./data or \
       ../shared/data), and otherwise the built-in procedurally drawn shapes, so it always works \
-      offline. Writes a normal run folder: samples over time, metrics.jsonl, a checkpoint that \
-      `genai sample` and `genai train --resume` take. Prints where everything is.
+      offline. Batches of 32 (half the reference DCGAN's), 1,000 steps by default. Writes a normal \
+      run folder: samples over time, metrics.jsonl, a checkpoint that `genai sample` and \
+      `genai train --resume` take. Prints where everything is.
       """)
 
   @Option(help: "Training steps.")
@@ -40,6 +41,9 @@ struct QuickstartCommand: ParsableCommand {
     var config = RunConfig(recipe: .dcgan)
     config.data = haveFashion ? fashion.name : "shapes"
     config.steps = steps
+    // Half the reference batch: the samples after 1,000 steps look alike and the run costs half
+    // (about 1.5 minutes on a 2-core Zen 4, an estimated 5 on a 2 GHz Zen 1 with AVX2 only).
+    config.batchSize = 32
     config.seed = seed
     config.sampleEvery = max(100, steps / 4)
     config.checkpointEvery = 0
