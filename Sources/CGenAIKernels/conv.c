@@ -101,7 +101,19 @@ genai_run_ops genai_run_ops_for(int path) {
     genai_run_ops o = genai_run_ops_avx512();
     if (o.copy) return o;
   }
-  return (genai_run_ops){copy_run_portable, add_run_portable};
+  if (path == GENAI_PATH_AVX2) {
+    genai_run_ops o = genai_run_ops_avx2();
+    if (o.copy) return o;
+  }
+  return (genai_run_ops){copy_run_portable, add_run_portable, NULL, 0, 0, 0};
+}
+
+/// The vector block routine of `path` (conv_runs.h); 0 where it has none.
+static int im2col_block(int path, const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                        float *dst, long k_stride, long panel, long panel_size) {
+  if (path == GENAI_PATH_AVX512) return genai_im2col_block_avx512(s, pl, x, k0, count, dst, k_stride, panel, panel_size);
+  if (path == GENAI_PATH_AVX2) return genai_im2col_block_avx2(s, pl, x, k0, count, dst, k_stride, panel, panel_size);
+  return 0;
 }
 
 /// Room for the runs of `count` columns (at most one per column).
@@ -134,7 +146,7 @@ static void forward_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, l
   const genai_conv_shape *s = &ctx->s;
   col_run *runs = run_buffer(nc);
   const run_plan pl = make_plan(s, runs, column_runs(s, j0, nc, NR, runs), 2);
-  if (op->path == GENAI_PATH_AVX512 && genai_im2col_block_avx512(s, &pl, ctx->x, k0, kc, dst, NR, NR, kc * NR)) {
+  if (im2col_block(op->path, s, &pl, ctx->x, k0, kc, dst, NR, NR, kc * NR)) {
     zero_panel_tail(kc, nc, NR, dst);
     return;
   }
@@ -244,6 +256,34 @@ static void transpose_columns(const genai_gemm_op *op, long j0, long nc, int NR)
   store_block.j0 = j0;
 }
 
+/// The store a kernel row at a time (`ops.add_kernel_row`): tile rows `i0 ..< i0+mr` (`(c, ky,
+/// kx)` each) of runs `r0 ..< r1` (tile column = run.at − start) added back into their windows
+/// of `out`. Returns 0, adding nothing, where the path has no such loop or a run does not fit it.
+static int col2im_by_kernel_rows(const genai_run_ops *ops, const genai_conv_shape *s, const run_plan *pl, long r0,
+                                 long r1, const float *tile, long ldt, long start, long i0, long mr, float *out) {
+  if (!ops->add_kernel_row || s->sw > 2 || s->dw != 1 || s->kw > ops->row_kw) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  for (long r = r0; r < r1; r++) {
+    const long len = pl->runs[r].len;
+    if (len > ops->row_len || (len - 1) * s->sw + KW > ops->row_span) return 0;
+  }
+  for (long r = r0; r < r1; r++) {
+    const col_run *run = &pl->runs[r];
+    float *outn = out + run->n * s->c * HW;
+    const long *iy = pl->iy + r * KH, base = run->ox * s->sw - s->pl;
+    long i = 0;
+    while (i < mr) {
+      const long row = i0 + i, c = row / KK, t = row % KK, ky = t / KW, kx = t % KW;
+      const long count = min_l(KW - kx, mr - i);
+      if (iy[ky] >= 0)
+        ops->add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, tile + i * ldt + run->at - start, ldt,
+                            run->len, s->sw, kx, count);
+      i += count;
+    }
+  }
+  return 1;
+}
+
 static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, long nr, const float *tile, long ldt,
                             int first) {
   (void)first;
@@ -256,9 +296,9 @@ static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, 
   while (r0 < pl->nruns && pl->runs[r0].at < start) r0++;
   long r1 = r0;
   while (r1 < pl->nruns && pl->runs[r1].at < start + nr) r1++;
-  if (op->path == GENAI_PATH_AVX512 && genai_col2im_tile_avx512(s, pl, r0, r1, tile, ldt, start, i0, mr, ctx->out))
-    return;
-  const genai_run_add_fn add = genai_run_ops_for(op->path).add;
+  const genai_run_ops ops = genai_run_ops_for(op->path);
+  if (col2im_by_kernel_rows(&ops, s, pl, r0, r1, tile, ldt, start, i0, mr, ctx->out)) return;
+  const genai_run_add_fn add = ops.add;
   const long KK = s->kh * s->kw;
   long c = i0 / KK, t = i0 % KK, ky = t / s->kw, kx = t % s->kw;
   for (long i = 0; i < mr; i++) {
@@ -329,7 +369,7 @@ static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
   const long KK = s->kh * s->kw;
   for (long p = 0; p < nc; p += NR) {
     const long nr = min_l(NR, nc - p);
-    if (op->path == GENAI_PATH_AVX512 && genai_im2col_block_avx512(s, &pl, ctx->x, j0 + p, nr, rows, kc, 0, 0)) {
+    if (im2col_block(op->path, s, &pl, ctx->x, j0 + p, nr, rows, kc, 0, 0)) {
       // rows filled
     } else
     for (long jj = 0; jj < nr; jj++) {

@@ -2,7 +2,7 @@
 // run of im2col values out of one input row, or add a run of values back into one. Runs are
 // short (an output row: 7-28 values), so the per-run cost decides the packers' speed; the
 // AVX-512 versions do a run of up to 16 outputs with one masked load and store (a permute picks
-// every second input for stride 2).
+// every second input for stride 2), the AVX2 ones with two halves of 8.
 #ifndef CGENAI_CONV_RUNS_H
 #define CGENAI_CONV_RUNS_H
 
@@ -34,15 +34,28 @@ typedef struct {
   const long *hi;   // [nruns][KW]
 } run_plan;
 
+/// Adds tile rows of kernel columns `kx0 ..< kx0+count` (one channel and kernel row) of a run of
+/// `len` outputs into the image row `row` (width `w`): output q of kernel column kx lands
+/// `q·stride + kx` past `base` (which may be negative: only pixels inside the row are touched).
+typedef void (*genai_kernel_row_add_fn)(float *row, long base, long w, const float *src, long ldt, long len,
+                                        long stride, long kx0, long count);
+
 typedef struct {
   genai_run_copy_fn copy;
   genai_run_add_fn add;
+  /// Optional: the transposed product's store a kernel row at a time, for runs of at most
+  /// `row_len` outputs whose span in a kernel row, `(len−1)·stride + KW`, is at most `row_span`
+  /// lanes, stride 1 or 2, kernel width at most `row_kw`, no dilation.
+  genai_kernel_row_add_fn add_kernel_row;
+  long row_len, row_span, row_kw;
 } genai_run_ops;
 
-/// The run loops for `path` (AVX-512 where it has them, else portable C).
+/// The run loops for `path` (AVX-512 or AVX2 where it has them, else portable C).
 genai_run_ops genai_run_ops_for(int path);
 /// The AVX-512 run loops, or NULL members where this build has none.
 genai_run_ops genai_run_ops_avx512(void);
+/// The AVX2 run loops, or NULL members where this build has none.
+genai_run_ops genai_run_ops_avx2(void);
 
 /// im2col rows `k0 ..< k0+count` of the plan's runs on AVX-512: row `k` of run `r` goes to
 /// `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with
@@ -50,9 +63,9 @@ genai_run_ops genai_run_ops_avx512(void);
 /// or the stride is above 2.
 int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
                               float *dst, long k_stride, long panel, long panel_size);
-/// Adds tile rows `i0 ..< i0+mr` of runs `r0 ..< r1` (tile column = run.at − start) back into
-/// their windows of `out` on AVX-512. Returns 0 (adding nothing) where unavailable.
-int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
-                             long ldt, long start, long i0, long mr, float *out);
+/// The same on AVX2 (two halves of 8 per run).
+int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                            float *dst, long k_stride, long panel, long panel_size);
+
 
 #endif

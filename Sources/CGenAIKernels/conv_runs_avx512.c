@@ -77,7 +77,6 @@ TARGET static void add_run(float *d, const float *src, long lo, long hi, long st
   }
 }
 
-genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run}; }
 
 /// Runs outer, kernel rows inner: what is fixed for a run (its image, destination) is worked out
 /// once, and each row is one or two masked loads and one masked store. Row `k` of run `r` goes
@@ -153,44 +152,15 @@ TARGET static void add_kernel_row(float *row, long base, long w, const float *sr
   _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d + 16), hi));
 }
 
-/// The transposed product's store on AVX-512: tile rows `i0 ..< i0+mr` (`(c, ky, kx)` each) of
-/// the runs `r0 ..< r1` added back into their windows of `out`, one kernel row at a time.
-TARGET int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
-                                    long ldt, long start, long i0, long mr, float *out) {
-  if (s->sw > 2 || s->dw != 1) return 0;
-  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
-  for (long r = r0; r < r1; r++) {
-    const col_run *run = &pl->runs[r];
-    // The span a kernel row touches must fit in 32 lanes.
-    if ((run->len - 1) * s->sw + KW > 32) return 0;
-  }
-  for (long r = r0; r < r1; r++) {
-    const col_run *run = &pl->runs[r];
-    float *outn = out + run->n * s->c * HW;
-    const long *iy = pl->iy + r * KH, base = run->ox * s->sw - s->pl;
-    long i = 0;
-    while (i < mr) {
-      const long row = i0 + i, c = row / KK, t = row % KK, ky = t / KW, kx = t % KW;
-      const long count = (KW - kx) < (mr - i) ? (KW - kx) : (mr - i);
-      if (iy[ky] >= 0)
-        add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, tile + i * ldt + run->at - start, ldt, run->len,
-                       s->sw, kx, count);
-      i += count;
-    }
-  }
-  return 1;
-}
+
+/// Spans up to 32 lanes: two registers of 16.
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run, add_kernel_row, 16, 32, 32}; }
 
 #else
-genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){0, 0}; }
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){0}; }
 int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
                               float *dst, long k_stride, long panel, long panel_size) {
   (void)s, (void)pl, (void)x, (void)k0, (void)count, (void)dst, (void)k_stride, (void)panel, (void)panel_size;
-  return 0;
-}
-int genai_col2im_tile_avx512(const genai_conv_shape *s, const run_plan *pl, long r0, long r1, const float *tile,
-                             long ldt, long start, long i0, long mr, float *out) {
-  (void)s, (void)pl, (void)r0, (void)r1, (void)tile, (void)ldt, (void)start, (void)i0, (void)mr, (void)out;
   return 0;
 }
 #endif

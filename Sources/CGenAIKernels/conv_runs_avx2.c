@@ -1,0 +1,200 @@
+// AVX2 run loops for the convolution packers and store (see conv_runs.h). A run (at most 16
+// outputs) is two 8-lane halves; AVX2 has no cheap masked store on AMD cores (vmaskmovps stores
+// are microcoded there: the DCGAN step got slower with them on a Zen 3), so loads are masked
+// (they never fault on masked-off lanes) and stores are whole vectors wherever the caller allows
+// a spill, exact pieces otherwise.
+#include "gemm_internal.h"
+#include "conv_runs.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma")))
+
+// Plain-C tails must stay scalar: clang would vectorise them with masked loads and stores.
+#if defined(__clang__)
+#define SCALAR _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define SCALAR
+#endif
+
+/// Lanes `base + l` (l = 0..7) with `a <= base + l < b`, as a load mask.
+TARGET static inline __m256i lanes(long base, long a, long b) {
+  const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)base));
+  const __m256i ge = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32((int)a - 1));
+  const __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)b), idx);
+  return _mm256_and_si256(ge, lt);
+}
+
+/// Outputs `q0 ..< q0+8` of a run: `src[q·stride]` where `lo <= q < hi`, else 0.
+TARGET static inline __m256 gather8(const float *src, long q0, long lo, long hi, long stride) {
+  if (stride == 1) return _mm256_maskload_ps(src + q0, lanes(q0, lo, hi));
+  // Stride 2: inputs 2·q0 ..< 2·q0+16 as two loads (only those from input 2·lo to input
+  // 2·(hi−1), so never past the row), then the even lanes picked out.
+  const long a = 2 * lo, b = 2 * hi - 1;
+  const __m256 x0 = _mm256_maskload_ps(src + 2 * q0, lanes(2 * q0, a, b));
+  const __m256 x1 = _mm256_maskload_ps(src + 2 * q0 + 8, lanes(2 * q0 + 8, a, b));
+  // [x0₀ x0₂ x1₀ x1₂ | x0₄ x0₆ x1₄ x1₆] → [x0₀ x0₂ x0₄ x0₆ x1₀ x1₂ x1₄ x1₆]
+  const __m256 evens = _mm256_shuffle_ps(x0, x1, _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+TARGET static void copy_run(float *d, const float *src, long lo, long hi, long len, long stride, int spill) {
+  if (!src) lo = hi = 0;
+  if (stride > 2) {
+    for (long q = 0; q < len; q++) d[q] = q >= lo && q < hi ? src[q * stride] : 0;
+    return;
+  }
+  for (long q0 = 0; q0 < len; q0 += 8) {
+    const __m256 v = hi > lo ? gather8(src, q0, lo, hi, stride) : _mm256_setzero_ps();
+    if (spill || q0 + 8 <= len) {
+      _mm256_storeu_ps(d + q0, v);
+    } else {
+      float tmp[8];
+      _mm256_storeu_ps(tmp, v);
+      SCALAR for (long q = q0; q < len; q++) d[q] = tmp[q - q0];
+    }
+  }
+}
+
+TARGET static void add_run(float *d, const float *src, long lo, long hi, long stride) {
+  // Whole chunks of 8 outputs only, the rest in plain C: masked stores (vmaskmovps) are
+  // microcoded on AMD cores and made the DCGAN step slower (measured on a Zen 3), and a whole
+  // vector past the run may reach another thread's plane or past the array.
+  long q = lo;
+  if (stride == 1) {
+    for (; q + 8 <= hi; q += 8) _mm256_storeu_ps(d + q, _mm256_add_ps(_mm256_loadu_ps(d + q), _mm256_loadu_ps(src + q)));
+  } else if (stride == 2) {
+    // Outputs q ..< q+8 add into d[2q], d[2q+2], ...: 16 floats read and written, the odd ones
+    // plus zero. The last odd one, d[2q+15], must lie before d[2(hi−1)] (inside the row, and this
+    // thread's to write), hence q + 8 < hi.
+    const __m256 zero = _mm256_setzero_ps();
+    for (; q + 8 < hi; q += 8) {
+      const __m256 s = _mm256_loadu_ps(src + q);
+      const __m256 l = _mm256_unpacklo_ps(s, zero), h = _mm256_unpackhi_ps(s, zero);  // [s0 0 s1 0 | s4 0 s5 0], [s2 0 s3 0 | s6 0 s7 0]
+      const __m256 e0 = _mm256_permute2f128_ps(l, h, 0x20), e1 = _mm256_permute2f128_ps(l, h, 0x31);
+      float *p = d + 2 * q;
+      _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), e0));
+      _mm256_storeu_ps(p + 8, _mm256_add_ps(_mm256_loadu_ps(p + 8), e1));
+    }
+  }
+  SCALAR for (; q < hi; q++) d[q * stride] += src[q];
+}
+
+
+/// Stores the first `n` (< 8) lanes of `v` at `d` and nothing else, without a masked store.
+TARGET static inline void store_first(float *d, __m256 v, long n) {
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(d, part);
+    part = _mm256_extractf128_ps(v, 1);
+    d += 4, n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi((__m64 *)d, part);
+    part = _mm_movehl_ps(part, part);
+    d += 2, n -= 2;
+  }
+  if (n) _mm_store_ss(d, part);
+}
+
+/// Runs outer, kernel rows inner, as on AVX-512 (conv_runs.h): what is fixed for a run is worked
+/// out once and each row is two masked loads and two stores, with no call per run. A half is
+/// stored whole when its 8 cells stay inside the run's panel row (the excess lands in cells of
+/// later runs, written after it); one that would cross the row's end is stored exactly.
+TARGET int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                                   float *dst, long k_stride, long panel, long panel_size) {
+  if (s->sw > 2 || pl->nruns == 0) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
+  const col_run *last = &pl->runs[pl->nruns - 1];
+  const long total = last->at + last->len;
+  for (long r = 0; r < pl->nruns; r++) {
+    const col_run *run = &pl->runs[r];
+    const long row_end = panel > 0 ? (run->at / panel + 1) * panel : total;
+    const int halves = run->len > 8 ? 2 : 1;
+    const int whole0 = run->at + 8 <= row_end, whole1 = run->at + 16 <= row_end;
+    float *d = dst + (panel > 0 ? (run->at / panel) * panel_size + run->at % panel : run->at);
+    const float *xn = x + run->n * s->c * HW;
+    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
+    long c = c0, ky = ky0, kx = kx0;
+    for (long k = 0; k < count; k++, d += k_stride) {
+      __m256 v0 = _mm256_setzero_ps(), v1 = v0;
+      if (iy[ky] >= 0 && hi[kx] > lo[kx]) {
+        const float *src = xn + c * HW + iy[ky] * s->w + ix0[kx];
+        v0 = gather8(src, 0, lo[kx], hi[kx], s->sw);
+        if (halves == 2) v1 = gather8(src, 8, lo[kx], hi[kx], s->sw);
+      }
+      if (whole0) _mm256_storeu_ps(d, v0); else store_first(d, v0, run->len < 8 ? run->len : 8);
+      if (halves == 2) {
+        if (whole1) _mm256_storeu_ps(d + 8, v1); else store_first(d + 8, v1, run->len - 8);
+      }
+      if (++kx == KW) {
+        kx = 0;
+        if (++ky == KH) ky = 0, c++;
+      }
+    }
+  }
+  return 1;
+}
+
+/// Adds one kernel row's worth of tile rows (kernel columns `kx0 ..< kx0+count` of one channel
+/// and kernel row) of a run of `len` <= 8 outputs into the image row `row` (width `w`): output
+/// q of kernel column kx lands `q·stride + kx` past `base`, so each tile row is moved into place
+/// in registers (one lane permute per 8 lanes, AVX2's `vpermps` rotates within 8) and summed
+/// over the kernel row; the row is then read and written once, not once per kernel column.
+TARGET static void add_kernel_row(float *row, long base, long w, const float *src, long ldt, long len, long stride,
+                                  long kx0, long count) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 keep = _mm256_castsi256_ps(lanes(0, 0, len));
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 acc0 = zero, acc1 = zero, acc2 = zero;
+  for (long i = 0; i < count; i++) {
+    const long kx = kx0 + i;
+    const __m256 v = _mm256_and_ps(_mm256_loadu_ps(src + i * ldt), keep);
+    const __m256i rot = _mm256_and_si256(_mm256_sub_epi32(iota, _mm256_set1_epi32((int)kx)), _mm256_set1_epi32(7));
+    // Lanes at or past kx stay in this register; the ones before it wrapped round from the next.
+    const __m256 here = _mm256_castsi256_ps(_mm256_cmpgt_epi32(iota, _mm256_set1_epi32((int)kx - 1)));
+    if (stride == 1) {
+      const __m256 p = _mm256_permutevar8x32_ps(v, rot);
+      acc0 = _mm256_add_ps(acc0, _mm256_and_ps(p, here));
+      acc1 = _mm256_add_ps(acc1, _mm256_andnot_ps(here, p));
+    } else {
+      const __m256 l = _mm256_unpacklo_ps(v, zero), h = _mm256_unpackhi_ps(v, zero);
+      const __m256 p0 = _mm256_permutevar8x32_ps(_mm256_permute2f128_ps(l, h, 0x20), rot);
+      const __m256 p1 = _mm256_permutevar8x32_ps(_mm256_permute2f128_ps(l, h, 0x31), rot);
+      acc0 = _mm256_add_ps(acc0, _mm256_and_ps(p0, here));
+      acc1 = _mm256_add_ps(acc1, _mm256_add_ps(_mm256_andnot_ps(here, p0), _mm256_and_ps(p1, here)));
+      acc2 = _mm256_add_ps(acc2, _mm256_andnot_ps(here, p1));
+    }
+  }
+  // Only the pixels inside the row are read and written: whole vectors where all 8 are, else
+  // one by one (no masked stores, see above).
+  const long a = base < 0 ? -base : 0, b = w - base < 24 ? w - base : 24;
+  const __m256 acc[3] = {acc0, acc1, acc2};
+  for (int j = 0; j < 3; j++) {
+    const long l0 = 8L * j;
+    if (l0 >= b) break;
+    float *d = row + base + l0;
+    if (a <= l0 && l0 + 8 <= b) {
+      _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), acc[j]));
+    } else {
+      float part[8];
+      _mm256_storeu_ps(part, acc[j]);
+      SCALAR for (long l = a > l0 ? a - l0 : 0; l < 8 && l0 + l < b; l++) d[l] += part[l];
+    }
+  }
+}
+
+
+/// Runs of up to 8 outputs spanning up to 24 lanes (three registers; kernel columns rotate within 8).
+genai_run_ops genai_run_ops_avx2(void) { return (genai_run_ops){copy_run, add_run, add_kernel_row, 8, 24, 8}; }
+
+#else
+genai_run_ops genai_run_ops_avx2(void) { return (genai_run_ops){0}; }
+int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                            float *dst, long k_stride, long panel, long panel_size) {
+  (void)s, (void)pl, (void)x, (void)k0, (void)count, (void)dst, (void)k_stride, (void)panel, (void)panel_size;
+  return 0;
+}
+#endif
