@@ -105,15 +105,7 @@ genai_run_ops genai_run_ops_for(int path) {
     genai_run_ops o = genai_run_ops_avx2();
     if (o.copy) return o;
   }
-  return (genai_run_ops){copy_run_portable, add_run_portable, NULL, 0, 0, 0};
-}
-
-/// The vector block routine of `path` (conv_runs.h); 0 where it has none.
-static int im2col_block(int path, const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                        float *dst, long k_stride, long panel, long panel_size) {
-  if (path == GENAI_PATH_AVX512) return genai_im2col_block_avx512(s, pl, x, k0, count, dst, k_stride, panel, panel_size);
-  if (path == GENAI_PATH_AVX2) return genai_im2col_block_avx2(s, pl, x, k0, count, dst, k_stride, panel, panel_size);
-  return 0;
+  return (genai_run_ops){copy_run_portable, add_run_portable, NULL, NULL, 0, 0, 0};
 }
 
 /// Room for the runs of `count` columns (at most one per column).
@@ -146,11 +138,12 @@ static void forward_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, l
   const genai_conv_shape *s = &ctx->s;
   col_run *runs = run_buffer(nc);
   const run_plan pl = make_plan(s, runs, column_runs(s, j0, nc, NR, runs), 2);
-  if (im2col_block(op->path, s, &pl, ctx->x, k0, kc, dst, NR, NR, kc * NR)) {
+  const genai_run_ops ops = genai_run_ops_for(op->path);
+  if (ops.im2col_block && ops.im2col_block(s, &pl, ctx->x, k0, kc, dst, NR, NR, kc * NR)) {
     zero_panel_tail(kc, nc, NR, dst);
     return;
   }
-  const genai_run_copy_fn copy = genai_run_ops_for(op->path).copy;
+  const genai_run_copy_fn copy = ops.copy;
   const long KK = s->kh * s->kw;
   long c = k0 / KK, t = k0 % KK, ky = t / s->kw, kx = t % s->kw;
   for (long k = 0; k < kc; k++) {
@@ -365,11 +358,12 @@ static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
   col_run *runs = run_buffer(kc);
   const run_plan pl = make_plan(s, runs, column_runs(s, k0, kc, 0, runs), 2);
   float *rows = genai_thread_scratch(1, ((size_t)NR * (size_t)kc + 16) * sizeof(float));
-  const genai_run_copy_fn copy = genai_run_ops_for(op->path).copy;
+  const genai_run_ops ops = genai_run_ops_for(op->path);
+  const genai_run_copy_fn copy = ops.copy;
   const long KK = s->kh * s->kw;
   for (long p = 0; p < nc; p += NR) {
     const long nr = min_l(NR, nc - p);
-    if (im2col_block(op->path, s, &pl, ctx->x, j0 + p, nr, rows, kc, 0, 0)) {
+    if (ops.im2col_block && ops.im2col_block(s, &pl, ctx->x, j0 + p, nr, rows, kc, 0, 0)) {
       // rows filled
     } else
     for (long jj = 0; jj < nr; jj++) {

@@ -40,9 +40,17 @@ typedef struct {
 typedef void (*genai_kernel_row_add_fn)(float *row, long base, long w, const float *src, long ldt, long len,
                                         long stride, long kx0, long count);
 
+/// im2col rows `k0 ..< k0+count` of the plan's runs, a block at a time: row `k` of run `r` goes
+/// to `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with
+/// panels (`panel` > 0), else `at`. Returns 0 (writing nothing) where the stride is above 2.
+typedef int (*genai_im2col_block_fn)(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
+                                     long count, float *dst, long k_stride, long panel, long panel_size);
+
 typedef struct {
   genai_run_copy_fn copy;
   genai_run_add_fn add;
+  /// Optional: the forward and weight-gradient packers' im2col, runs outer and kernel rows inner.
+  genai_im2col_block_fn im2col_block;
   /// Optional: the transposed product's store a kernel row at a time, for runs of at most
   /// `row_len` outputs whose span in a kernel row, `(len−1)·stride + KW`, is at most `row_span`
   /// lanes, stride 1 or 2, kernel width at most `row_kw`, no dilation.
@@ -57,15 +65,6 @@ genai_run_ops genai_run_ops_avx512(void);
 /// The AVX2 run loops, or NULL members where this build has none.
 genai_run_ops genai_run_ops_avx2(void);
 
-/// im2col rows `k0 ..< k0+count` of the plan's runs on AVX-512: row `k` of run `r` goes to
-/// `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with
-/// panels (`panel` > 0), else `at`. Returns 0 (writing nothing) where this build has no such code
-/// or the stride is above 2.
-int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                              float *dst, long k_stride, long panel, long panel_size);
-/// The same on AVX2 (two halves of 8 per run).
-int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                            float *dst, long k_stride, long panel, long panel_size);
 
 
 #endif

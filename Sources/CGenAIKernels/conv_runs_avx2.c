@@ -39,6 +39,15 @@ TARGET static inline __m256 gather8(const float *src, long q0, long lo, long hi,
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+/// Stride-2 scatter: outputs 0-7 of `v` spread to the even lanes of two vectors,
+/// `e0 = [v0 0 v1 0 v2 0 v3 0]` and `e1 = [v4 0 v5 0 v6 0 v7 0]`.
+TARGET static inline void spread_evens(__m256 v, __m256 *e0, __m256 *e1) {
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 l = _mm256_unpacklo_ps(v, zero), h = _mm256_unpackhi_ps(v, zero);  // [v0 0 v1 0 | v4 0 v5 0], [v2 0 v3 0 | v6 0 v7 0]
+  *e0 = _mm256_permute2f128_ps(l, h, 0x20);
+  *e1 = _mm256_permute2f128_ps(l, h, 0x31);
+}
+
 TARGET static void copy_run(float *d, const float *src, long lo, long hi, long len, long stride, int spill) {
   if (!src) lo = hi = 0;
   if (stride > 2) {
@@ -68,11 +77,9 @@ TARGET static void add_run(float *d, const float *src, long lo, long hi, long st
     // Outputs q ..< q+8 add into d[2q], d[2q+2], ...: 16 floats read and written, the odd ones
     // plus zero. The last odd one, d[2q+15], must lie before d[2(hi−1)] (inside the row, and this
     // thread's to write), hence q + 8 < hi.
-    const __m256 zero = _mm256_setzero_ps();
     for (; q + 8 < hi; q += 8) {
-      const __m256 s = _mm256_loadu_ps(src + q);
-      const __m256 l = _mm256_unpacklo_ps(s, zero), h = _mm256_unpackhi_ps(s, zero);  // [s0 0 s1 0 | s4 0 s5 0], [s2 0 s3 0 | s6 0 s7 0]
-      const __m256 e0 = _mm256_permute2f128_ps(l, h, 0x20), e1 = _mm256_permute2f128_ps(l, h, 0x31);
+      __m256 e0, e1;
+      spread_evens(_mm256_loadu_ps(src + q), &e0, &e1);
       float *p = d + 2 * q;
       _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), e0));
       _mm256_storeu_ps(p + 8, _mm256_add_ps(_mm256_loadu_ps(p + 8), e1));
@@ -102,8 +109,8 @@ TARGET static inline void store_first(float *d, __m256 v, long n) {
 /// out once and each row is two masked loads and two stores, with no call per run. A half is
 /// stored whole when its 8 cells stay inside the run's panel row (the excess lands in cells of
 /// later runs, written after it); one that would cross the row's end is stored exactly.
-TARGET int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                                   float *dst, long k_stride, long panel, long panel_size) {
+TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
+                               float *dst, long k_stride, long panel, long panel_size) {
   if (s->sw > 2 || pl->nruns == 0) return 0;
   const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
   const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
@@ -160,9 +167,9 @@ TARGET static void add_kernel_row(float *row, long base, long w, const float *sr
       acc0 = _mm256_add_ps(acc0, _mm256_and_ps(p, here));
       acc1 = _mm256_add_ps(acc1, _mm256_andnot_ps(here, p));
     } else {
-      const __m256 l = _mm256_unpacklo_ps(v, zero), h = _mm256_unpackhi_ps(v, zero);
-      const __m256 p0 = _mm256_permutevar8x32_ps(_mm256_permute2f128_ps(l, h, 0x20), rot);
-      const __m256 p1 = _mm256_permutevar8x32_ps(_mm256_permute2f128_ps(l, h, 0x31), rot);
+      __m256 e0, e1;
+      spread_evens(v, &e0, &e1);
+      const __m256 p0 = _mm256_permutevar8x32_ps(e0, rot), p1 = _mm256_permutevar8x32_ps(e1, rot);
       acc0 = _mm256_add_ps(acc0, _mm256_and_ps(p0, here));
       acc1 = _mm256_add_ps(acc1, _mm256_add_ps(_mm256_andnot_ps(here, p0), _mm256_and_ps(p1, here)));
       acc2 = _mm256_add_ps(acc2, _mm256_andnot_ps(here, p1));
@@ -188,13 +195,8 @@ TARGET static void add_kernel_row(float *row, long base, long w, const float *sr
 
 
 /// Runs of up to 8 outputs spanning up to 24 lanes (three registers; kernel columns rotate within 8).
-genai_run_ops genai_run_ops_avx2(void) { return (genai_run_ops){copy_run, add_run, add_kernel_row, 8, 24, 8}; }
+genai_run_ops genai_run_ops_avx2(void) { return (genai_run_ops){copy_run, add_run, im2col_block, add_kernel_row, 8, 24, 8}; }
 
 #else
 genai_run_ops genai_run_ops_avx2(void) { return (genai_run_ops){0}; }
-int genai_im2col_block_avx2(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                            float *dst, long k_stride, long panel, long panel_size) {
-  (void)s, (void)pl, (void)x, (void)k0, (void)count, (void)dst, (void)k_stride, (void)panel, (void)panel_size;
-  return 0;
-}
 #endif

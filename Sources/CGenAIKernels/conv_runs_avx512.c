@@ -82,8 +82,8 @@ TARGET static void add_run(float *d, const float *src, long lo, long hi, long st
 /// once, and each row is one or two masked loads and one masked store. Row `k` of run `r` goes
 /// to `dst + place(r.at) + k·k_stride`, where `place(at)` is `(at / panel)·panel_size + at % panel`
 /// with panels (`panel` > 0), or `at`.
-TARGET int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
-                                     long count, float *dst, long k_stride, long panel, long panel_size) {
+TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
+                                long count, float *dst, long k_stride, long panel, long panel_size) {
   if (s->sw > 2) return 0;
   const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
   const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
@@ -154,13 +154,8 @@ TARGET static void add_kernel_row(float *row, long base, long w, const float *sr
 
 
 /// Spans up to 32 lanes: two registers of 16.
-genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run, add_kernel_row, 16, 32, 32}; }
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run, im2col_block, add_kernel_row, 16, 32, 32}; }
 
 #else
 genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){0}; }
-int genai_im2col_block_avx512(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0, long count,
-                              float *dst, long k_stride, long panel, long panel_size) {
-  (void)s, (void)pl, (void)x, (void)k0, (void)count, (void)dst, (void)k_stride, (void)panel, (void)panel_size;
-  return 0;
-}
 #endif
