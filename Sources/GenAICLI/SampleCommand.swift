@@ -23,9 +23,14 @@ struct SampleCommand: ParsableCommand {
       48-character pass per 17 characters. --exact-context keeps nanoGPT's sliding window \
       instead: exactly the last 64 characters, one full 64-character pass per character (about \
       10x slower; the text differs once it is longer than the block). Every file records its \
-      recipe, checkpoint (path and SHA-256), step, seed and every setting, and that it is       machine-generated; `genai sample --reproduce FILE` regenerates it and checks it is       identical byte for byte.
+      recipe, checkpoint (path and SHA-256), step, seed and every setting, and that it is \
+      machine-generated; `genai sample --reproduce FILE` regenerates it and checks it is identical byte \
+      for byte.
 
-      Samples are numbered from 1 (grid cells left to right, top to bottom; files and clips       in order) and each call is recorded in RUN/samples/index.jsonl, so they can be rated:       `genai rate RUN --like 3,7 --dislike 5`, then `genai tune RUN`. After tuning, GANs and       VAEs draw from the tuned prior (RUN/tuned-prior.json) unless --prior standard.
+      Samples are numbered from 1 (grid cells left to right, top to bottom; files and clips in order) \
+      and each call is recorded in RUN/samples/index.jsonl, so they can be rated: `genai rate RUN --like \
+      3,7 --dislike 5`, then `genai tune RUN`. After tuning, GANs and VAEs draw from the tuned prior \
+      (RUN/tuned-prior.json) unless --prior standard.
 
       Examples:
         genai sample runs/dcgan --count 64 --out grid.png

@@ -9,7 +9,7 @@ struct TrainCommand: ParsableCommand {
     abstract: "Train a generative model into a run folder (config, metrics, checkpoints, samples).",
     discussion: """
       Recipes:
-      \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+      \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: RecipeKind.nameWidth, withPad: " ", startingAt: 0))  \($0.summary)" }.joined(separator: "\n"))
 
       Data (--data): fashion-mnist, mnist, shapes (built in, no files needed), shakespeare \
       (tiny, ~1 MB), shakespeare-full, spoken-digits, or images:PATH (a folder of PNGs, \
@@ -23,7 +23,16 @@ struct TrainCommand: ParsableCommand {
       `genai train --resume RUN` continues exactly where it stopped (same weights, optimiser, \
       random streams, data order).
 
-      Evaluation during training: every --eval-every steps the recipe's main metric is measured       (GANs: FID on the feature network; vae: held-out ELBO; text: validation loss; audio: the       feature network's accuracy on generated digits; classifier: held-out accuracy), logged as       a {"kind": "eval"} line and in evals/step-N.json, and the best --keep-best checkpoints are       kept in checkpoints/best/ (`genai sample --best RUN`). --patience N stops after N       evaluations without a new best. The feature network is a classifier run: train it once       with `genai train classifier --data fashion-mnist` (it goes to runs/classifier-fashion-mnist,       where evaluations look for it). GANs are watched for collapse (near-duplicate samples, D       pinned at 100%, exploding losses, falling class coverage); --monitor says what to do:       rollback, lower-d-lr, instance-noise (comma-separated), warn, or off.
+      Evaluation during training: every --eval-every steps the recipe's main metric is measured (GANs: \
+      FID on the feature network; vae: held-out ELBO; text: validation loss; audio: the feature \
+      network's accuracy on generated digits; classifier: held-out accuracy), logged as a {"kind": \
+      "eval"} line and in evals/step-N.json, and the best --keep-best checkpoints are kept in \
+      checkpoints/best/ (`genai sample --best RUN`). --patience N stops after N evaluations without a \
+      new best. The feature network is a classifier run: train it once with `genai train classifier \
+      --data fashion-mnist` (it goes to runs/classifier-fashion-mnist, where evaluations look for it). \
+      GANs are watched for collapse (near-duplicate samples, D pinned at 100%, exploding losses, falling \
+      class coverage); --monitor says what to do: rollback, lower-d-lr, instance-noise \
+      (comma-separated), warn, or off.
 
       Examples:
         genai train dcgan --data fashion-mnist --steps 3000

@@ -9,7 +9,7 @@ import GenAITensor
 // Each algorithm is split in two:
 // - a static rule `update(param:grad:state:hyper:)` that applies one update to one parameter's
 //   raw buffers with flat loops, reading nothing but its arguments, so tests call it directly on
-//   arrays (the per-parameter rule of STYLE.md §3.4, mlx-swift's `applySingle`);
+//   arrays (the per-parameter rule of docs/STYLE.md §3.4, mlx-swift's `applySingle`);
 // - a subclass of `OptimizerBase` conforming to `Optimizer`: the base owns the per-parameter
 //   buffers and update counts, and the subclass loops the rule over the parameters that have a
 //   gradient (`forEachUpdate`), splitting large parameters across the thread pool (every element

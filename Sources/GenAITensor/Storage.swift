@@ -4,7 +4,7 @@ import Synchronization
 /// Contiguous float32 memory owned by one or more tensors (a reshape shares it).
 ///
 /// Raw pointer storage rather than `[Float]`: arrays held in class properties paid 32x for
-/// exclusivity checks in hot loops on this machine (DESIGN.md). Freed buffers go back to a
+/// exclusivity checks in hot loops on this machine (docs/DESIGN.md). Freed buffers go back to a
 /// small size-keyed cache so a training loop that allocates the same shapes every step does not
 /// call `malloc` for large buffers each time.
 public final class Storage: @unchecked Sendable {

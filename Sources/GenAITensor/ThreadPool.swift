@@ -5,7 +5,7 @@ import Synchronization
 /// A tiny fork-join pool for splitting kernels across cores.
 ///
 /// `DispatchQueue.concurrentPerform` gave no speed-up on this 2-core machine, and a parked
-/// thread takes 15-40 µs to wake (DESIGN.md). Workers here spin briefly after each job before
+/// thread takes 15-40 µs to wake (docs/DESIGN.md). Workers here spin briefly after each job before
 /// parking, so back-to-back kernels in a training step pay well under a microsecond a dispatch.
 public final class ThreadPool: @unchecked Sendable {
   /// The process-wide pool, one thread per core (the caller counts as one).

@@ -34,6 +34,9 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
   /// `dcgan, wgan-gp, ...`.
   public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
+  /// The longest name's length, to line up a table of recipes.
+  public static var nameWidth: Int { allCases.map(\.rawValue.count).max() ?? 0 }
+
   /// The kind of data the recipe trains on (the classifier: images by default, or spoken digits).
   public var dataKind: DatasetKind {
     switch self {

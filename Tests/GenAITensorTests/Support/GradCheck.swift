@@ -2,7 +2,7 @@ import Testing
 
 @testable import GenAITensor
 
-// Finite-difference gradient checking (STYLE.md §3.7.1).
+// Finite-difference gradient checking (docs/STYLE.md §3.7.1).
 //
 // For a function `f: [Tensor] -> Tensor` and a seeded random cotangent `r` of the output's shape,
 // the checked scalar is `L(x) = Σᵢ f(x)ᵢ · rᵢ`, summed in Double from the float32 outputs (not
