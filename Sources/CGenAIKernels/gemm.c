@@ -84,8 +84,8 @@ typedef struct {
 
 static void free_workspace(void *p) {
   workspace *w = p;
-  for (int i = 0; i < SCRATCH_SLOTS; i++) genai_buffer_free(w->base[i]);
-  genai_buffer_free(w->spare);
+  for (int i = 0; i < SCRATCH_SLOTS; i++) free(w->base[i]);
+  free(w->spare);
   free(w);
 }
 
@@ -105,9 +105,9 @@ static workspace *this_workspace(void) {
 static void *scratch(int slot, size_t bytes) {
   workspace *w = this_workspace();
   if (w->bytes[slot] < bytes) {
-    genai_buffer_free(w->base[slot]);
+    free(w->base[slot]);
     size_t rounded = (bytes + 63) / 64 * 64;
-    w->base[slot] = genai_buffer_alloc(rounded);
+    w->base[slot] = aligned_alloc(64, rounded);
     if (!w->base[slot]) abort();
     w->bytes[slot] = rounded;
   }
@@ -250,7 +250,7 @@ genai_packed_b *genai_packed_b_alloc(int path, long k, long n) {
     w->spare = NULL;
     w->spare_bytes = 0;
   } else {
-    p->data = genai_buffer_alloc(bytes);
+    p->data = aligned_alloc(64, bytes);
     if (!p->data) abort();
     p->bytes = bytes;
   }
@@ -288,11 +288,11 @@ void genai_packed_b_free(genai_packed_b *packed) {
   // Keep the larger of the two buffers for the next product; up to 16 MiB.
   workspace *w = this_workspace();
   if (packed->bytes <= (16u << 20) && packed->bytes > w->spare_bytes) {
-    genai_buffer_free(w->spare);
+    free(w->spare);
     w->spare = packed->data;
     w->spare_bytes = packed->bytes;
   } else {
-    genai_buffer_free(packed->data);
+    free(packed->data);
   }
   free(packed);
 }

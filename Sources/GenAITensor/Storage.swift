@@ -1,4 +1,3 @@
-import CGenAIKernels
 import Synchronization
 
 /// Contiguous float32 memory owned by one or more tensors (a reshape shares it).
@@ -82,12 +81,9 @@ final class BufferCache: @unchecked Sendable {
       }
       if let hit, let p = UnsafeMutablePointer<Float>(bitPattern: hit) { return p }
     }
-    // 64-byte alignment for AVX-512 loads, huge pages from 2 MB (see genai_buffer_alloc); at
-    // least one element so the pointer is valid.
-    guard let raw = genai_buffer_alloc(max(count, 1) * 4) else {
-      fatalError("[Storage] out of memory allocating \(count) floats")
-    }
-    return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    // 64-byte alignment for AVX-512 loads; at least one element so the pointer is valid.
+    return UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+      .bindMemory(to: Float.self, capacity: max(count, 1))
   }
 
   func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -101,7 +97,7 @@ final class BufferCache: @unchecked Sendable {
       }
       if kept { return }
     }
-    genai_buffer_free(p)
+    p.deallocate()
   }
 
   /// Frees every cached buffer.
@@ -112,6 +108,6 @@ final class BufferCache: @unchecked Sendable {
       s.bytes = 0
       return ps
     }
-    for a in all { genai_buffer_free(UnsafeMutableRawPointer(bitPattern: a)) }
+    for a in all { UnsafeMutablePointer<Float>(bitPattern: a)?.deallocate() }
   }
 }

@@ -48,15 +48,6 @@ int genai_thread_path_get(void);
 /// conservative default when the system does not say.
 long genai_cache_size(int level);
 
-// MARK: - Memory
-
-/// `bytes` of 64-byte-aligned memory (NULL when out of memory); from 2 MB up, whole 2 MB pages
-/// marked for transparent huge pages (fewer TLB misses in the convolution packers). Free with
-/// `genai_buffer_free`.
-void *genai_buffer_alloc(size_t bytes);
-/// Frees memory from `genai_buffer_alloc` (NULL is ignored).
-void genai_buffer_free(void *p);
-
 // MARK: - GEMM
 
 /// The register tile and cache blocks of a path: the micro-kernel computes `mr x nr` of C from
