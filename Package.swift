@@ -3,8 +3,8 @@ import PackageDescription
 
 // Layers point one way: CGenAIKernels (C kernels) -> GenAITensor (engine) -> GenAINN (modules, layers, optimisers, checkpoints)
 // -> GenAI (umbrella) -> executables. GenAIData (readers, writers, preprocessing, batching) sits
-// beside GenAINN on the engine; GenAIModels (recipes) sits above both, and GenAITraining (run
-// folders, the training loop, sampling to files) above the models.
+// beside GenAINN on the engine and on the system zlib (CZlib); GenAIModels (recipes) sits above
+// both, and GenAITraining (run folders, the training loop, sampling to files) above the models.
 let package = Package(
   name: "genai",
   platforms: [.macOS(.v15)],
@@ -26,9 +26,12 @@ let package = Package(
     // The compute kernels whose speed depends on per-function CPU targets (C can say
     // `__attribute__((target("avx512f")))`, Swift cannot); chosen at run time.
     .target(name: "CGenAIKernels"),
+    // The system zlib behind GenAIData's Zlib, Gzip and CRC32 (PNG, gzip'd IDX). zlib1g-dev is one
+    // of the Swift toolchain's own Linux prerequisites; macOS has zlib in its SDK.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
     .target(name: "GenAITensor", dependencies: ["CGenAIKernels"]),
     .target(name: "GenAINN", dependencies: ["GenAITensor"]),
-    .target(name: "GenAIData", dependencies: ["GenAITensor"]),
+    .target(name: "GenAIData", dependencies: ["GenAITensor", "CZlib"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
     .target(name: "GenAIMetrics", dependencies: ["GenAITensor"]),
     .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics"]),

@@ -3,9 +3,10 @@ import Testing
 
 @testable import GenAIData
 
-/// Tests of the pure-Swift DEFLATE, zlib and gzip codecs and their checksums: round trips,
-/// streams made by Python's zlib and gzip (embedded as literals: the tests never run Python),
-/// every kind of corruption throwing a descriptive `CompressionError`, and a real gzip'd dataset.
+/// Tests of the zlib and gzip codecs (on the system zlib) and CRC-32: round trips, streams made by
+/// Python's zlib and gzip (embedded as literals: the tests never run Python), every kind of
+/// corruption throwing a descriptive `CompressionError`, bounded output, PNG's lenient decoding and
+/// a real gzip'd dataset.
 
 // MARK: - Helpers (file-private, prefixed so they cannot clash with other test files)
 
@@ -23,7 +24,7 @@ private struct CompressionTestRNG: RandomNumberGenerator {
 
 /// Test inputs of a given size and character.
 private enum CompressionTestData {
-  /// Uniform random bytes: incompressible, exercises the stored-block fallback.
+  /// Uniform random bytes: incompressible, so the encoder falls back to stored blocks.
   static func random(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
     var rng = CompressionTestRNG(state: seed)
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -41,9 +42,8 @@ private enum CompressionTestData {
     return (0..<count).map { phrase[$0 % phrase.count] }
   }
 
-  /// Bytes with geometrically falling frequencies (the k-th about 0.7^k as often): the optimal
-  /// code has lengths well past 10 bits, which exercises the decoder's second-level tables and
-  /// the encoder's length limiting.
+  /// Bytes with geometrically falling frequencies (the k-th about 0.7^k as often): Huffman codes
+  /// of very different lengths.
   static func skewed(_ count: Int, seed: UInt64 = 3) -> [UInt8] {
     var rng = CompressionTestRNG(state: seed)
     return (0..<count).map { _ in
@@ -75,12 +75,6 @@ private struct CompressionTestBitPacker {
   }
 }
 
-/// Pattern-matches a thrown `CompressionError` against a case without naming its payload.
-private func compressionErrorIs(_ error: CompressionError?, _ matches: (CompressionError) -> Bool) -> Bool {
-  guard let error else { return false }
-  return matches(error)
-}
-
 // MARK: - Checksums
 
 @Suite struct CompressionChecksumTests {
@@ -91,40 +85,19 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     #expect(CRC32.checksum([UInt8](repeating: 0, count: 32)) == 0x190A_55AD)
   }
 
-  @Test func adler32KnownValues() {
-    #expect(Adler32.checksum([UInt8]()) == 1)
-    #expect(Adler32.checksum(Array("Wikipedia".utf8)) == 0x11E6_0398)
-    #expect(Adler32.checksum(Array("123456789".utf8)) == 0x091E_01DE)
-  }
-
-  @Test func adler32DefersModuloCorrectly() {
-    // 0xFF bytes maximise the sums; compare with a reference that reduces after every byte.
-    for count in [5551, 5552, 5553, 20000] {
-      let bytes = [UInt8](repeating: 0xFF, count: count)
-      var a: UInt32 = 1
-      var b: UInt32 = 0
-      for byte in bytes {
-        a = (a + UInt32(byte)) % 65521
-        b = (b + a) % 65521
-      }
-      #expect(Adler32.checksum(bytes) == b << 16 | a, "count \(count)")
-    }
-  }
-
   @Test func incrementalUpdatesMatchOneShot() {
-    // Split points on both sides of the 8-byte slicing step and the 5552-byte Adler block.
     let bytes = CompressionTestData.random(12000)
     for split in [0, 1, 7, 8, 9, 5551, 5552, 11999, 12000] {
       var crc = CRC32()
       crc.update(bytes[..<split])
       crc.update(bytes[split...])
       #expect(crc.value == CRC32.checksum(bytes), "CRC-32 split at \(split)")
-      var adler = Adler32()
-      adler.update(bytes[..<split])
-      adler.update(bytes[split...])
-      #expect(adler.value == Adler32.checksum(bytes), "Adler-32 split at \(split)")
+      // `init(value:)` continues a finished checksum.
+      var continued = CRC32(value: CRC32.checksum(bytes[..<split]))
+      continued.update(bytes[split...])
+      #expect(continued.value == CRC32.checksum(bytes), "CRC-32 continued at \(split)")
     }
-    // A non-contiguous collection takes the byte-at-a-time path.
+    // A non-contiguous collection is copied first.
     #expect(CRC32.checksum(bytes.lazy.map { $0 }) == CRC32.checksum(bytes))
   }
 }
@@ -134,92 +107,46 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
 @Suite struct CompressionRoundTripTests {
   static let sizes = [0, 1, 2, 3, 100, 1000, 100_000]
 
-  @Test(arguments: [Deflate.Level.storedOnly, .fast, .default])
-  func rawRoundTrips(level: Deflate.Level) throws {
+  @Test(arguments: Zlib.Level.allCases)
+  func zlibAndGzipRoundTrip(level: Zlib.Level) throws {
     for size in CompressionRoundTripTests.sizes {
       for (name, data) in [
         ("random", CompressionTestData.random(size)),
         ("small alphabet", CompressionTestData.smallAlphabet(size)),
         ("repetitive", CompressionTestData.repetitive(size)),
+        ("skewed", CompressionTestData.skewed(size)),
       ] {
-        let compressed = Deflate.compress(raw: data, level: level)
-        #expect(try Inflate.decompress(raw: compressed) == data, "\(name), \(size) bytes, \(level)")
+        #expect(try Zlib.decompress(Zlib.compress(data, level: level)) == data, "zlib \(name) \(size) \(level)")
+        #expect(try Gzip.decompress(Gzip.compress(data, level: level)) == data, "gzip \(name) \(size) \(level)")
       }
     }
   }
 
-  @Test func bestLevelRoundTrips() throws {
-    // `.best` walks chains of up to 4096 links, so it gets smaller inputs in a debug build.
-    for data in [
-      [], [9], CompressionTestData.random(5000), CompressionTestData.smallAlphabet(5000),
-      CompressionTestData.repetitive(20000),
-    ] {
-      #expect(try Inflate.decompress(raw: Deflate.compress(raw: data, level: .best)) == data)
-    }
-  }
-
-  @Test func zlibAndGzipRoundTrips() throws {
-    for level in Deflate.Level.allCases {
-      for data in [[], [0x42], CompressionTestData.smallAlphabet(30000), CompressionTestData.random(3000)] {
-        #expect(try Zlib.decompress(Zlib.compress(data, level: level)) == data, "zlib \(level) \(data.count)")
-        #expect(try Gzip.decompress(Gzip.compress(data, level: level)) == data, "gzip \(level) \(data.count)")
-      }
+  @Test func longMatchesAndFarDistances() throws {
+    // A 32000-byte random block repeated: matches nearly a whole window back, 258 bytes long
+    // (zlib's encoder looks back at most 32 KiB less 262 bytes).
+    let block = CompressionTestData.random(32000, seed: 9)
+    let far = block + block + block.prefix(1000)
+    let compressed = Zlib.compress(far, level: .fast)
+    #expect(compressed.count < 32000 + 2000)
+    #expect(try Zlib.decompress(compressed) == far)
+    // Overlapping matches at every short distance.
+    for period in 1...9 {
+      let data = (0..<5000).map { UInt8(truncatingIfNeeded: $0 % period &* 31 &+ 7) }
+      #expect(try Zlib.decompress(Zlib.compress(data)) == data, "period \(period)")
     }
   }
 
   @Test func compressionActuallyCompresses() {
     let text = CompressionTestData.repetitive(100_000)
-    #expect(Deflate.compress(raw: text).count < 1000)
-    #expect(Deflate.compress(raw: [UInt8](repeating: 0, count: 100_000)).count < 200)
-    // Incompressible data falls back to stored blocks: 5 bytes per 65535 plus a little.
+    #expect(Zlib.compress(text).count < 1000)
+    #expect(Zlib.compress([UInt8](repeating: 0, count: 100_000)).count < 200)
+    // Incompressible data falls back to stored blocks: a few bytes per block, plus the wrapper.
     let noise = CompressionTestData.random(100_000)
-    #expect(Deflate.compress(raw: noise).count <= noise.count + 20)
-    #expect(Deflate.compress(raw: noise, level: .storedOnly).count == noise.count + 10)
-    // The exact empty streams zlib also produces: a fixed block holding only end-of-block.
-    #expect(Deflate.compress(raw: []) == [0x03, 0x00])
-    #expect(Deflate.compress(raw: [], level: .storedOnly) == [0x01, 0x00, 0x00, 0xFF, 0xFF])
-  }
-
-  @Test func longCodesAndSecondLevelTables() throws {
-    let data = CompressionTestData.skewed(60000)
-    var frequencies = [Int](repeating: 0, count: 286)
-    for byte in data { frequencies[Int(byte)] += 1 }
-    frequencies[256] = 1
-    let lengths = HuffmanEncoding.codeLengths(frequencies, maxLength: 15)
-    // The data really needs codes longer than the 10-bit first-level table ...
-    #expect(lengths.max()! > 10)
-    // ... the limit holds, and the code is complete (Kraft sum exactly 1).
-    #expect(lengths.max()! <= 15)
-    #expect(lengths.reduce(0) { $0 + ($1 == 0 ? 0 : 1 << (15 - Int($1))) } == 1 << 15)
-    #expect(try Inflate.decompress(raw: Deflate.compress(raw: data)) == data)
-  }
-
-  @Test func lengthLimitingForcesDeepTreesDown() {
-    // Fibonacci frequencies give the deepest possible Huffman tree (depth n − 1 for n symbols).
-    var fib = [1, 1]
-    while fib.count < 30 { fib.append(fib[fib.count - 1] + fib[fib.count - 2]) }
-    for limit in [7, 15] {
-      let lengths = HuffmanEncoding.codeLengths(fib, maxLength: limit)
-      #expect(lengths.max()! <= limit)
-      #expect(lengths.reduce(0) { $0 + (1 << (limit - Int($1))) } == 1 << limit, "Kraft sum, limit \(limit)")
-    }
-  }
-
-  @Test func maximumDistanceAndLength() throws {
-    // A 32768-byte random block repeated: matches exactly one window back, 258 bytes long.
-    let block = CompressionTestData.random(32768, seed: 9)
-    let data = block + block + block.prefix(1000)
-    let compressed = Deflate.compress(raw: data, level: .fast)
-    #expect(compressed.count < 32768 + 2000)
-    #expect(try Inflate.decompress(raw: compressed) == data)
-  }
-
-  @Test func overlappingMatchesOfEveryShortDistance() throws {
-    // Distances 1...9 with long lengths take the decoder's byte, fill and word copy paths.
-    for period in 1...9 {
-      let data = (0..<5000).map { UInt8(truncatingIfNeeded: $0 % period &* 31 &+ 7) }
-      #expect(try Inflate.decompress(raw: Deflate.compress(raw: data)) == data, "period \(period)")
-    }
+    #expect(Zlib.compress(noise).count <= noise.count + 64)
+    #expect(Zlib.compress(noise, level: .storedOnly).count <= noise.count + 64)
+    // `zlib.compress(b"")` in Python: a fixed block holding only end-of-block, Adler-32 1.
+    #expect(Zlib.compress([]) == [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
   }
 }
 
@@ -297,9 +224,14 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     #expect(try Zlib.decompress(F.zlibStored) == Array("stored block!".utf8))
   }
 
-  @Test func rawDynamicBlock() throws {
+  @Test func pythonsDynamicBlockInAGzipMember() throws {
     #expect(F.rawDynamic[0] >> 1 & 3 == 2)  // really a dynamic block
-    #expect(try Inflate.decompress(raw: F.rawDynamic) == F.dynamicText)
+    // Wrapped by hand: a plain member header, the raw block, CRC-32 and ISIZE.
+    var member: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255] + F.rawDynamic
+    for value in [CRC32.checksum(F.dynamicText), UInt32(F.dynamicText.count)] {
+      member += (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+    #expect(try Gzip.decompress(member) == F.dynamicText)
   }
 
   @Test func gzipPlainMember() throws {
@@ -316,10 +248,12 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     #expect(try Gzip.decompress(F.gzipTwoMembers + [0, 0, 0, 0]) == Array("first member\nsecond member\n".utf8))
   }
 
-  @Test func ourOutputMatchesTheFormatByteForByteWhereItIsFixed() {
-    // Headers and trailers are fully determined by the data; compare with what Python writes
-    // for stored data (`zlib.compress(b"stored block!", 0)`; gzip with mtime 0 and OS 255).
+  @Test func ourOutputMatchesPythonsByteForByte() {
+    // Python's zlib module is the same library, so the zlib streams are identical; gzip headers
+    // differ in the OS byte, so only the fixed parts are compared there.
     #expect(Zlib.compress(Array("stored block!".utf8), level: .storedOnly) == F.zlibStored)
+    let hello = Array(String(repeating: "hello, hello, hello world\n", count: 4).utf8)
+    #expect(Zlib.compress(hello, level: .best) == F.zlibFixed)
     let gz = Gzip.compress(Array("gzip fixture\n".utf8))
     #expect(Array(gz.prefix(4)) == [0x1F, 0x8B, 8, 0])
     #expect(Array(gz.suffix(4)) == [13, 0, 0, 0])
@@ -334,14 +268,14 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
   @Test func everyTruncationThrowsTruncated() {
     // A prefix of a valid stream can only be reported as truncated, never as garbage.
     typealias Decode = ([UInt8]) throws(CompressionError) -> Void
-    let ours = Zlib.compress(CompressionTestData.smallAlphabet(3000))
+    let zlib: Decode = { (b: [UInt8]) throws(CompressionError) in _ = try Zlib.decompress(b) }
+    let gzip: Decode = { (b: [UInt8]) throws(CompressionError) in _ = try Gzip.decompress(b) }
     let cases: [(String, [UInt8], Decode)] = [
-      ("zlib fixed", F.zlibFixed, { (b: [UInt8]) throws(CompressionError) in _ = try Zlib.decompress(b) }),
-      ("zlib stored", F.zlibStored, { (b: [UInt8]) throws(CompressionError) in _ = try Zlib.decompress(b) }),
-      ("zlib ours", ours, { (b: [UInt8]) throws(CompressionError) in _ = try Zlib.decompress(b) }),
-      ("raw dynamic", F.rawDynamic, { (b: [UInt8]) throws(CompressionError) in _ = try Inflate.decompress(raw: b) }),
-      ("gzip fields", F.gzipAllHeaderFields, { (b: [UInt8]) throws(CompressionError) in _ = try Gzip.decompress(b) }),
-      ("gzip members", F.gzipTwoMembers, { (b: [UInt8]) throws(CompressionError) in _ = try Gzip.decompress(b) }),
+      ("zlib fixed", F.zlibFixed, zlib),
+      ("zlib stored", F.zlibStored, zlib),
+      ("zlib ours", Zlib.compress(CompressionTestData.smallAlphabet(3000)), zlib),
+      ("gzip fields", F.gzipAllHeaderFields, gzip),
+      ("gzip members", F.gzipTwoMembers, gzip),
     ]
     for (name, stream, decode) in cases {
       // The end of the first of two gzip members is itself a complete gzip file.
@@ -374,60 +308,57 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     var bytes = F.gzipPlain
     bytes[bytes.count - 8] ^= 0x01
     let error = #expect(throws: CompressionError.self) { try Gzip.decompress(bytes) }
-    #expect(
-      compressionErrorIs(error) { if case .checksumMismatch("gzip", "CRC-32", _, _) = $0 { true } else { false } })
-    #expect(error?.description.contains("CRC-32 mismatch") == true)
+    #expect(error == .corrupt(format: "gzip", reason: "CRC-32 mismatch"))
+    #expect(error?.description == "corrupt gzip data: CRC-32 mismatch")
   }
 
   @Test func gzipBadSecondMemberCRCIsNamed() {
     var bytes = F.gzipTwoMembers
     bytes[bytes.count - 5] ^= 0x80
     let error = #expect(throws: CompressionError.self) { try Gzip.decompress(bytes) }
-    #expect(error?.description.contains("CRC-32 of member 2") == true)
+    #expect(error?.description.contains("CRC-32 mismatch in member 2") == true)
   }
 
   @Test func gzipBadSize() {
     var bytes = F.gzipPlain
     bytes[bytes.count - 4] &+= 1
-    #expect(throws: CompressionError.sizeMismatch(stored: 40, actual: 39)) { try Gzip.decompress(bytes) }
+    let error = #expect(throws: CompressionError.self) { try Gzip.decompress(bytes) }
+    #expect(error?.description.contains("ISIZE") == true)
   }
 
   @Test func gzipBadHeaderCRC() {
     var bytes = F.gzipAllHeaderFields
     bytes[33] ^= 0xFF  // the header CRC-16 follows "comment\0" at offset 33
-    let error = #expect(throws: CompressionError.self) { try Gzip.decompress(bytes) }
-    #expect(
-      compressionErrorIs(error) {
-        if case .checksumMismatch("gzip", "header CRC-16", _, _) = $0 { true } else { false }
-      })
+    #expect(throws: CompressionError.corrupt(format: "gzip", reason: "header CRC-16 mismatch")) {
+      try Gzip.decompress(bytes)
+    }
   }
 
   @Test func gzipBadMethodAndReservedFlags() {
     var method = F.gzipPlain
     method[2] = 7
-    #expect(
-      throws: CompressionError.invalidHeader(format: "gzip", reason: "compression method 7, expected 8 (deflate)")
-    ) {
-      try Gzip.decompress(method)
-    }
+    let e1 = #expect(throws: CompressionError.self) { try Gzip.decompress(method) }
+    #expect(e1?.description.contains("compression method") == true)
     var flags = F.gzipPlain
     flags[3] = 0x20
-    let error = #expect(throws: CompressionError.self) { try Gzip.decompress(flags) }
-    #expect(error?.description.contains("reserved flag bits") == true)
+    let e2 = #expect(throws: CompressionError.self) { try Gzip.decompress(flags) }
+    #expect(e2?.description.contains("reserved flag bits") == true)
   }
 
   @Test func emptyInputs() {
-    #expect(throws: CompressionError.self) { try Gzip.decompress([]) }
-    #expect(throws: CompressionError.self) { try Zlib.decompress([]) }
-    #expect(throws: CompressionError.self) { try Inflate.decompress(raw: []) }
+    #expect(throws: CompressionError.truncated(context: "the gzip header (the input is empty)")) {
+      try Gzip.decompress([])
+    }
+    #expect(throws: CompressionError.truncated(context: "the zlib header (the input is empty)")) {
+      try Zlib.decompress([])
+    }
   }
 
   @Test func zlibBadChecksumAndHeader() {
     var adler = F.zlibFixed
     adler[adler.count - 1] ^= 0x10
     let error = #expect(throws: CompressionError.self) { try Zlib.decompress(adler) }
-    #expect(
-      compressionErrorIs(error) { if case .checksumMismatch("zlib", "Adler-32", _, _) = $0 { true } else { false } })
+    #expect(error == .corrupt(format: "zlib", reason: "Adler-32 checksum mismatch"))
 
     var fcheck = F.zlibFixed
     fcheck[1] ^= 0x01
@@ -436,8 +367,9 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
 
     var method = F.zlibFixed
     method[0] = 0x79  // method 9
+    method[1] = 0x18  // FCHECK valid again: 0x7918 = 31 x 1000
     let e3 = #expect(throws: CompressionError.self) { try Zlib.decompress(method) }
-    #expect(e3?.description.contains("compression method 9") == true)
+    #expect(e3?.description.contains("compression method") == true)
 
     let e4 = #expect(throws: CompressionError.self) { try Zlib.decompress([0x78, 0xBB, 0, 0, 0, 0]) }  // FDICT set
     #expect(e4?.description.contains("preset dictionary") == true)
@@ -446,44 +378,29 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     #expect(e5 == .trailingData(format: "zlib", offset: F.zlibFixed.count, count: 1))
   }
 
-  @Test func invalidBlockType() {
-    // BFINAL = 1, BTYPE = 3.
-    #expect(throws: CompressionError.invalidBlockType(3)) { try Inflate.decompress(raw: [0x07, 0, 0, 0]) }
-    // The same after a valid non-final stored block.
-    #expect(throws: CompressionError.invalidBlockType(3)) {
-      try Inflate.decompress(raw: [0x00, 0x01, 0x00, 0xFE, 0xFF, 0x41, 0x07])
+  @Test func invalidDeflateDataIsNamed() {
+    // Hand-made DEFLATE data in a zlib wrapper (header 78 01; the errors come before the trailer).
+    func reason(_ deflate: [UInt8]) -> String {
+      do {
+        _ = try Zlib.decompress([0x78, 0x01] + deflate + [0, 0, 0, 0])
+        return "no error"
+      } catch {
+        guard case .corrupt("zlib", let reason) = error else { return "\(error)" }
+        return reason
+      }
     }
-  }
+    #expect(reason([0x07, 0, 0, 0]) == "invalid block type")  // BFINAL = 1, BTYPE = 3
+    #expect(reason([0x01, 0x05, 0x00, 0x00, 0x00]) == "invalid stored block lengths")  // LEN 5, NLEN 0
 
-  @Test func storedLengthMismatch() {
-    #expect(throws: CompressionError.storedLengthMismatch(length: 5, complement: 0)) {
-      try Inflate.decompress(raw: [0x01, 0x05, 0x00, 0x00, 0x00])
-    }
-  }
-
-  @Test func distanceTooFarBack() {
-    // Fixed block: a match (length symbol 257 = 3, distance symbol 0 = 1) with nothing decoded yet.
+    // A fixed block: one literal, then a match at distance 2 with only 1 byte decoded.
     var p = CompressionTestBitPacker()
     p.bits(1, 1)
     p.bits(1, 2)
-    p.code(0b000_0001, 7)  // symbol 257
-    p.code(0, 5)  // distance 1
+    p.code(0x30 + 0x41, 8)  // literal "A"
+    p.code(0b000_0001, 7)  // length symbol 257: 3
+    p.code(1, 5)  // distance symbol 1: 2
     p.code(0, 7)  // end of block
-    #expect(throws: CompressionError.distanceTooFarBack(distance: 1, available: 0)) {
-      try Inflate.decompress(raw: p.bytes)
-    }
-
-    // One literal, then distance 2 (symbol 1).
-    var q = CompressionTestBitPacker()
-    q.bits(1, 1)
-    q.bits(1, 2)
-    q.code(0x30 + 0x41, 8)  // literal "A"
-    q.code(0b000_0001, 7)
-    q.code(1, 5)
-    q.code(0, 7)
-    let error = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: q.bytes) }
-    #expect(error == .distanceTooFarBack(distance: 2, available: 1))
-    #expect(error?.description == "invalid distance 2: only 1 bytes have been decoded so far")
+    #expect(reason(p.bytes) == "invalid distance too far back")
 
     // A gzip member may not reach back into the previous member's output.
     var crossing = CompressionTestBitPacker()
@@ -494,93 +411,9 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     crossing.code(0, 7)
     let crossingMember: [UInt8] =
       [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255] + crossing.bytes + [UInt8](repeating: 0, count: 8)
-    #expect(throws: CompressionError.distanceTooFarBack(distance: 1, available: 0)) {
+    #expect(throws: CompressionError.corrupt(format: "gzip", reason: "invalid distance too far back in member 2")) {
       try Gzip.decompress(F.gzipPlain + crossingMember)
     }
-  }
-
-  @Test func reservedSymbolsInTheFixedCode() {
-    // Literal/length symbol 286 (fixed code 11000110).
-    var p = CompressionTestBitPacker()
-    p.bits(1, 1)
-    p.bits(1, 2)
-    p.code(0b1100_0110, 8)
-    p.code(0, 8)
-    let e1 = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: p.bytes) }
-    #expect(e1 == .invalidSymbol("reserved literal/length symbol 286"))
-
-    // Distance symbol 30 (fixed code 11110) after a literal and a length.
-    var q = CompressionTestBitPacker()
-    q.bits(1, 1)
-    q.bits(1, 2)
-    q.code(0x30 + 0x41, 8)
-    q.code(0b000_0001, 7)
-    q.code(0b11110, 5)
-    q.code(0, 7)
-    #expect(throws: CompressionError.invalidSymbol("reserved distance symbol 30")) {
-      try Inflate.decompress(raw: q.bytes)
-    }
-  }
-
-  @Test func badDynamicHeaders() {
-    // HLIT = 287 literal/length codes.
-    var p = CompressionTestBitPacker()
-    p.bits(1, 1)
-    p.bits(2, 2)
-    p.bits(30, 5)
-    p.bits(0, 5)
-    p.bits(0, 4)
-    p.bits(0, 16)
-    let e1 = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: p.bytes) }
-    #expect(e1?.description.contains("HLIT declares 287") == true)
-
-    // A code-length code of four one-bit codes: over-subscribed.
-    var q = CompressionTestBitPacker()
-    q.bits(1, 1)
-    q.bits(2, 2)
-    q.bits(0, 5)
-    q.bits(0, 5)
-    q.bits(0, 4)
-    for _ in 0..<4 { q.bits(1, 3) }
-    q.bits(0, 16)
-    let e2 = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: q.bytes) }
-    #expect(e2 == .invalidCodeLengths("the code-length code is over-subscribed (ambiguous)"))
-
-    // A repeat (symbol 16) as the very first length: nothing to repeat. Code-length code: symbols
-    // 16 and 17 with one bit each (HCLEN = 4 lists 16, 17, 18, 0).
-    var r = CompressionTestBitPacker()
-    r.bits(1, 1)
-    r.bits(2, 2)
-    r.bits(0, 5)
-    r.bits(0, 5)
-    r.bits(0, 4)
-    r.bits(1, 3)
-    r.bits(1, 3)
-    r.bits(0, 3)
-    r.bits(0, 3)
-    r.code(0, 1)  // symbol 16
-    r.bits(0, 16)
-    let e3 = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: r.bytes) }
-    #expect(e3 == .invalidCodeLengths("repeat code 16 has no previous length to repeat"))
-
-    // Only zeros (symbol 17 runs): the end-of-block symbol gets no code.
-    var s = CompressionTestBitPacker()
-    s.bits(1, 1)
-    s.bits(2, 2)
-    s.bits(0, 5)
-    s.bits(0, 5)
-    s.bits(0, 4)
-    s.bits(0, 3)  // 16: unused
-    s.bits(1, 3)  // 17: code 0
-    s.bits(1, 3)  // 18: code 1
-    s.bits(0, 3)  // 0: unused
-    s.code(1, 1)  // 18: 11 + 127 = 138 zeros
-    s.bits(127, 7)
-    s.code(1, 1)  // 18: 120 zeros (258 in all = 257 + 1)
-    s.bits(109, 7)
-    s.bits(0, 16)
-    let e4 = #expect(throws: CompressionError.self) { try Inflate.decompress(raw: s.bytes) }
-    #expect(e4 == .invalidCodeLengths("the end-of-block symbol 256 has no code"))
   }
 
   @Test func outputLimit() throws {
@@ -590,9 +423,13 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
     #expect(try Zlib.decompress(z, limit: 100_000) == data)
     let g = Gzip.compress(data, level: .storedOnly)
     #expect(throws: CompressionError.outputLimitExceeded(limit: 99_999)) { try Gzip.decompress(g, limit: 99_999) }
-    let one = Deflate.compress(raw: [1])
-    #expect(throws: CompressionError.outputLimitExceeded(limit: 0)) { try Inflate.decompress(raw: one, limit: 0) }
-    #expect(try Inflate.decompress(raw: one, limit: 1) == [1])
+    let one = Zlib.compress([1])
+    #expect(throws: CompressionError.outputLimitExceeded(limit: 0)) { try Zlib.decompress(one, limit: 0) }
+    #expect(try Zlib.decompress(one, limit: 1) == [1])
+    // A zip bomb: 100 MB of zeros in about 100 KB stops at the limit without decoding the rest.
+    let bomb = Gzip.compress([UInt8](repeating: 0, count: 100_000_000), level: .best)
+    #expect(bomb.count < 200_000)
+    #expect(throws: CompressionError.outputLimitExceeded(limit: 1 << 20)) { try Gzip.decompress(bomb, limit: 1 << 20) }
   }
 
   @Test func randomCorruptionNeverCrashes() {
@@ -623,6 +460,42 @@ private func compressionErrorIs(_ error: CompressionError?, _ matches: (Compress
       }
     }
     #expect(threw > 500)  // the Adler-32 catches what decodes
+  }
+}
+
+// MARK: - PNG's lenient zlib decoding
+
+@Suite struct CompressionPNGLeniencyTests {
+  static let data = CompressionTestData.smallAlphabet(5000)
+  static let stream = Zlib.compress(data)
+
+  @Test func completeDataToleratesAMissingChecksumAndTrailingBytes() throws {
+    let s = Self.stream
+    #expect(try PNGDecoder.inflateLeniently(s, expectedSize: 5000) == Self.data)
+    #expect(try PNGDecoder.inflateLeniently(Array(s.dropLast(4)), expectedSize: 5000) == Self.data)
+    #expect(try PNGDecoder.inflateLeniently(s + [0, 1, 2], expectedSize: 5000) == Self.data)
+    // Extra decoded bytes are returned too (the PNG decoder ignores them).
+    #expect(try PNGDecoder.inflateLeniently(s, expectedSize: 4000) == Self.data)
+  }
+
+  @Test func whatIsPresentIsStillChecked() {
+    var bad = Self.stream
+    bad[bad.count - 1] ^= 1
+    #expect(throws: CompressionError.corrupt(format: "zlib", reason: "Adler-32 checksum mismatch")) {
+      try PNGDecoder.inflateLeniently(bad, expectedSize: 5000)
+    }
+    // Cut before the image data is complete: truncated.
+    let half = Array(Self.stream.prefix(Self.stream.count / 2))
+    let cut = #expect(throws: CompressionError.self) { try PNGDecoder.inflateLeniently(half, expectedSize: 5000) }
+    #expect(cut?.description.hasPrefix("truncated input") == true)
+  }
+
+  @Test func outputIsBoundedByTheExpectedSize() {
+    // 10 MB of zeros for an image of 100 bytes: decoding stops at 100 + 64 KiB.
+    let bomb = Zlib.compress([UInt8](repeating: 0, count: 10_000_000))
+    #expect(throws: CompressionError.outputLimitExceeded(limit: 100 + (1 << 16))) {
+      try PNGDecoder.inflateLeniently(bomb, expectedSize: 100)
+    }
   }
 }
 

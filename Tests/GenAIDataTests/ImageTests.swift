@@ -167,6 +167,24 @@ enum ImageTestSupport {
     #expect(tiny?.message.contains("too short") == true)
   }
 
+  @Test func gzipIsDecodedOnlyAsFarAsTheHeaderDeclares() throws {
+    // 10 MB of zeros after a header declaring 24 bytes (a zip bomb of ~10 KB): decoding stops one
+    // byte past the declared size, and the error says the payload is at least that long.
+    let header = Array(IDX.encode(Self.smallImages).prefix(16))
+    let bomb = Gzip.compress(header + [UInt8](repeating: 0, count: 10_000_000))
+    #expect(bomb.count < 20_000)
+    let error = #expect(throws: DataError.self) { try IDX.parse(bomb, file: "bomb.gz") }
+    #expect(
+      error?.message
+        == "IDX payload too long: shape [3, 2, 4] of unsigned bytes needs 24 bytes after the 16-byte header, "
+        + "found at least 25")
+    // A gzip'd file of exactly the declared size decodes to its end, checksums included.
+    var corrupt = Gzip.compress(IDX.encode(Self.smallImages))
+    corrupt[corrupt.count - 8] ^= 1  // the CRC-32
+    let crc = #expect(throws: DataError.self) { try IDX.parse(corrupt, file: "crc.gz") }
+    #expect(crc?.message.contains("corrupt gzip data") == true && crc?.message.contains("CRC-32") == true)
+  }
+
   @Test func tooManyDimensionsIsRejected() throws {
     let error = #expect(throws: DataError.self) {
       try IDX.parse([0, 0, 0x08, 200] + [UInt8](repeating: 0, count: 64), file: "d.idx")

@@ -43,9 +43,10 @@ public enum IDX {
     _ fileBytes: [UInt8], file: String, expecting expected: (type: IDXArray.ElementType, rank: Int)? = nil
   ) throws(DataError) -> IDXArray {
     var bytes = fileBytes
+    var complete = true
     if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
       do {
-        bytes = try Gzip.decompress(bytes)
+        (bytes, complete) = try gunzip(fileBytes, expected: expected)
       } catch {
         if case .truncated = error {
           throw DataError(file: file, "truncated gzip data (\(fileBytes.count) bytes): \(error)")
@@ -54,14 +55,55 @@ public enum IDX {
       }
     }
     return try bytes.withUnsafeBufferPointer { (buffer) throws(DataError) -> IDXArray in
-      try parseHeaderAndPayload(UnsafeRawBufferPointer(buffer), file: file, expected: expected)
+      let raw = UnsafeRawBufferPointer(buffer)
+      let header = try parseHeader(raw, file: file, expected: expected)
+      let actualBytes = raw.count - header.size
+      guard actualBytes == header.payloadBytes else {
+        let kind = actualBytes < header.payloadBytes ? "truncated" : "too long"
+        throw DataError(
+          file: file,
+          "IDX payload \(kind): shape \(header.shape) of \(header.type) needs \(header.payloadBytes) bytes after the "
+            + "\(header.size)-byte header, found \(complete ? "" : "at least ")\(actualBytes)")
+      }
+      let payload = [UInt8](UnsafeRawBufferPointer(rebasing: raw[header.size...]))
+      return IDXArray(type: header.type, shape: header.shape, bytes: payload)
     }
   }
 
-  /// Validates the header of the decompressed bytes `raw` and copies out the payload.
-  private static func parseHeaderAndPayload(
+  /// A gzip'd IDX file's contents, decoded only as far as its header declares plus one byte (so a
+  /// longer payload is still reported as too long): a corrupt or hostile stream cannot claim more
+  /// memory than a genuine file of the shape in its header.
+  /// - Returns: the bytes, and whether they are the whole stream (`false` when it holds more).
+  private static func gunzip(
+    _ bytes: [UInt8], expected: (type: IDXArray.ElementType, rank: Int)?
+  ) throws(CompressionError) -> (bytes: [UInt8], complete: Bool) {
+    let inflater = try Inflater(bytes, format: .gzip)
+    try inflater.decode(upTo: 4 + 4 * maxRank)  // the longest header
+    let header = try? inflater.output.withUnsafeBufferPointer { (buffer) throws(DataError) -> Header in
+      try parseHeader(UnsafeRawBufferPointer(buffer), file: "", expected: expected)
+    }
+    // An invalid header: these bytes are enough for `parse` to say what is wrong with it.
+    guard let header else { return (inflater.output, true) }
+    let bound = header.size + header.payloadBytes + 1
+    try inflater.decode(upTo: bound)
+    // Unfinished, the output holds at least `bound` bytes (more if the header read went past it).
+    return inflater.isFinished ? (inflater.output, true) : (Array(inflater.output.prefix(bound)), false)
+  }
+
+  /// What an IDX header declares.
+  private struct Header {
+    var type: IDXArray.ElementType
+    var shape: [Int]
+    /// The header's own length: 4 + 4 · rank bytes.
+    var size: Int
+    /// The payload length the shape and element type need.
+    var payloadBytes: Int
+  }
+
+  /// Validates the header at the start of the decompressed bytes `raw`.
+  private static func parseHeader(
     _ raw: UnsafeRawBufferPointer, file: String, expected: (type: IDXArray.ElementType, rank: Int)?
-  ) throws(DataError) -> IDXArray {
+  ) throws(DataError) -> Header {
     let expectedText =
       expected.map { e in
         ", expected \(hex(magic(e.type, rank: e.rank))) (\(e.type), \(dimensions(e.rank)))"
@@ -98,17 +140,7 @@ public enum IDX {
       }
       elements = product
     }
-    let expectedBytes = elements * type.byteWidth
-    let actualBytes = raw.count - headerSize
-    guard actualBytes == expectedBytes else {
-      let kind = actualBytes < expectedBytes ? "truncated" : "too long"
-      throw DataError(
-        file: file,
-        "IDX payload \(kind): shape \(shape) of \(type) needs \(expectedBytes) bytes after the "
-          + "\(headerSize)-byte header, found \(actualBytes)")
-    }
-    let payload = [UInt8](UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
-    return IDXArray(type: type, shape: shape, bytes: payload)
+    return Header(type: type, shape: shape, size: headerSize, payloadBytes: elements * type.byteWidth)
   }
 
   /// The bytes of an IDX file holding `array` (uncompressed; wrap in `Gzip.compress` for `.gz`).

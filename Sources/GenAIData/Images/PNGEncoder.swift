@@ -15,7 +15,7 @@ public enum PNGEncoder {
   ///   - text: key/value entries written before the image data, in order.
   ///   - level: the zlib compression level.
   /// - Precondition: every text key is valid (`PNGText.isValidKey`).
-  public static func encode(_ bitmap: Bitmap, text: [PNGText] = [], level: Deflate.Level = .default) -> [UInt8] {
+  public static func encode(_ bitmap: Bitmap, text: [PNGText] = [], level: Zlib.Level = .default) -> [UInt8] {
     let colourType = PNGHeader.ColourType.forChannels(bitmap.channels)
     var ihdr: [UInt8] = []
     PNGChunks.appendUInt32(UInt32(bitmap.width), to: &ihdr)
@@ -37,7 +37,7 @@ public enum PNGEncoder {
   /// - Throws: `DataError` naming the file when it cannot be written.
   /// - Precondition: every text key is valid (`PNGText.isValidKey`).
   public static func write(
-    _ bitmap: Bitmap, to url: URL, text: [PNGText] = [], level: Deflate.Level = .default
+    _ bitmap: Bitmap, to url: URL, text: [PNGText] = [], level: Zlib.Level = .default
   ) throws(DataError) {
     try ImageFileIO.writeAtomically(encode(bitmap, text: text, level: level), to: url)
   }
