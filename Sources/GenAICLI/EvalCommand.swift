@@ -46,8 +46,10 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Generated samples to score (default 1000 images, 300 clips, 2000 characters).")
   var samples: Int?
 
-  @Option(help: "Held-out data to score instead of the run's own split: a dataset name or images:PATH, text:PATH, wav:PATH.")
-  var data: String?
+  @Option(
+    help: "Held-out data to score instead of the run's own split: \(DataSpec.forms).",
+    transform: { try DataSpec(parsing: $0) })
+  var data: DataSpec?
 
   @Option(help: "Folder holding the named datasets (default: the run's own).")
   var dataDir: String?

@@ -39,7 +39,7 @@ struct QuickstartCommand: ParsableCommand {
     let fashion = DatasetCatalog.fashionMNIST
     let haveFashion = DatasetCatalog.status(of: fashion, in: directory).state == .found
     var config = RunConfig(recipe: .dcgan)
-    config.data = haveFashion ? fashion.name : "shapes"
+    config.data = haveFashion ? .named(fashion) : .shapes
     config.steps = steps
     // Half the reference batch: the samples after 1,000 steps look alike and the run costs half
     // (measured: 1.5 minutes on a 2-core Zen 4 with AVX-512, 2.4 on a 2-core Zen 3 with AVX2).

@@ -11,10 +11,8 @@ struct TrainCommand: ParsableCommand {
       Recipes:
       \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: RecipeKind.nameWidth, withPad: " ", startingAt: 0))  \($0.summary)" }.joined(separator: "\n"))
 
-      Data (--data): fashion-mnist, mnist, shapes (built in, no files needed), shakespeare \
-      (tiny, ~1 MB), shakespeare-full, spoken-digits, or images:PATH (a folder of PNGs, \
-      sub-folders as classes), text:PATH (a UTF-8 file), wav:PATH (a folder of WAVs). Named \
-      datasets are looked up in --data-dir, $GENAI_DATA, ./data or ../shared/data.
+      Data (--data): \(DataSpec.help). Named datasets are looked up in --data-dir, $GENAI_DATA, \
+      ./data or ../shared/data.
 
       The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one \
       JSON line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* \
@@ -47,8 +45,10 @@ struct TrainCommand: ParsableCommand {
   @Argument(help: "The recipe: \(RecipeKind.allNames). Not needed with --resume.")
   var recipe: String?
 
-  @Option(help: "The training data (see above). Default: the recipe's matching dataset.")
-  var data: String?
+  @Option(
+    help: "The training data: \(DataSpec.forms) (see above). Default: the recipe's matching dataset.",
+    transform: { try DataSpec(parsing: $0) })
+  var data: DataSpec?
 
   @Option(help: "Folder holding the named datasets (default: $GENAI_DATA, ./data, ../shared/data; with --resume, the run's own).")
   var dataDir: String?
@@ -181,7 +181,7 @@ struct TrainCommand: ParsableCommand {
     config.classifier = classifier
     if kind == .classifier {
       // Defaults that reach the accuracy targets (see ImageClassifier / AudioClassifier).
-      if data.map({ (try? DataSpec($0))?.kind == .audio }) ?? false {
+      if data?.kind == .audio {
         if steps == nil { config.steps = AudioClassifier.defaultSteps }
         if batchSize == nil { config.batchSize = AudioClassifier.defaultBatchSize }
       } else {

@@ -54,8 +54,7 @@ public enum RecipeFactory {
       guard let names = config.classNames, !names.isEmpty else {
         throw TrainingError("the classifier needs labelled data: \(config.data) has no classes")
       }
-      let isAudio = (try? DataSpec(config.data))?.kind == .audio
-      return isAudio
+      return config.data.kind == .audio
         ? AudioClassifier(classCount: names.count, seed: config.seed, learningRate: lr ?? AudioClassifier.defaultLearningRate)
         : ImageClassifier(
           classCount: names.count, seed: config.seed, learningRate: lr ?? ImageClassifier.defaultLearningRate, totalSteps: config.steps)

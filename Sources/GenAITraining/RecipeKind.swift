@@ -47,11 +47,11 @@ public enum RecipeKind: String, CaseIterable, Codable, Sendable {
   }
 
   /// The dataset used when `--data` is not given.
-  public var defaultData: String {
+  public var defaultData: DataSpec {
     switch dataKind {
-    case .images: return "fashion-mnist"
-    case .text: return "shakespeare"
-    case .audio: return "spoken-digits"
+    case .images: return .named(DatasetCatalog.fashionMNIST)
+    case .text: return .named(DatasetCatalog.shakespeare)
+    case .audio: return .named(DatasetCatalog.spokenDigits)
     }
   }
 

@@ -7,8 +7,9 @@ import GenAIModels
 public struct RunConfig: Codable, Equatable, Sendable {
   /// The recipe.
   public var recipe: RecipeKind
-  /// The data specification as given (`fashion-mnist`, `shapes`, `text:PATH`, ...).
-  public var data: String
+  /// The training data (`--data`), recorded in `config.json` as it would be typed
+  /// (`fashion-mnist`, `shapes`, `text:PATH`, ...).
+  public var data: DataSpec
   /// Total training steps (updates of the main network).
   public var steps: Int
   /// Items per batch.

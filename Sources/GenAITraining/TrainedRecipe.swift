@@ -38,9 +38,8 @@ public struct TrainedRecipe {
 
   /// The run's training text (text recipes whose data is still where it was), else `nil`.
   public func trainingText() -> String? {
-    guard config.recipe.dataKind == .text, let spec = try? DataSpec(config.data) else { return nil }
     let directory = DataDirectory(url: URL(fileURLWithPath: config.dataDirectory ?? "."))
-    guard let url = TrainingData.textURL(spec, in: directory) else { return nil }
+    guard config.recipe.dataKind == .text, let url = TrainingData.textURL(config.data, in: directory) else { return nil }
     return try? TextCorpus(contentsOf: url).text
   }
 

@@ -70,7 +70,7 @@ public final class Trainer {
       throw TrainingError("\(run.url.path) already holds a run; continue it with `genai train --resume \(run.url.path)` or choose another --out")
     }
     let (data, vocabulary) = try TrainingData.load(
-      try DataSpec(config.data), for: config.recipe, directory: dataDirectory,
+      config.data, for: config.recipe, directory: dataDirectory,
       pixelRange: RecipeFactory.pixelRange(for: config.recipe),
       sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: nil)
     config.vocabulary = vocabulary
@@ -116,7 +116,7 @@ public final class Trainer {
       try run.write(config: config)
     }
     let (data, _) = try TrainingData.load(
-      try DataSpec(config.data), for: config.recipe, directory: dataDirectory,
+      config.data, for: config.recipe, directory: dataDirectory,
       pixelRange: RecipeFactory.pixelRange(for: config.recipe),
       sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: config.vocabulary)
     let loader = try makeLoader(data, config: config)

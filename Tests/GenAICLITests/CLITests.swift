@@ -29,6 +29,17 @@ struct CLITests {
     #expect(help.lowercased().contains(mentions.lowercased()), "\(path): \(help)")
   }
 
+  /// `--data` lists what it accepts, from the catalogue, wherever it is an option.
+  @Test func dataHelpListsTheCatalogue() throws {
+    for command in ["train", "eval"] {
+      let type = try #require(GenAICommand.configuration.subcommands.first { $0.configuration.commandName == command })
+      let help = GenAICommand.helpMessage(for: type)
+      for form in DataSpec.names + ["images:PATH", "text:PATH", "wav:PATH"] {
+        #expect(help.contains(form), "\(command): \(help)")
+      }
+    }
+  }
+
   @Test func rootHelpListsTheCommands() {
     let help = GenAICommand.helpMessage()
     for name in ["quickstart", "train", "sample", "report", "restore", "bench", "datasets"] {
@@ -131,6 +142,10 @@ struct CLITests {
     #expect(message(["train", "stylegan"]).contains("unknown recipe \"stylegan\""))
     #expect(message(["train", "dcgan", "--data-dir", folder.path, "--out", folder.appending(path: "r").path]).contains("dataset fashion-mnist not found"))
     #expect(message(["train", "dcgan", "--data", "shakespeare"]).contains("trains on images"))
+    let badData = message(["train", "dcgan", "--data", "cifar"])
+    #expect(badData.contains("--data") && badData.contains("cifar: unknown dataset"), "\(badData)")
+    for name in DataSpec.names + ["images:PATH", "text:PATH", "wav:PATH"] { #expect(badData.contains(name), "\(badData)") }
+    #expect(message(["eval", folder.path, "--data", "text:"]).contains("no path after \"text:\""))
     #expect(message(["train", "dcgan", "--data", "shapes", "--steps=-3"]).contains("--steps must be at least 1"))
     #expect(message(["train"]).contains("name a recipe"))
     #expect(message(["sample", folder.path]).contains("not a genai run"))

@@ -5,7 +5,7 @@ import Testing
 @testable import GenAIData
 
 /// Tests of the dataset registry: SHA-256 against published vectors and a real file's published
-/// sum, data-directory resolution, spec parsing, found/missing/partial detection, verification
+/// sum, data-directory resolution, found/missing/partial detection, verification
 /// (including a re-compressed gzip), and downloading from a local HTTP server on 127.0.0.1.
 
 // MARK: - Helpers (file-private, prefixed so they cannot clash with other test files)
@@ -214,47 +214,6 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
   // An explicit folder wins over everything.
   d = DataDirectory.resolve(explicit: explicit, environment: ["GENAI_DATA": "/x"], currentDirectory: work)
   #expect(d.origin == .explicit && d.url.path == explicit.path)
-}
-
-// MARK: - Specs
-
-@Test func datasetSpecParsesNamesAndPaths() throws {
-  #expect(try DatasetSpec(parsing: "fashion-mnist") == .named(DatasetCatalog.fashionMNIST))
-  #expect(try DatasetSpec(parsing: "MNIST") == .named(DatasetCatalog.mnist))
-  #expect(try DatasetSpec(parsing: "spoken_digits") == .named(DatasetCatalog.spokenDigits))
-  #expect(try DatasetSpec(parsing: " shakespeare ").kind == .text)
-  #expect(try DatasetSpec(parsing: "images:/data/faces") == .images("/data/faces"))
-  #expect(try DatasetSpec(parsing: "text:notes.txt") == .text("notes.txt"))
-  #expect(try DatasetSpec(parsing: "wav:clips/a:b") == .wav("clips/a:b"))  // only the first colon splits
-  #expect(try DatasetSpec(parsing: "WAV:x").kind == .audio)
-  let home = FileManager.default.homeDirectoryForCurrentUser.path
-  #expect(try DatasetSpec(parsing: "text:~/t.txt") == .text(home + "/t.txt"))
-  // Round trip through the typed form.
-  for spec in ["mnist", "images:a/b", "text:/t", "wav:w"] {
-    #expect(try DatasetSpec(parsing: spec).description == spec)
-  }
-  let cwd = URL(fileURLWithPath: "/tmp/project", isDirectory: true)
-  let dir = DataDirectory(url: URL(fileURLWithPath: "/data"))
-  #expect(try DatasetSpec(parsing: "mnist").location(in: dir, currentDirectory: cwd).path == "/data/mnist")
-  #expect(try DatasetSpec(parsing: "text:notes/a.txt").location(in: dir, currentDirectory: cwd).path
-    == "/tmp/project/notes/a.txt")
-}
-
-@Test(arguments: ["cifar10", "fashion", "", "audio:x", "png:x", "images:", "text: "])
-func datasetSpecRejectsUnknownsListingTheKnownOnes(spec: String) {
-  do {
-    _ = try DatasetSpec(parsing: spec)
-    Issue.record("expected an error for \(spec.debugDescription)")
-  } catch {
-    let message = error.description
-    if spec.hasSuffix(":") || spec == "text: " {
-      #expect(message.contains("needs a path"), "\(message)")
-    } else {
-      for name in ["fashion-mnist", "mnist", "shakespeare", "spoken-digits", "images:PATH", "text:PATH", "wav:PATH"] {
-        #expect(message.contains(name), "\(message)")
-      }
-    }
-  }
 }
 
 // MARK: - Found, missing, partial

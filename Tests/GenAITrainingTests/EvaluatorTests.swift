@@ -11,7 +11,7 @@ import Testing
   private func classifier(_ data: String, steps: Int, in folder: URL, directory: DataDirectory) throws {
     var config = TrainingTestSupport.config(.classifier, data: data, steps: steps, batch: 32)
     config.evalEvery = 0
-    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: FeatureNetwork.folderName(for: data)), dataDirectory: directory)
+    let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: FeatureNetwork.folderName(for: config.data)), dataDirectory: directory)
     _ = try trainer.train()
   }
 

@@ -46,19 +46,129 @@ struct RunPiecesTests {
     }
   }
 
-  @Test func dataSpecsParse() throws {
-    #expect(try DataSpec("fashion-mnist") == .named("fashion-mnist"))
-    #expect(try DataSpec("shapes") == .shapes)
-    #expect(try DataSpec("text:/tmp/a.txt") == .textFile("/tmp/a.txt"))
-    #expect(try DataSpec("images:pics") == .imageFolder("pics"))
-    #expect(try DataSpec("wav:clips").kind == .audio)
-    #expect(throws: TrainingError.self) { try DataSpec("cifar") }
-    #expect(throws: TrainingError.self) { try DataSpec("text:") }
-    #expect(throws: TrainingError.self) { try DataSpec("video:x") }
+  /// Every kind of data spec survives config.json, written as the string it would be typed as.
+  @Test func configRoundTripsEveryDataSpec() throws {
+    let specs: [DataSpec] =
+      DatasetCatalog.choices.map(DataSpec.named) + [.shapes, .files(.images, path: "pics"), .files(.text, path: "/tmp/a.txt"), .files(.audio, path: "clips")]
+    for spec in specs {
+      var config = RunConfig(recipe: .dcgan)
+      config.data = spec
+      let json = try config.encoded()
+      let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+      #expect(object["data"] as? String == spec.description)
+      let back = try RunConfig.decode(json, source: "config.json")
+      #expect(back == config)
+      #expect(try back.encoded() == json)
+    }
+  }
+
+  /// A config.json written before `data` was typed loads, and is written back byte for byte.
+  @Test func oldConfigJSONStillLoads() throws {
+    let canonical: [(String, DataSpec)] = [
+      ("fashion-mnist", .named(DatasetCatalog.fashionMNIST)), ("shapes", .shapes),
+      ("shakespeare-full", .named(DatasetCatalog.shakespeareFull)), ("text:\\/tmp\\/play.txt", .files(.text, path: "/tmp/play.txt")),
+      ("wav:clips", .files(.audio, path: "clips")),
+    ]
+    for (data, expected) in canonical {
+      let json = Data(Self.oldConfig(data: data).utf8)
+      let config = try RunConfig.decode(json, source: "config.json")
+      #expect(config.data == expected)
+      #expect(config.recipe == .dcgan && config.steps == 3000 && config.classNames?.last == "Ankle boot")
+      #expect(String(decoding: try config.encoded(), as: UTF8.self) == Self.oldConfig(data: data))
+    }
+    // Other spellings the parser took then load too (and are written in the canonical form).
+    let others: [(String, DataSpec)] = [("MNIST", .named(DatasetCatalog.mnist)), ("audio:clips", .files(.audio, path: "clips"))]
+    for (data, expected) in others {
+      #expect(try RunConfig.decode(Data(Self.oldConfig(data: data).utf8), source: "config.json").data == expected)
+    }
+  }
+
+  @Test func badDataInConfigNamesTheFieldAndTheValidNames() throws {
+    let error = #expect(throws: TrainingError.self) {
+      try RunConfig.decode(Data(Self.oldConfig(data: "cifar").utf8), source: "/x/config.json")
+    }
+    let message = error?.message ?? ""
+    #expect(message.contains("/x/config.json") && message.contains("field \"data\"") && message.contains("cifar: unknown dataset"), "\(message)")
+    for name in DataSpec.names { #expect(message.contains(name), "\(message)") }
+  }
+
+  /// A dcgan run's config.json as `RunConfig.encoded()` wrote it before `data` was typed, with
+  /// `data` (JSON-escaped) in place.
+  static func oldConfig(data: String) -> String {
+    #"""
+    {
+      "audio" : {
+        "batchSize" : 32,
+        "griffinLimIterations" : 32,
+        "klWarmupSteps" : 200,
+        "klWeight" : 1,
+        "labelSize" : 16,
+        "latentSize" : 32,
+        "learningRate" : 0.001,
+        "steps" : 3000,
+        "temperature" : 0.7,
+        "width" : 16
+      },
+      "batchSize" : 64,
+      "charGPT" : {
+        "bias" : false,
+        "blockSize" : 64,
+        "clipNorm" : 1,
+        "decaySteps" : 2000,
+        "dropout" : 0,
+        "heads" : 4,
+        "layers" : 4,
+        "learningRate" : 0.001,
+        "minLearningRate" : 0.0001,
+        "tiedHead" : true,
+        "warmupSteps" : 100,
+        "weightDecay" : 0.1,
+        "width" : 128
+      },
+      "charRNN" : {
+        "carryState" : false,
+        "cell" : "lstm",
+        "clipNorm" : 5,
+        "dropout" : 0,
+        "embeddingSize" : 128,
+        "hiddenSize" : 512,
+        "layers" : 2,
+        "learningRate" : 0.002,
+        "sequenceLength" : 100
+      },
+      "checkpointEvery" : 500,
+      "classNames" : [
+        "T-shirt\/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot"
+      ],
+      "conditional" : false,
+      "data" : "\#(data)",
+      "dataDirectory" : "\/work\/shared\/data",
+      "keepBest" : 1,
+      "keepCheckpoints" : 2,
+      "klWarmupSteps" : 0,
+      "logEvery" : 10,
+      "monitor" : "rollback",
+      "recipe" : "dcgan",
+      "sampleCount" : 64,
+      "sampleEvery" : 500,
+      "seed" : 0,
+      "steps" : 3000,
+      "vaeArchitecture" : "conv"
+    }
+    """#
   }
 
   @Test func labelsResolveByNumberNameAndPlural() throws {
-    let names = TrainingData.fashionClassNames
+    let names = DatasetCatalog.fashionMNIST.classNames
     #expect(try SampleWriter.label("7", classNames: names) == 7)
     #expect(try SampleWriter.label("sneakers", classNames: names) == 7)
     #expect(try SampleWriter.label("Ankle", classNames: names) == 9)

@@ -47,7 +47,7 @@ private enum Fixture {
   static func run(_ recipe: RecipeKind, in folder: URL, lines: [String]) throws -> RunDirectory {
     let run = RunDirectory(url: folder.appending(path: "run"))
     var config = RunConfig(recipe: recipe)
-    config.data = "shapes"
+    config.data = .shapes
     config.steps = 30
     try run.create(config: config)
     try Data(lines.joined(separator: "\n").utf8).write(to: run.metricsURL)

@@ -227,7 +227,7 @@ struct TrainerTests {
     let first = losses.prefix(5).reduce(0, +) / 5
     let last = losses.suffix(5).reduce(0, +) / 5
     #expect(last < first * 0.8, "loss \(first) -> \(last)")
-    #expect(try trainer.run.readConfig().classNames == TrainingData.fashionClassNames)
+    #expect(try trainer.run.readConfig().classNames == DatasetCatalog.fashionMNIST.classNames)
     // Samples, reconstructions (8 real above 8 reconstructed) and a 10-step interpolation.
     for suffix in ["png", "reconstructions.png", "interpolation.png"] {
       let png = try PNGDecoder.read(trainer.run.sampleURL(step: 40, fileExtension: suffix))

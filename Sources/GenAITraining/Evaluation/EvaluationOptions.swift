@@ -9,7 +9,7 @@ public struct EvaluationOptions: Sendable {
   /// Generated samples to score: images (default 1,000), audio clips (300), text characters (2,000).
   public var samples: Int?
   /// Held-out data to score instead of the run's own held-out split (`--data`).
-  public var data: String?
+  public var data: DataSpec?
   /// Where named datasets are (`nil`: the folder the run trained from).
   public var dataDirectory: DataDirectory?
   /// The feature network's run folder (`nil`: look for `classifier-<data>` beside the run and in `runs/`).

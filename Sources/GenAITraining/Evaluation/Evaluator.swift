@@ -28,9 +28,9 @@ public final class Evaluator {
   /// Where named datasets are.
   public let dataDirectory: DataDirectory
   /// The training data's spec.
-  let spec: DataSpec
+  var spec: DataSpec { config.data }
   /// The held-out data's spec (`--data`) when given.
-  let override: DataSpec?
+  var override: DataSpec? { options.data }
   // Real data and features computed on first use and kept for later evaluations of the run.
   /// Training and held-out images in [-1, 1].
   var realImagesCache: RealImages?
@@ -44,7 +44,7 @@ public final class Evaluator {
   var audioReferenceCache: SampleQuality.Described?
 
   /// An evaluator for `run`.
-  /// - Throws: `TrainingError` for a bad `--data` spec.
+  /// - Throws: `TrainingError` when `--data` is of another kind than the recipe models.
   public init(run: RunDirectory, config: RunConfig, options: EvaluationOptions = EvaluationOptions()) throws {
     self.run = run
     self.config = config
@@ -52,10 +52,8 @@ public final class Evaluator {
     dataDirectory =
       options.dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
       ?? DataDirectory.resolve()
-    spec = try DataSpec(config.data)
-    override = try options.data.map(DataSpec.init)
     if let override, override.kind != config.recipe.dataKind, config.recipe != .classifier {
-      throw TrainingError("--data \(options.data!) is \(override.kind.rawValue), but \(config.recipe.rawValue) models \(config.recipe.dataKind.rawValue)")
+      throw TrainingError("--data \(override) is \(override.kind.rawValue), but \(config.recipe.rawValue) models \(config.recipe.dataKind.rawValue)")
     }
   }
 

@@ -23,14 +23,14 @@ public struct FeatureNetwork {
 
   /// The conventional folder name of the classifier for training data `data`:
   /// `classifier-fashion-mnist`, `classifier-spoken-digits`, `classifier-images-my-folder`.
-  public static func folderName(for data: String) -> String {
-    let cleaned = data.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+  public static func folderName(for data: DataSpec) -> String {
+    let cleaned = data.description.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
     return "classifier-" + String(cleaned).split(separator: "-").joined(separator: "-")
   }
 
   /// Where the feature network for `data` is: `explicit` when given, else `classifier-<data>`
   /// beside `run`, else in `./runs/`; `nil` when none has been trained.
-  public static func locate(data: String, near run: RunDirectory?, explicit: String?) -> URL? {
+  public static func locate(data: DataSpec, near run: RunDirectory?, explicit: String?) -> URL? {
     if let explicit { return URL(fileURLWithPath: explicit) }
     let name = folderName(for: data)
     var candidates = [URL(fileURLWithPath: "runs").appending(path: name)]

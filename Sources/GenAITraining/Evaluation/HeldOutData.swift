@@ -3,31 +3,15 @@ import GenAIData
 import GenAITensor
 
 /// Real data the model never trained on, for validation losses and the real-data ceilings beside
-/// every metric:
-/// - `fashion-mnist`, `mnist`: the 10,000 test images (`t10k-*` files);
+/// every metric, as the catalogue's `DatasetLayout` says:
+/// - IDX datasets (`fashion-mnist`, `mnist`): the 10,000 test images (`t10k-*` files);
 /// - `shapes`: shapes drawn from another seed;
-/// - `shakespeare` (tiny.txt, the first 999,956 characters of the 39 works): the last 200,000
-///   characters of `shakespeare.txt`, plays the model never read;
+/// - text datasets with a held-out part (`shakespeare`, which trains on tiny.txt, the first
+///   999,956 characters of the 39 works): the last 200,000 characters of `shakespeare.txt`, plays
+///   the model never read (`shakespeare-full` uses every work and has none);
 /// - `spoken-digits`: the clips of the six held-out voices (`SpokenDigitsSplit.heldOutVoices`);
 /// - any `images:PATH`, `text:PATH` or `wav:PATH` given with `genai eval --data`.
 public enum HeldOutData {
-  /// Where held-out data of `spec` (a run's training data, or `--data`) comes from; `nil` when the
-  /// spec has no held-out part (a user's own folder or `shakespeare-full`, which uses every work).
-  public static func describe(_ spec: DataSpec, isOverride: Bool) -> String? {
-    if isOverride { return nil }
-    switch spec {
-    case .named(let name):
-      switch name {
-      case "fashion-mnist", "mnist": return "\(name) test set (t10k, 10,000 images)"
-      case "shakespeare": return "the last 200,000 characters of shakespeare.txt (not in tiny.txt)"
-      case "spoken-digits": return "spoken digits of 6 held-out voices (300 clips)"
-      default: return nil
-      }
-    case .shapes: return "built-in shapes drawn from another seed"
-    default: return nil
-    }
-  }
-
   /// Held-out images `[N, 1, 28, 28]` in `range` (at most `limit`, the first ones), with labels
   /// when the data has them, or `nil` when `spec` has no held-out images.
   /// - Parameter isOverride: `spec` came from `--data`: all of it is held out.
@@ -47,13 +31,12 @@ public enum HeldOutData {
     switch spec {
     case .shapes:
       return take(ProceduralShapes.Source(count: limit, seed: 0x7E57, range: range), "built-in shapes, seed 0x7E57")
-    case .named(let name) where name == "fashion-mnist" || name == "mnist":
-      let folder = directory.url.appending(path: name)
+    case .named(let dataset) where dataset.layout == .idx:
+      let folder = dataset.location(in: directory)
       let images = try file(folder, "t10k-images-idx3-ubyte")
       let labels = try file(folder, "t10k-labels-idx1-ubyte")
-      let names = name == "mnist" ? (0...9).map(String.init) : TrainingData.fashionClassNames
-      let set = try ImageSet.idx(images: images, labels: labels, classNames: names, range: range)
-      return take(set, "\(name) test set in \(folder.path)")
+      let set = try ImageSet.idx(images: images, labels: labels, classNames: dataset.classNames, range: range)
+      return take(set, "\(dataset.name) test set in \(folder.path)")
     default:
       return nil
     }
@@ -68,9 +51,8 @@ public enum HeldOutData {
       guard let set = data.source as? AudioSet else { return nil }
       return (set, data.origin)
     }
-    guard case .named("spoken-digits") = spec else { return nil }
-    let folder = directory.url.appending(path: "spoken-digits")
-    let set = try AudioSet.spokenDigits(folder).split().heldOut
+    guard case .named(let dataset) = spec, dataset.layout == .spokenDigits else { return nil }
+    let set = try AudioSet.spokenDigits(dataset.location(in: directory)).split().heldOut
     return (set, "spoken digits of the \(SpokenDigitsSplit.heldOutVoices.count) held-out voices (\(SpokenDigitsSplit.heldOutVoices.sorted().joined(separator: ", ")))")
   }
 
@@ -83,13 +65,13 @@ public enum HeldOutData {
       }
       return (try TextCorpus(contentsOf: url).text, url.path)
     }
-    guard case .named("shakespeare") = spec else { return nil }
-    let url = directory.url.appending(path: "shakespeare").appending(path: "shakespeare.txt")
+    guard case .named(let dataset) = spec, case .text(_, let heldOut?) = dataset.layout else { return nil }
+    let url = dataset.location(in: directory).appending(path: heldOut.file)
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw TrainingError("held-out text not found: looked for \(url.path)")
     }
     let full = try TextCorpus(contentsOf: url).text
-    return (String(full.suffix(200_000)), "the last 200,000 characters of \(url.path)")
+    return (String(full.suffix(heldOut.characters)), "the last \(heldOut.characters) characters of \(url.path)")
   }
 
   /// The IDX file `name` (or `name.gz`) in `folder`.

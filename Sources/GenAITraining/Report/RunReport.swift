@@ -99,7 +99,7 @@ public struct RunReport {
     var rows: [(String, String)] = [
       ("run folder", run.url.path),
       ("recipe", config.recipe.rawValue),
-      ("data", config.data),
+      ("data", config.data.description),
       ("steps", lastStep.map { "\($0) logged of \(config.steps)" } ?? "\(config.steps) planned, none logged yet"),
       ("batch size", String(config.batchSize)),
       ("learning rate", config.learningRate.map { String($0) } ?? "recipe default"),
