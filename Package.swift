@@ -41,13 +41,20 @@ let package = Package(
       name: "GenAICLI",
       dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
-    .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor", "CGenAIKernels"]),
-    .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor"]),
-    .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor"]),
-    .testTarget(name: "GenAIModelsTests", dependencies: ["GenAIModels", "GenAIMetrics", "GenAINN", "GenAIData", "GenAITensor"]),
+    // What several test targets share: the gradient checker, the shared datasets and the trait
+    // that skips a test without them, temporary folders, outside tools. Public engine API only,
+    // so it builds in every configuration (a plain `swift build` builds it too).
+    .target(name: "GenAITestSupport", dependencies: ["GenAITensor"], path: "Tests/GenAITestSupport"),
+    .testTarget(name: "GenAITensorTests", dependencies: ["GenAITensor", "CGenAIKernels", "GenAITestSupport"]),
+    .testTarget(name: "GenAINNTests", dependencies: ["GenAINN", "GenAITensor", "GenAITestSupport"]),
+    .testTarget(name: "GenAIDataTests", dependencies: ["GenAIData", "GenAITensor", "GenAITestSupport"]),
     .testTarget(
-      name: "GenAITrainingTests", dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor"]),
-    .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI"]),
+      name: "GenAIModelsTests",
+      dependencies: ["GenAIModels", "GenAIMetrics", "GenAINN", "GenAIData", "GenAITensor", "GenAITestSupport"]),
+    .testTarget(
+      name: "GenAITrainingTests",
+      dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor", "GenAITestSupport"]),
+    .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI", "GenAITestSupport"]),
     .testTarget(name: "GenAIMetricsTests", dependencies: ["GenAIMetrics", "GenAITensor"]),
   ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenAI
+import GenAITestSupport
 import Testing
 @testable import GenAICLI
 
@@ -8,12 +9,6 @@ import Testing
 private func genai(_ arguments: [String]) throws {
   var command = try GenAICommand.parseAsRoot(arguments)
   try command.run()
-}
-
-private func temporaryFolder(_ name: String) -> URL {
-  let url = FileManager.default.temporaryDirectory.appending(path: "genai-cli-\(name)-\(UInt32.random(in: 0...UInt32.max))")
-  try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
 }
 
 @Suite("The genai command line", .serialized)
@@ -49,7 +44,7 @@ struct CLITests {
 
   /// `genai train` on tiny sizes, then `genai sample` from the run and from a checkpoint file.
   @Test func trainThenSampleEndToEnd() throws {
-    let folder = temporaryFolder("e2e")
+    let folder = try TemporaryFolder.make("cli-e2e")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = folder.appending(path: "run").path
     try genai([
@@ -72,7 +67,7 @@ struct CLITests {
 
   /// A vaegan run repairs a damaged image (known pixels kept), denoises, and makes variations.
   @Test func restoreFillsDenoisesAndVaries() throws {
-    let folder = temporaryFolder("restore")
+    let folder = try TemporaryFolder.make("cli-restore")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = folder.appending(path: "vaegan").path
     try genai(["train", "vaegan", "--data", "shapes", "--steps", "2", "--batch-size", "4", "--out", run, "--plain", "--sample-count", "4"])
@@ -103,7 +98,7 @@ struct CLITests {
   /// A short dcgan run, then `genai report`: the page exists with its loss plot and last grid,
   /// and a folder that is not a run gets an error naming it.
   @Test func reportOfAShortRun() throws {
-    let folder = temporaryFolder("report")
+    let folder = try TemporaryFolder.make("cli-report")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = folder.appending(path: "run").path
     try genai(["train", "dcgan", "--data", "shapes", "--steps", "2", "--batch-size", "4", "--sample-count", "4", "--out", run, "--plain", "--log-every", "1"])
@@ -129,7 +124,7 @@ struct CLITests {
   }
 
   @Test func badInputGetsClearErrors() throws {
-    let folder = temporaryFolder("bad")
+    let folder = try TemporaryFolder.make("cli-bad")
     defer { try? FileManager.default.removeItem(at: folder) }
     func message(_ arguments: [String]) -> String {
       do {

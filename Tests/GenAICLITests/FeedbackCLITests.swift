@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenAI
 @testable import GenAITraining
+import GenAITestSupport
 import Testing
 @testable import GenAICLI
 
@@ -13,16 +14,10 @@ struct FeedbackCLITests {
     try command.run()
   }
 
-  private func folder(_ name: String) -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "genai-feedback-\(name)-\(UInt32.random(in: 0...UInt32.max))")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
   /// Sample numbering, ratings and tuning on a DCGAN: the tuned prior is fitted to the liked
   /// samples' codes, new samples come from it, and both kinds of file reproduce bit for bit.
   @Test func rateTuneAndReproduce() throws {
-    let root = folder("tune")
+    let root = try TemporaryFolder.make("feedback-tune")
     defer { try? FileManager.default.removeItem(at: root) }
     let run = root.appending(path: "run").path
     try genai(["train", "dcgan", "--data", "shapes", "--steps", "2", "--batch-size", "4", "--out", run, "--plain", "--eval-every", "0"])
@@ -66,7 +61,7 @@ struct FeedbackCLITests {
   /// Liking the brightest samples of a briefly trained DCGAN makes new samples brighter: the
   /// tuned prior steers toward what was liked, judged by a measurement independent of the model.
   @Test func tuningMovesSamplesTowardTheLikedKind() throws {
-    let root = folder("bright")
+    let root = try TemporaryFolder.make("feedback-bright")
     defer { try? FileManager.default.removeItem(at: root) }
     let run = root.appending(path: "run").path
     try genai(["train", "dcgan", "--data", "shapes", "--steps", "20", "--batch-size", "16", "--out", run, "--plain", "--eval-every", "0"])
@@ -93,7 +88,7 @@ struct FeedbackCLITests {
   /// Text: liking a sample and tuning fine-tunes the model on it (a new checkpoint a few steps
   /// later), and the model's loss on the liked text falls.
   @Test func tuningATextModelFineTunesOnTheLikedText() throws {
-    let root = folder("text-tune")
+    let root = try TemporaryFolder.make("feedback-text-tune")
     defer { try? FileManager.default.removeItem(at: root) }
     let train = root.appending(path: "train.txt")
     try Data(String(repeating: "Now is the winter of our discontent\nMade glorious summer by this sun of York;\n", count: 30).utf8).write(to: train)
@@ -121,7 +116,7 @@ struct FeedbackCLITests {
   /// `genai eval` on a small text run scored on another text: the table's metrics are logged as
   /// an eval line and saved as evals/step-N.json.
   @Test func evalOnAGivenText() throws {
-    let root = folder("eval")
+    let root = try TemporaryFolder.make("feedback-eval")
     defer { try? FileManager.default.removeItem(at: root) }
     let text = String(repeating: "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n", count: 30)
     let train = root.appending(path: "train.txt")

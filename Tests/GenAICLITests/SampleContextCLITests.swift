@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenAI
 @testable import GenAITraining
+import GenAITestSupport
 import Testing
 @testable import GenAICLI
 
@@ -39,8 +40,7 @@ struct SampleContextCLITests {
   /// 60 characters after a 16-character context: both rules reproduce byte for byte, and they
   /// part once the text is longer than the block.
   @Test func bothRulesReproduce() throws {
-    let root = FileManager.default.temporaryDirectory.appending(path: "genai-context-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let root = try TemporaryFolder.make("context")
     defer { try? FileManager.default.removeItem(at: root) }
     let train = root.appending(path: "train.txt")
     try Data(String(repeating: "Now is the winter of our discontent\nMade glorious summer by this sun of York;\n", count: 30).utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -23,11 +24,10 @@ private func griffinLimTestSignal(_ n: Int, rate: Double = 8000) -> [Float] {
 }
 
 /// The first spoken digit of ../shared/data, or `nil` when the data is absent.
-private func griffinLimDigitClip(filePath: String = #filePath) -> [Float]? {
-  let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-  let dir = root.appendingPathComponent("shared/data/spoken-digits")
-  guard let set = try? AudioSet.spokenDigits(dir, limit: 1), set.count == 1 else { return nil }
+private func griffinLimDigitClip() -> [Float]? {
+  guard let dir = SharedData.folder(.spokenDigits),
+    let set = try? AudioSet.spokenDigits(dir, limit: 1), set.count == 1
+  else { return nil }
   return set.clip(0)
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -9,15 +10,6 @@ import GenAITensor
 
 // MARK: - Helpers
 
-/// Where the shared data lives: Tests/GenAIDataTests/<file> → ../../../ is the package root,
-/// whose sibling `shared/data` holds the datasets.
-private enum AudioRealData {
-  static let directory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/data/spoken-digits").standardized
-  static var available: Bool { FileManager.default.fileExists(atPath: directory.appendingPathComponent("labels.csv").path) }
-}
-
 /// `count` samples of a `hz` tone at `rate`.
 private func audioSetTone(_ hz: Double, rate: Int, count: Int, amplitude: Double = 0.5) -> [Float] {
   (0..<count).map { Float(amplitude * sin(2 * Double.pi * hz * Double($0) / Double(rate) + 0.5)) }
@@ -25,25 +17,27 @@ private func audioSetTone(_ hz: Double, rate: Int, count: Int, amplitude: Double
 
 @Suite("Audio spoken digits (real data)")
 struct AudioRealDataTests {
-  @Test(.enabled(if: AudioRealData.available))
+  @Test(.requiresSharedData(.spokenDigits))
   func readsRealClips() throws {
+    let directory = try #require(SharedData.folder(.spokenDigits))
     for (name, digit) in [("0_us-m1_0.wav", 0), ("7_sc-m2_3.wav", 7), ("6_sc-m2_4.wav", 6), ("9_lc-f1_4.wav", 9)] {
-      let audio = try WAV.read(AudioRealData.directory.appendingPathComponent("wav/" + name))
+      let audio = try WAV.read(directory.appendingPathComponent("wav/" + name))
       #expect(audio.sampleRate == 8000 && audio.samples.count == 8000 && audio.channels == 1, "\(name)")
       #expect(audio.encoding == .pcm(bits: 16) && audio.notes.isEmpty)
       #expect(AudioCleaning.peak(audio.samples) <= 0.941 && AudioCleaning.peak(audio.samples) > 0.05)
       #expect(name.hasPrefix("\(digit)_"))
     }
     // README: the quietest clip has RMS 0.0298; speech starts at sample 0 and ends in zeros.
-    let quiet = try WAV.read(AudioRealData.directory.appendingPathComponent("wav/6_sc-m2_4.wav")).samples
+    let quiet = try WAV.read(directory.appendingPathComponent("wav/6_sc-m2_4.wav")).samples
     #expect(abs(AudioCleaning.rms(quiet) - 0.0298) < 0.0006)
     #expect(quiet.suffix(100).allSatisfy { $0 == 0 })
   }
 
-  @Test(.enabled(if: AudioRealData.available))
+  @Test(.requiresSharedData(.spokenDigits))
   func loadsTheSpokenDigitSet() throws {
+    let directory = try #require(SharedData.folder(.spokenDigits))
     let start = Date()
-    let set = try AudioSet.spokenDigits(AudioRealData.directory)
+    let set = try AudioSet.spokenDigits(directory)
     let seconds = Date().timeIntervalSince(start)
     #expect(seconds < 10, "loading 1500 clips took \(seconds) s")  // about 0.7 s in a debug build
     #expect(set.count == 1500 && set.report.kept == 1500 && set.report.entries.isEmpty)
@@ -54,7 +48,7 @@ struct AudioRealDataTests {
     for i in [0, 737, 1499] {
       let name = set.files[i]
       #expect(set.labels[i] == Int(String(name.dropFirst(4).prefix(1))))
-      let direct = try WAV.read(AudioRealData.directory.appendingPathComponent(name)).samples
+      let direct = try WAV.read(directory.appendingPathComponent(name)).samples
       #expect(set.clip(i) == direct)
     }
     var rng = SeededGenerator(seed: 1)
@@ -66,9 +60,11 @@ struct AudioRealDataTests {
     #expect(features.shape == [3, 101, 40] && features.scalars.allSatisfy(\.isFinite))
   }
 
-  @Test(.enabled(if: AudioRealData.available))
+  @Test(.requiresSharedData(.spokenDigits))
   func limitLoadsTheFirstRows() throws {
-    let set = try AudioSet.spokenDigits(AudioRealData.directory.deletingLastPathComponent(), limit: 20)
+    // The parent folder: the loader finds spoken-digits/labels.csv under it.
+    let parent = try #require(SharedData.directory(containing: .spokenDigits))
+    let set = try AudioSet.spokenDigits(parent, limit: 20)
     #expect(set.count == 20 && set.labels == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3])
   }
 }
@@ -76,7 +72,7 @@ struct AudioRealDataTests {
 @Suite("Audio dataset cleaning")
 struct AudioCleaningTests {
   @Test func cleansAFolderAndLoadsTheGoodClips() throws {
-    let root = audioTestFolder("clean")
+    let root = try TemporaryFolder.make("audio-clean")
     defer { try? FileManager.default.removeItem(at: root) }
     let fm = FileManager.default
     for sub in ["yes", "no", "empty-class", ".hidden"] {
@@ -122,7 +118,7 @@ struct AudioCleaningTests {
   }
 
   @Test func trimsNormalisesAndCrops() throws {
-    let root = audioTestFolder("trim")
+    let root = try TemporaryFolder.make("audio-trim")
     defer { try? FileManager.default.removeItem(at: root) }
     let clip = [Float](repeating: 0, count: 1000) + [Float](repeating: 0.25, count: 2000) + [Float](repeating: 0.001, count: 500)
     try WAV.write(clip, sampleRate: 8000, to: root.appendingPathComponent("a.wav"))
@@ -144,7 +140,7 @@ struct AudioCleaningTests {
   }
 
   @Test func loaderErrorsNameTheFolderOrFile() throws {
-    let root = audioTestFolder("errors")
+    let root = try TemporaryFolder.make("audio-errors")
     defer { try? FileManager.default.removeItem(at: root) }
     #expect(throws: DataError(file: root.appendingPathComponent("missing").path, "no such folder")) {
       try AudioSet.folder(root.appendingPathComponent("missing"))
@@ -173,7 +169,7 @@ struct AudioCleaningTests {
   }
 
   @Test func spokenDigitsReportsBadRows() throws {
-    let root = audioTestFolder("digits")
+    let root = try TemporaryFolder.make("audio-digits")
     defer { try? FileManager.default.removeItem(at: root) }
     try FileManager.default.createDirectory(at: root.appendingPathComponent("wav"), withIntermediateDirectories: true)
     try WAV.write(audioSetTone(200, rate: 8000, count: 8000), sampleRate: 8000, to: root.appendingPathComponent("wav/3_x_0.wav"))

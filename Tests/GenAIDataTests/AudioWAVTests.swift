@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -50,19 +51,12 @@ enum AudioWAVBytes {
   }
 }
 
-/// A fresh temporary folder, removed by the caller.
-func audioTestFolder(_ name: String) -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("genai-audio-\(name)-\(UUID().uuidString)")
-  try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}
-
 // MARK: - Tests
 
 @Suite("Audio WAV reading and writing")
 struct AudioWAVTests {
   @Test func pcm16RoundTripIsExactOnTheInt16Grid() throws {
-    let folder = audioTestFolder("roundtrip")
+    let folder = try TemporaryFolder.make("audio-roundtrip")
     defer { try? FileManager.default.removeItem(at: folder) }
     let samples: [Float] = (0..<1000).map { Float(Int(($0 * 7919) % 65536) - 32768) / 32768 }
     let url = folder.appendingPathComponent("clip.wav")

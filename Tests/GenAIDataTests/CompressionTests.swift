@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -502,14 +503,10 @@ private struct CompressionTestBitPacker {
 // MARK: - A real gzip'd dataset
 
 @Suite struct CompressionRealDataTests {
-  /// `../shared/data` beside the package checkout, found from this file's path.
-  static let labelsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("shared/data/fashion-mnist/t10k-labels-idx1-ubyte.gz").path
-
-  @Test(.enabled(if: FileManager.default.fileExists(atPath: CompressionRealDataTests.labelsPath)))
+  @Test(.requiresSharedData(.fashionMNIST))
   func fashionMNISTTestLabels() throws {
-    let gz = [UInt8](try #require(FileManager.default.contents(atPath: CompressionRealDataTests.labelsPath)))
+    let labels = try #require(SharedData.file(.fashionMNIST, "t10k-labels-idx1-ubyte.gz"))
+    let gz = [UInt8](try #require(FileManager.default.contents(atPath: labels.path)))
     let idx = try Gzip.decompress(gz)
     #expect(idx.count == 10008)
     // IDX header: magic 0x00000801 (unsigned bytes, 1 dimension), then the item count, big-endian.

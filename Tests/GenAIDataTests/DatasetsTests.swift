@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Synchronization
 import Testing
 
@@ -11,35 +12,10 @@ import Testing
 // MARK: - Helpers (file-private, prefixed so they cannot clash with other test files)
 
 private enum DatasetsTestData {
-  /// `shared/data` next to the checkout: Tests/GenAIDataTests/DatasetsTests.swift → ../../../shared/data.
-  static let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appending(path: "../../../shared/data").standardizedFileURL
-
-  static var fashionLabels: URL? {
-    let url = sharedData.appending(path: "fashion-mnist/t10k-labels-idx1-ubyte.gz")
-    return FileManager.default.fileExists(atPath: url.path) ? url : nil
-  }
-
-  static func tempDir() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "genai-datasets-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
   static func write(_ bytes: [UInt8], _ path: String, in dir: URL) throws {
     let url = dir.appending(path: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(bytes).write(to: url)
-  }
-
-  /// `python3` on the PATH, or `nil`.
-  static var python3: URL? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for dir in path.split(separator: ":") {
-      let url = URL(fileURLWithPath: String(dir)).appending(path: "python3")
-      if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    return nil
   }
 }
 
@@ -155,9 +131,9 @@ extension Array {
   fileprivate func cycled(until count: Int) -> [Element] { (0..<count).map { self[$0 % self.count] } }
 }
 
-@Test(.enabled(if: DatasetsTestData.fashionLabels != nil, "shared/data/fashion-mnist is not present"))
+@Test(.requiresSharedData(.fashionMNIST))
 func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
-  let url = try #require(DatasetsTestData.fashionLabels)
+  let url = try #require(SharedData.file(.fashionMNIST, "t10k-labels-idx1-ubyte.gz"))
   // From shared/data/README.md: the .gz file and its decompressed content.
   #expect(try SHA256.hex(file: url) == "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05")
   let content = try Gzip.decompress([UInt8](try Data(contentsOf: url)))
@@ -167,7 +143,7 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
 
   // A different gzip of the same content (as upstream's own .gz files are) passes on content;
   // so does the decompressed IDX file; a damaged one fails.
-  let dir = try DatasetsTestData.tempDir()
+  let dir = try TemporaryFolder.make("datasets")
   defer { try? FileManager.default.removeItem(at: dir) }
   try DatasetsTestData.write(Gzip.compress(content), "t10k-labels-idx1-ubyte.gz", in: dir)
   try DatasetsTestData.write(content, "t10k-labels-idx1-ubyte", in: dir)
@@ -189,7 +165,7 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
 // MARK: - Data directory
 
 @Test func datasetDirectoryResolutionOrder() throws {
-  let root = try DatasetsTestData.tempDir()
+  let root = try TemporaryFolder.make("datasets")
   defer { try? FileManager.default.removeItem(at: root) }
   let work = root.appending(path: "work")
   try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -219,7 +195,7 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
 // MARK: - Found, missing, partial
 
 @Test func datasetStatusFoundMissingPartial() throws {
-  let root = try DatasetsTestData.tempDir()
+  let root = try TemporaryFolder.make("datasets")
   defer { try? FileManager.default.removeItem(at: root) }
   let dir = DataDirectory(url: root)
   #expect(DatasetCatalog.statuses(in: dir).allSatisfy { $0.state == .missing && $0.bytes == 0 })
@@ -259,7 +235,7 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
 }
 
 @Test func datasetChecksumsFileIsRead() throws {
-  let root = try DatasetsTestData.tempDir()
+  let root = try TemporaryFolder.make("datasets")
   defer { try? FileManager.default.removeItem(at: root) }
   let a = String(repeating: "a", count: 64), b = String(repeating: "B", count: 64)
   try DatasetsTestData.write(Array("\(a)  x/one.gz\n\(b) *./two.txt\nnot a line\n".utf8), "SHA256SUMS", in: root)
@@ -268,10 +244,9 @@ func sha256OfTheRealFashionMNISTLabelsMatchesTheREADME() throws {
   #expect(DatasetCatalog.readChecksums(root.appending(path: "absent")) == nil)
 }
 
-@Test(.enabled(if: FileManager.default.fileExists(atPath: DatasetsTestData.sharedData.appending(path: "shakespeare").path),
-               "shared/data is not present"))
-func datasetStatusOfTheSharedData() {
-  let dir = DataDirectory(url: DatasetsTestData.sharedData)
+@Test(.requiresSharedData(.fashionMNIST, .shakespeare, .spokenDigits))
+func datasetStatusOfTheSharedData() throws {
+  let dir = DataDirectory(url: try #require(SharedData.directory(containing: .fashionMNIST, .shakespeare, .spokenDigits)))
   let byName = Dictionary(uniqueKeysWithValues: DatasetCatalog.statuses(in: dir).map { ($0.dataset.name, $0) })
   #expect(byName["fashion-mnist"]?.state == .found)
   #expect(byName["fashion-mnist"]?.bytes == 30_878_551)
@@ -283,11 +258,11 @@ func datasetStatusOfTheSharedData() {
 
 // MARK: - Download (loopback only)
 
-@Test(.enabled(if: DatasetsTestData.python3 != nil, "python3 is not installed"))
+@Test(.enabled(if: TestEnvironment.executable(named: "python3") != nil, "python3 is not installed"))
 func datasetDownloadFromALocalServer() throws {
-  let python = try #require(DatasetsTestData.python3)
-  let served = try DatasetsTestData.tempDir()
-  let target = try DatasetsTestData.tempDir()
+  let python = try #require(TestEnvironment.executable(named: "python3"))
+  let served = try TemporaryFolder.make("datasets")
+  let target = try TemporaryFolder.make("datasets")
   defer {
     try? FileManager.default.removeItem(at: served)
     try? FileManager.default.removeItem(at: target)

@@ -1,5 +1,6 @@
 import Foundation
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -10,7 +11,7 @@ import Testing
 
 @Suite struct ImageFolderTests {
   @Test func loadsGoodFilesAndReportsTheRest() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     let cat0 = ImageTestSupport.pattern(width: 6, height: 5, channels: 1, seed: 1)
     let cat1 = ImageTestSupport.pattern(width: 6, height: 5, channels: 1, seed: 2)
@@ -50,7 +51,7 @@ import Testing
   }
 
   @Test func emptyFolderIsAnError() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     let empty = #expect(throws: DataError.self) { try ImageSet.folder(folder) }
     #expect(empty?.file == folder.path)
@@ -66,7 +67,7 @@ import Testing
   }
 
   @Test func channelAndSizePolicies() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     let grey = ImageTestSupport.pattern(width: 4, height: 4, channels: 1)
     let rgba = Bitmap(width: 8, height: 8, channels: 4, fill: [200, 100, 50, 255])

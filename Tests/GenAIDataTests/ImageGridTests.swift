@@ -1,5 +1,6 @@
 import Foundation
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -41,7 +42,7 @@ import Testing
   }
 
   @Test func writesAReadablePNG() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     var rng = SeededGenerator(seed: 5)
     let images = Tensor.randn([16, 1, 28, 28], using: &rng).tanh()

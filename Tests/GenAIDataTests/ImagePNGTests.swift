@@ -1,5 +1,6 @@
 import Foundation
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -236,7 +237,7 @@ import Testing
   }
 
   @Test func writesAtomicallyAndReportsBadPaths() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     let url = folder.appendingPathComponent("a.png")
     let first = ImageTestSupport.pattern(width: 5, height: 5, channels: 3)
@@ -253,14 +254,10 @@ import Testing
 
   /// A grid we write, decoded by a PIL-free Python decoder (struct + zlib: chunk CRCs, inflate,
   /// all five unfilters): the pixels must match. Skipped without python3 unless CI is set.
-  @Test func pythonDecodesFilesWeWrite() throws {
-    let python = ["/usr/bin/python3", "/usr/local/bin/python3", "/opt/homebrew/bin/python3"]
-      .first { FileManager.default.isExecutableFile(atPath: $0) }
-    guard let python else {
-      if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("python3 is required when CI is set") }
-      return
-    }
-    let folder = try ImageTestSupport.temporaryFolder()
+  @Test(.enabled(if: TestEnvironment.executable(named: "python3") != nil || TestEnvironment.isCI, "python3 is not on PATH"))
+  func pythonDecodesFilesWeWrite() throws {
+    let python = try #require(TestEnvironment.executable(named: "python3"), "python3 is required when CI is set")
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     var rng = SeededGenerator(seed: 3)
     var files: [(URL, Bitmap)] = []
@@ -278,7 +275,7 @@ import Testing
     }
     for (url, expected) in files {
       let process = Process()
-      process.executableURL = URL(fileURLWithPath: python)
+      process.executableURL = python
       process.arguments = ["-c", Self.pythonDecoder, url.path]
       let pipe = Pipe()
       process.standardOutput = pipe

@@ -1,5 +1,6 @@
 import Foundation
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -9,32 +10,8 @@ import Testing
 
 // MARK: - Shared helpers of the image tests (prefixed so they cannot clash with other files)
 
-/// Paths, temporary folders and small checks shared by the `Image*Tests.swift` files.
+/// Files and small checks shared by the `Image*Tests.swift` files.
 enum ImageTestSupport {
-  /// `../shared/data` relative to the package, found from this file's path
-  /// (Tests/GenAIDataTests/ImageTests.swift → ../../../shared/data).
-  static let sharedData = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data")
-
-  /// The Fashion-MNIST test split's two files.
-  static let fashionImages = sharedData.appendingPathComponent("fashion-mnist/t10k-images-idx3-ubyte.gz")
-  /// The Fashion-MNIST test labels.
-  static let fashionLabels = sharedData.appendingPathComponent("fashion-mnist/t10k-labels-idx1-ubyte.gz")
-
-  /// Whether the real Fashion-MNIST files are present.
-  static var hasFashionMNIST: Bool {
-    FileManager.default.fileExists(atPath: fashionImages.path)
-      && FileManager.default.fileExists(atPath: fashionLabels.path)
-  }
-
-  /// A fresh empty temporary folder; the caller removes it.
-  static func temporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("genai-image-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
   /// Writes `bytes` to `name` under `folder` (creating sub-folders).
   static func write(_ bytes: [UInt8], _ name: String, in folder: URL) throws {
     let url = folder.appendingPathComponent(name)
@@ -72,10 +49,12 @@ enum ImageTestSupport {
   /// A small uint8 IDX image file: 3 images of 2 x 4.
   static let smallImages = IDXArray(type: .uint8, shape: [3, 2, 4], bytes: (0..<24).map { UInt8($0 * 10) })
 
-  @Test(.enabled(if: ImageTestSupport.hasFashionMNIST, "needs ../shared/data/fashion-mnist"))
+  @Test(.requiresSharedData(.fashionMNIST))
   func readsRealFashionMNISTTestSplit() throws {
+    let fashion = try #require(SharedData.folder(.fashionMNIST))
+    let labels = fashion.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
     let set = try ImageSet.idx(
-      images: ImageTestSupport.fashionImages, labels: ImageTestSupport.fashionLabels, range: .zeroToOne)
+      images: fashion.appendingPathComponent("t10k-images-idx3-ubyte.gz"), labels: labels, range: .zeroToOne)
     #expect(set.count == 10_000 && set.imageShape == [1, 28, 28])
     #expect(set.pixels.count == 10_000 * 784)
     var counts = [Int](repeating: 0, count: 10)
@@ -95,7 +74,7 @@ enum ImageTestSupport {
     #expect(abs(Double(sum) / Double(set.pixels.count) - 73.15) < 0.01)
     // The header as the README gives it.
     let header = try IDX.parse(
-      Array(try Gzip.decompress(try ImageFileIO.read(ImageTestSupport.fashionLabels))), file: "l")
+      Array(try Gzip.decompress(try ImageFileIO.read(labels))), file: "l")
     #expect(header.magic == 0x0000_0801 && header.shape == [10_000])
   }
 
@@ -206,7 +185,7 @@ enum ImageTestSupport {
 
 @Suite struct ImageSetTests {
   @Test func idxPairLoadsAndChecksLabelCount() throws {
-    let folder = try ImageTestSupport.temporaryFolder()
+    let folder = try TemporaryFolder.make("image-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     try ImageTestSupport.write(Gzip.compress(IDX.encode(IDXTests.smallImages)), "images.gz", in: folder)
     try ImageTestSupport.write(IDX.encode(IDXArray(type: .uint8, shape: [3], bytes: [2, 0, 1])), "labels", in: folder)

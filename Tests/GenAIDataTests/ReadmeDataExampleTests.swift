@@ -1,15 +1,15 @@
 import Foundation
 import GenAIData
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 // The README's data example on the real Fashion-MNIST test files: if this breaks, so does the README.
 @Suite struct ReadmeDataExampleTests {
-  @Test func loadBatchAndWriteGrid() throws {
-    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/fashion-mnist")
+  @Test(.requiresSharedData(.fashionMNIST))
+  func loadBatchAndWriteGrid() throws {
+    let dir = try #require(SharedData.folder(.fashionMNIST))
     let imagesFile = dir.appendingPathComponent("t10k-images-idx3-ubyte.gz")
-    guard FileManager.default.fileExists(atPath: imagesFile.path) else { return }  // no ../shared here
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("readme-grid-\(UUID().uuidString).png")
     defer { try? FileManager.default.removeItem(at: out) }
 

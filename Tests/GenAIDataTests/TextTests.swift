@@ -1,5 +1,6 @@
 import Foundation
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIData
@@ -11,22 +12,8 @@ import Testing
 // MARK: - Helpers (file-private, prefixed so they cannot clash with other test files)
 
 private enum TextTestData {
-  /// `shared/data` next to the checkout: Tests/GenAIDataTests/TextTests.swift → ../../../shared/data.
-  static let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appending(path: "../../../shared/data").standardizedFileURL
-
   /// `shakespeare/tiny.txt`, or `nil` when the shared data is not there.
-  static var tiny: URL? {
-    let url = sharedData.appending(path: "shakespeare/tiny.txt")
-    return FileManager.default.fileExists(atPath: url.path) ? url : nil
-  }
-
-  /// A fresh temporary folder.
-  static func tempDir() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "genai-text-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static var tiny: URL? { SharedData.file(.shakespeare, "tiny.txt") }
 
   /// Writes `bytes` to `name` in `dir`.
   @discardableResult
@@ -39,7 +26,7 @@ private enum TextTestData {
 
 // MARK: - Real data
 
-@Test(.enabled(if: TextTestData.tiny != nil, "shared/data/shakespeare/tiny.txt is not present"))
+@Test(.requiresSharedData(.shakespeare))
 func textTinyShakespeareLoadsWithItsVocabulary() throws {
   let url = try #require(TextTestData.tiny)
   let corpus = try TextCorpus(contentsOf: url)
@@ -67,7 +54,7 @@ func textTinyShakespeareLoadsWithItsVocabulary() throws {
   #expect(throws: DataError.self) { try vocab.encode("}") }
 }
 
-@Test(.enabled(if: TextTestData.tiny != nil, "shared/data/shakespeare/tiny.txt is not present"))
+@Test(.requiresSharedData(.shakespeare))
 func textTinyShakespeareWindowsPredictTheNextCharacter() throws {
   let corpus = try TextCorpus(contentsOf: try #require(TextTestData.tiny))
   let vocab = Vocabulary.characters(in: corpus.text)
@@ -89,7 +76,7 @@ func textTinyShakespeareWindowsPredictTheNextCharacter() throws {
 // MARK: - Loading and UTF-8 errors
 
 @Test func textNonUTF8FileNamesTheFileAndOffset() throws {
-  let dir = try TextTestData.tempDir()
+  let dir = try TemporaryFolder.make("text")
   defer { try? FileManager.default.removeItem(at: dir) }
   // "hello\nwor" then 0xFF (never valid in UTF-8) at byte offset 9, on line 2.
   let url = try TextTestData.write(Array("hello\nwor".utf8) + [0xFF] + Array("ld\n".utf8), "latin.txt", in: dir)
@@ -138,7 +125,7 @@ func textInvalidUTF8IsLocated(bytes: [UInt8], offset: Int, reason: String) {
 }
 
 @Test func textEmptyAndMissingFilesAreErrors() throws {
-  let dir = try TextTestData.tempDir()
+  let dir = try TemporaryFolder.make("text")
   defer { try? FileManager.default.removeItem(at: dir) }
   let empty = try TextTestData.write([], "empty.txt", in: dir)
   #expect(throws: DataError(file: empty.path, "empty file (0 bytes)")) { try TextCorpus(contentsOf: empty) }
@@ -147,7 +134,7 @@ func textInvalidUTF8IsLocated(bytes: [UInt8], offset: Int, reason: String) {
 }
 
 @Test func textFolderLoadsGoodFilesAndReportsBadOnes() throws {
-  let dir = try TextTestData.tempDir()
+  let dir = try TemporaryFolder.make("text")
   defer { try? FileManager.default.removeItem(at: dir) }
   try TextTestData.write(Array("first\n".utf8), "a.txt", in: dir)
   try TextTestData.write([0x62, 0xE9, 0x0A], "b.txt", in: dir)  // Latin-1 "bé"
@@ -162,7 +149,7 @@ func textInvalidUTF8IsLocated(bytes: [UInt8], offset: Int, reason: String) {
   #expect(report.entries(.empty).map(\.file) == ["d.txt"])
   #expect(report.table().contains("not UTF-8: 1"))
 
-  let allBad = try TextTestData.tempDir()
+  let allBad = try TemporaryFolder.make("text")
   defer { try? FileManager.default.removeItem(at: allBad) }
   try TextTestData.write([0xFF], "x.txt", in: allBad)
   #expect(throws: DataError.self) { try TextCorpus(contentsOf: allBad) }

@@ -3,20 +3,15 @@ import GenAIData
 import GenAIMetrics
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIModels
 
 /// Data for the audio recipe's tests.
 enum AudioTestData {
-  /// ../shared/data/spoken-digits, found from this file.
-  static func directory(filePath: String = #filePath) -> URL {
-    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/spoken-digits")
-  }
-
   /// The first 20 spoken digits (labels 0…9 twice), loaded once, or `nil` when the data is absent.
-  static let digits20: AudioSet? = try? AudioSet.spokenDigits(directory(), limit: 20)
+  static let digits20: AudioSet? = SharedData.folder(.spokenDigits).flatMap { try? AudioSet.spokenDigits($0, limit: 20) }
 
   /// `n` clips of decaying harmonic tones (a different pitch per label) `[n, 1, 8000]`, labels `i % 10`.
   static func tones(_ n: Int, seed: UInt64) -> Batch {
@@ -194,9 +189,9 @@ enum AudioTestData {
 /// clips (and checked on held-out real clips) hears the requested digit, and the share of silent
 /// (RMS < 0.005) and clipped (more than 8 samples at full scale) clips.
 @Suite struct AudioDigitsLongRun {
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"))
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.spokenDigits))
   func trainSampleAndScore() throws {
-    let data = try AudioSet.spokenDigits(AudioTestData.directory())
+    let data = try AudioSet.spokenDigits(try #require(SharedData.folder(.spokenDigits)))
     let recipe = try AudioDigits(seed: 42)
     let steps = ProcessInfo.processInfo.environment["GENAI_AUDIO_STEPS"].flatMap(Int.init) ?? recipe.config.steps
     let loader = try BatchLoader(data, batchSize: recipe.config.batchSize, seed: 7)

@@ -3,6 +3,7 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @Suite struct CharGPTTests {
@@ -87,8 +88,9 @@ import Testing
     #expect(loss < 0.25 * log(Float(v.size)), "loss \(loss)")
   }
 
-  @Test func realTextLossFallsAndIsDeterministic() throws {
-    guard let tiny = TextTestSupport.tinyShakespeare(bytes: 3000) else { return }
+  @Test(.requiresSharedData(.shakespeare))
+  func realTextLossFallsAndIsDeterministic() throws {
+    let tiny = try #require(TextTestSupport.tinyShakespeare(bytes: 3000))
     let v = Vocabulary.characters(in: tiny)
     func run() throws -> [Float] {
       let r = try Self.small(v, lr: 1e-2, seed: 7)

@@ -3,6 +3,7 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @Suite struct CharRNNTests {
@@ -89,8 +90,9 @@ import Testing
     #expect(throws: RecipeError.self) { try r.trainStep(Batch(inputs: Tensor.zeros([1, 1]))) }
   }
 
-  @Test func realTextLossFallsAndIsDeterministic() throws {
-    guard let tiny = TextTestSupport.tinyShakespeare(bytes: 3000) else { return }
+  @Test(.requiresSharedData(.shakespeare))
+  func realTextLossFallsAndIsDeterministic() throws {
+    let tiny = try #require(TextTestSupport.tinyShakespeare(bytes: 3000))
     let v = Vocabulary.characters(in: tiny)
     func run() throws -> [Float] {
       let r = try small(v, layers: 1, lr: 1e-2, seed: 7)

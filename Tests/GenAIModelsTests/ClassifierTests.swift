@@ -2,20 +2,16 @@ import Foundation
 import GenAIData
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIModels
 
 /// Data for the classifier tests: the real sets beside the repository, or `nil` when absent.
 enum ClassifierTestData {
-  /// ../shared/data/fashion-mnist, found from this file.
-  static func fashionDirectory(filePath: String = #filePath) -> URL {
-    AudioTestData.directory(filePath: filePath).deletingLastPathComponent().appendingPathComponent("fashion-mnist")
-  }
-
   /// The Fashion-MNIST `t10k` (test, `true`) or `train` images in [-1, 1], or `nil` when absent.
   static func fashion(test: Bool) -> ImageSet? {
-    let dir = fashionDirectory()
+    guard let dir = SharedData.folder(.fashionMNIST) else { return nil }
     let prefix = test ? "t10k" : "train"
     return try? ImageSet.idx(
       images: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"),
@@ -25,7 +21,7 @@ enum ClassifierTestData {
   /// The 10,000 test images, loaded once.
   static let fashionTest: ImageSet? = fashion(test: true)
   /// All 1,500 spoken digits, loaded once.
-  static let digits: AudioSet? = try? AudioSet.spokenDigits(AudioTestData.directory())
+  static let digits: AudioSet? = SharedData.folder(.spokenDigits).flatMap { try? AudioSet.spokenDigits($0) }
 
   /// `count` images: the first real test images, or seeded noise labelled `i % 10` without data.
   static func images(_ count: Int) -> Batch {
@@ -109,12 +105,16 @@ enum ClassifierTestData {
     #expect(losses.last! < 0.7 * losses.first!, "loss \(losses.first!) → \(losses.last!)")
   }
 
-  @Test func heldOutVoicesSplit() throws {
+  @Test func heldOutVoicesOfFileNames() throws {
     #expect(SpokenDigitsSplit.voice(ofFile: "wav/7_sc-m2_3.wav") == "sc-m2")
     #expect(SpokenDigitsSplit.voice(ofFile: "0_us-m1_0.WAV") == "us-m1")
     #expect(SpokenDigitsSplit.voice(ofFile: "clip 3") == nil && SpokenDigitsSplit.voice(ofFile: "wav/a_b.wav") == nil)
     #expect(SpokenDigitsSplit.heldOutVoices.count == 6)
-    guard let all = ClassifierTestData.digits else { return }  // data absent: nothing more to check
+  }
+
+  @Test(.requiresSharedData(.spokenDigits))
+  func heldOutVoicesSplit() throws {
+    let all = try #require(ClassifierTestData.digits)
     let (train, held) = all.split()
     #expect(held.count == 300 && train.count == all.count - 300)
     let heldVoices = Set(held.files.compactMap(SpokenDigitsSplit.voice(ofFile:)))
@@ -165,9 +165,9 @@ enum ClassifierTestData {
 /// its default steps, batch size and learning rate (the image classifier's decaying over those
 /// steps), and prints its test accuracy and time.
 @Suite struct ClassifierLongRun {
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"))
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.fashionMNIST))
   func imageClassifierReachesNinetyPercent() throws {
-    let dir = ClassifierTestData.fashionDirectory()
+    let dir = try #require(SharedData.folder(.fashionMNIST))
     let train = try ImageSet.idx(
       images: dir.appendingPathComponent("train-images-idx3-ubyte.gz"),
       labels: dir.appendingPathComponent("train-labels-idx1-ubyte.gz"), range: .minusOneToOne)
@@ -179,7 +179,7 @@ enum ClassifierTestData {
     #expect(accuracy >= 0.90)
   }
 
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"))
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.spokenDigits))
   func audioClassifierReachesNinetyFivePercentOnNewVoices() throws {
     let (train, held) = try #require(ClassifierTestData.digits).split()
     let c = AudioClassifier(seed: 42)

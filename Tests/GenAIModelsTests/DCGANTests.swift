@@ -2,6 +2,7 @@ import Foundation
 import GenAIData
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 @testable import GenAIModels
@@ -14,14 +15,10 @@ static let fashionMNIST10: Batch? = try? fashionMNIST(10)
 
 /// A few Fashion-MNIST test images (`[n, 1, 28, 28]` in [-1, 1], with labels) from
 /// ../shared/data, or `nil` when the data is absent.
-static func fashionMNIST(_ n: Int, filePath: String = #filePath) throws -> Batch? {
-  // Tests/GenAIModelsTests/X.swift → ../../../shared/data
-  let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-  let dir = root.appendingPathComponent("shared/data/fashion-mnist")
+static func fashionMNIST(_ n: Int) throws -> Batch? {
+  guard let dir = SharedData.folder(.fashionMNIST) else { return nil }
   let images = dir.appendingPathComponent("t10k-images-idx3-ubyte.gz")
   let labels = dir.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
-  guard FileManager.default.fileExists(atPath: images.path) else { return nil }
   let set = try ImageSet.idx(images: images, labels: labels, range: .minusOneToOne)
   var g = SeededGenerator(seed: 0)
   return set.makeBatch(indices: Array(0..<n), generator: &g)

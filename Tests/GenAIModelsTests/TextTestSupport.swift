@@ -1,15 +1,14 @@
 import Foundation
 import GenAIData
 import GenAITensor
+import GenAITestSupport
 
 /// Helpers shared by the char-rnn, char-gpt and sampler tests.
 enum TextTestSupport {
   /// The first `bytes` bytes of ../shared/data/shakespeare/tiny.txt (cut at a character
   /// boundary), or `nil` when the file is absent.
-  static func tinyShakespeare(bytes: Int = 4096, filePath: String = #filePath) -> String? {
-    let url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-      .appendingPathComponent("../../../shared/data/shakespeare/tiny.txt").standardizedFileURL
-    guard let data = try? Data(contentsOf: url) else { return nil }
+  static func tinyShakespeare(bytes: Int = 4096) -> String? {
+    guard let url = SharedData.file(.shakespeare, "tiny.txt"), let data = try? Data(contentsOf: url) else { return nil }
     return String(decoding: data.prefix(bytes), as: UTF8.self).filter { $0 != "\u{FFFD}" }
   }
 

@@ -3,13 +3,12 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 /// The first `n` Fashion-MNIST test images in [-1, 1], or nil when the data is absent.
 private func fashionImages(_ n: Int) throws -> Tensor? {
-  let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../../shared/data/fashion-mnist/t10k-images-idx3-ubyte.gz").standardizedFileURL
-  guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+  guard let file = SharedData.file(.fashionMNIST, "t10k-images-idx3-ubyte.gz") else { return nil }
   let set = try ImageSet.idx(images: file, range: .minusOneToOne)
   var g = SeededGenerator(seed: 0)
   return set.makeBatch(indices: Array(0..<n), generator: &g).inputs
@@ -64,8 +63,9 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
     #expect(throws: RecipeError.self) { _ = try gan.restore(damaged: damaged, mask: Tensor.ones([1, 1, 14, 14]), steps: 1) }
   }
 
-  @Test func shortRunOnFashionMNISTReducesTheReconstructionLoss() throws {
-    guard let images = try fashionImages(4) else { return }
+  @Test(.requiresSharedData(.fashionMNIST))
+  func shortRunOnFashionMNISTReducesTheReconstructionLoss() throws {
+    let images = try #require(try fashionImages(4))
     func run() throws -> [[String: Float]] {
       let gan = VAEGAN(seed: 6, learningRate: 1e-3)
       return try (0..<4).map { _ in try gan.trainStep(Batch(inputs: images)) }

@@ -3,6 +3,7 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 
 /// Fixed binary images `[n, 1, 28, 28]`.
@@ -13,10 +14,7 @@ private func binaryImages(_ n: Int, seed: UInt64) -> Tensor {
 
 /// The first `n` Fashion-MNIST test images in [0, 1], or nil when the data is absent.
 private func fashionImages(_ n: Int) throws -> Tensor? {
-  let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../../shared/data/fashion-mnist").standardizedFileURL
-  let file = dir.appendingPathComponent("t10k-images-idx3-ubyte.gz")
-  guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+  guard let file = SharedData.file(.fashionMNIST, "t10k-images-idx3-ubyte.gz") else { return nil }
   let set = try ImageSet.idx(images: file, range: .zeroToOne)
   var g = SeededGenerator(seed: 0)
   return set.makeBatch(indices: Array(0..<n), generator: &g).inputs
@@ -133,8 +131,9 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
     #expect(losses.last! < 0.6 * losses.first!, "losses \(losses)")
   }
 
-  @Test func shortRunOnFashionMNISTFallsAndIsDeterministic() throws {
-    guard let images = try fashionImages(48) else { return }
+  @Test(.requiresSharedData(.fashionMNIST))
+  func shortRunOnFashionMNISTFallsAndIsDeterministic() throws {
+    let images = try #require(try fashionImages(48))
     func run() throws -> [Float] {
       let vae = try VAE(network: MLPVAE(latentSize: 8, hiddenSize: 64, seed: 11), warmupSteps: 3)
       return try (0..<6).map { i in
@@ -147,8 +146,9 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
     #expect(a.last! < a.first! - 5, "losses \(a)")
   }
 
-  @Test func convVAETrainsOnFashionMNIST() throws {
-    guard let images = try fashionImages(8) else { return }
+  @Test(.requiresSharedData(.fashionMNIST))
+  func convVAETrainsOnFashionMNIST() throws {
+    let images = try #require(try fashionImages(8))
     let vae = try VAE(network: ConvVAE(seed: 5))
     let batch = Batch(inputs: images)
     let losses = try (0..<4).map { _ in try vae.trainStep(batch)["loss"]! }
@@ -195,9 +195,9 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
 
   /// A longer run for a release build, off unless `GENAI_VAE_LONG` is set:
   /// `GENAI_VAE_LONG=1 swift test -c release --filter longConvRun`.
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_VAE_LONG"] != nil))
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_VAE_LONG"] != nil), .requiresSharedData(.fashionMNIST))
   func longConvRun() throws {
-    guard let images = try fashionImages(10_000) else { return }
+    let images = try #require(try fashionImages(10_000))
     let vae = try VAE(network: ConvVAE(seed: 1), warmupSteps: 200)
     var g = SeededGenerator(seed: 2)
     let start = Date()

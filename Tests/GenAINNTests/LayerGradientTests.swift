@@ -1,3 +1,4 @@
+import GenAITestSupport
 import Testing
 
 @testable import GenAINN
@@ -6,8 +7,8 @@ import Testing
 // Finite-difference gradient checks of every layer, with respect to its input and to every
 // parameter: the layer's real parameter tensors are perturbed in place, so the check covers the
 // layer as a user runs it (which tensors it reads, how it wires them), not a re-derived function.
-// Same method as Support/GradCheck.swift: values quantised to 2⁻¹⁰, a power-of-two step, a seeded
-// random cotangent, both backward modes, the 4-point central difference.
+// Same method as Tests/GenAITestSupport/GradCheck.swift: values quantised to 2⁻¹⁰, a power-of-two
+// step, a seeded random cotangent, both backward modes, the 4-point central difference.
 
 enum LayerGradCheck {
   /// Checks `forward` (which calls `layer`) at `input` and the layer's current mode. Parameters are

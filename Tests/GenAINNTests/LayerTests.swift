@@ -1,3 +1,4 @@
+import GenAITestSupport
 import Testing
 
 @testable import GenAINN

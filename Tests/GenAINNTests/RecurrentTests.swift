@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAINN

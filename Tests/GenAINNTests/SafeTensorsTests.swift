@@ -1,4 +1,5 @@
 import Foundation
+import GenAITestSupport
 import Testing
 
 @testable import GenAINN
@@ -9,10 +10,7 @@ import GenAITensor
 /// A fresh temporary directory, removed by `cleanup`.
 struct CheckpointScratchDir {
   let url: URL
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("genai-st-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
+  init() throws { url = try TemporaryFolder.make("st") }
   func file(_ name: String) -> URL { url.appendingPathComponent(name) }
   func cleanup() { try? FileManager.default.removeItem(at: url) }
   /// Names of the files in the directory, hidden ones included, sorted.
@@ -39,13 +37,7 @@ private func stFloatBits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) 
 /// `python3` from PATH and whether it can `import safetensors, numpy`; in CI (env `CI` set) the
 /// interop tests must run, so a missing module fails them instead of skipping.
 enum PythonSafeTensors {
-  static let executable: String? = {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-      let candidate = "\(dir)/python3"
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-  }()
+  static let executable: String? = TestEnvironment.executable(named: "python3")?.path
 
   /// `nil` when usable, otherwise why not.
   static let unavailableReason: String? = {
@@ -55,13 +47,8 @@ enum PythonSafeTensors {
     return r.status == 0 ? nil : "python3 cannot import safetensors and numpy (pip install safetensors numpy): \(lastLine)"
   }()
 
-  static var inCI: Bool {
-    guard let v = ProcessInfo.processInfo.environment["CI"] else { return false }
-    return !["", "0", "false", "no"].contains(v.lowercased())
-  }
-
   /// Runs when Python is usable, and always in CI (where it then fails rather than skips).
-  static var shouldRun: Bool { unavailableReason == nil || inCI }
+  static var shouldRun: Bool { unavailableReason == nil || TestEnvironment.isCI }
 
   struct Output { var status: Int32; var stdout: String; var stderr: String }
 

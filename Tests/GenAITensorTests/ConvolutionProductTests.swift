@@ -1,4 +1,5 @@
 import CGenAIKernels
+import GenAITestSupport
 import Testing
 
 @testable import GenAITensor

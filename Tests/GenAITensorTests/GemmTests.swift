@@ -1,4 +1,5 @@
 import CGenAIKernels
+import GenAITestSupport
 import Synchronization
 import Testing
 

@@ -1,10 +1,12 @@
+import GenAITestSupport
 import Testing
 
 @testable import GenAITensor
 
 // Gradient checks of every recorded op (`OpKind`) and of the public composites, against
-// 4-point central differences contracted with a random cotangent (see Support/GradCheck.swift).
-// Every input holds at most ~64 elements and sits away from kinks by construction.
+// 4-point central differences contracted with a random cotangent (see
+// Tests/GenAITestSupport/GradCheck.swift). Every input holds at most ~64 elements and sits away
+// from kinks by construction.
 
 enum GradCatalog {
   /// Index tensor of `shape`; a bad literal is a bug in the test itself.
@@ -846,6 +848,19 @@ enum GradCatalog {
     #expect(
       covered == all,
       "ops without a gradient check: \(all.subtracting(covered).map(\.rawValue).sorted())")
+  }
+
+  /// A case that names an op must record it, or `catalogCoversEveryOp` counts coverage the
+  /// catalog lacks. Checked here rather than in the harness: the graph walk is internal API,
+  /// and the harness (GenAITestSupport) uses public API only.
+  @Test(arguments: GradCatalog.all.filter { $0.kind != nil })
+  func caseRecordsItsOp(_ c: GradCase) throws {
+    let kind = try #require(c.kind)
+    let leaves = c.inputs.map { GradCheck.tensor($0.shape, $0.values).requiringGrad($0.checked) }
+    let out = c.f(leaves)
+    #expect(
+      out.topologicalOrder().contains { $0.op == kind },
+      "[\(c.name)] op '\(kind.rawValue)' does not occur in the graph of f")
   }
 
   @Test func caseNamesAreUnique() {

@@ -3,6 +3,7 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 @testable import GenAITraining
 
@@ -12,7 +13,7 @@ import Testing
   /// A VAE on built-in shapes evaluated every 2 steps: `best.json` keeps the checkpoint of the
   /// evaluation with the highest held-out ELBO, and that checkpoint loads at its step.
   @Test func keepBestKeepsTheRightCheckpoint() throws {
-    let folder = TrainingTestSupport.temporaryFolder("best")
+    let folder = try TemporaryFolder.make("best")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 8, batch: 16)
     config.vaeArchitecture = "mlp"
@@ -41,7 +42,7 @@ import Testing
   /// With a learning rate too small to change any weight the metric never improves, so
   /// `patience 1` stops at the second evaluation.
   @Test func earlyStoppingStopsWhenTheMetricStalls() throws {
-    let folder = TrainingTestSupport.temporaryFolder("patience")
+    let folder = try TemporaryFolder.make("patience")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 20, batch: 8)
     config.vaeArchitecture = "mlp"
@@ -58,7 +59,7 @@ import Testing
   /// monitor sees near-identical fixed-noise samples, rolls back to the step-15 checkpoint, halves
   /// D's learning rate, and logs both with the reason; the samples are varied again afterwards.
   @Test func plantedCollapseTriggersTheMonitor() throws {
-    let folder = TrainingTestSupport.temporaryFolder("collapse")
+    let folder = try TemporaryFolder.make("collapse")
     defer { try? FileManager.default.removeItem(at: folder) }
     // Seeded, so the run is the same every time: its fixed-noise samples become varied by step 15
     // (eval-mode batch norm needs its running statistics first).
@@ -94,7 +95,7 @@ import Testing
 
   /// Instance noise is drawn only when on, so a run without it is unchanged; on, it changes D's inputs.
   @Test func instanceNoiseIsOffByDefaultAndDecays() throws {
-    let folder = TrainingTestSupport.temporaryFolder("noise")
+    let folder = try TemporaryFolder.make("noise")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 3, batch: 4)
     config.monitor = "instance-noise"

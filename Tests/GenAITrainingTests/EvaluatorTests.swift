@@ -2,6 +2,7 @@ import Foundation
 import GenAIData
 import GenAIModels
 import GenAITensor
+import GenAITestSupport
 import Testing
 @testable import GenAITraining
 
@@ -18,7 +19,7 @@ import Testing
   /// A DCGAN on shapes scored on a shapes classifier: every image metric is there with its
   /// ceiling, real held-out shapes score near-perfectly, and the card names the network's hash.
   @Test func imageMetricsWithTheirCeilings() throws {
-    let folder = TrainingTestSupport.temporaryFolder("eval-images")
+    let folder = try TemporaryFolder.make("eval-images")
     defer { try? FileManager.default.removeItem(at: folder) }
     let none = DataDirectory(url: URL(fileURLWithPath: "/nonexistent"))
     try classifier("shapes", steps: 40, in: folder, directory: none)
@@ -52,10 +53,10 @@ import Testing
 
   /// The audio recipe scored on a spoken-digit classifier trained for a few steps on real clips:
   /// accuracy, IS, FID and the silent/clipped shares, with the six unseen voices as the ceiling.
-  @Test(.enabled(if: TrainingTestSupport.sharedData() != nil))
+  @Test(.requiresSharedData(.spokenDigits))
   func audioMetricsOnRealDigits() throws {
-    let directory = try #require(TrainingTestSupport.sharedData())
-    let folder = TrainingTestSupport.temporaryFolder("eval-audio")
+    let directory = try #require(TrainingTestSupport.sharedData(.spokenDigits))
+    let folder = try TemporaryFolder.make("eval-audio")
     defer { try? FileManager.default.removeItem(at: folder) }
     try classifier("spoken-digits", steps: 4, in: folder, directory: directory)
     var config = TrainingTestSupport.config(.audio, data: "spoken-digits", steps: 1, batch: 4)

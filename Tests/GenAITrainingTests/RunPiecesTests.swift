@@ -1,6 +1,7 @@
 import Foundation
 import GenAIData
 import GenAIModels
+import GenAITestSupport
 import Testing
 @testable import GenAITraining
 
@@ -181,7 +182,7 @@ struct RunPiecesTests {
   @Test func metricsLinesAreSortedJSONWithNullForNonFinite() throws {
     let line = MetricsLog.line(["step": 10, "g_loss": 0.5, "d_loss": .nan], fields: ["note": "a \"b\""])
     #expect(line == #"{"d_loss": null, "g_loss": 0.5, "note": "a \"b\"", "step": 10}"#)
-    let folder = TrainingTestSupport.temporaryFolder("metrics")
+    let folder = try TemporaryFolder.make("metrics")
     defer { try? FileManager.default.removeItem(at: folder) }
     let url = folder.appending(path: "m.jsonl")
     do {

@@ -1,6 +1,7 @@
 import Foundation
 import GenAIData
 import GenAIModels
+import GenAITestSupport
 import Testing
 @testable import GenAITraining
 
@@ -182,7 +183,7 @@ struct RunReportTests {
   }
 
   @Test func imageRunReportHasEverySectionEmbeddedAndEscaped() throws {
-    let folder = TrainingTestSupport.temporaryFolder("report")
+    let folder = try TemporaryFolder.make("report")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = try Fixture.imageRun(in: folder)
     let url = try RunReport(run: run).write()
@@ -214,7 +215,7 @@ struct RunReportTests {
   }
 
   @Test func gridsAreCappedAndTheLastIsAlwaysShown() throws {
-    let folder = TrainingTestSupport.temporaryFolder("report-cap")
+    let folder = try TemporaryFolder.make("report-cap")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = try Fixture.imageRun(in: folder, grids: 15)
     var options = RunReport.Options()
@@ -230,7 +231,7 @@ struct RunReportTests {
   }
 
   @Test func runWithoutEvaluationsOrMonitorOrSamplesStillReports() throws {
-    let folder = TrainingTestSupport.temporaryFolder("report-plain")
+    let folder = try TemporaryFolder.make("report-plain")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = try Fixture.run(.vae, in: folder, lines: [#"{"kl": 0.5, "loss": 2, "recon": 1.5, "step": 10}"#])
     let html = try RunReport(run: run).html()
@@ -245,7 +246,7 @@ struct RunReportTests {
   }
 
   @Test func audioRunEmbedsClipsAndSpectrograms() throws {
-    let folder = TrainingTestSupport.temporaryFolder("report-audio")
+    let folder = try TemporaryFolder.make("report-audio")
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = try Fixture.run(.audio, in: folder, lines: [#"{"loss": 2, "step": 10}"#])
     let clips = run.sampleURL(step: 10, fileExtension: "")
@@ -261,7 +262,7 @@ struct RunReportTests {
   }
 
   @Test func textRunShowsSamplesAndReproducibleGenerationsAtSeveralTemperatures() throws {
-    let folder = TrainingTestSupport.temporaryFolder("report-text")
+    let folder = try TemporaryFolder.make("report-text")
     defer { try? FileManager.default.removeItem(at: folder) }
     let text = try TrainingTestSupport.textFile(in: folder)
     let config = TrainingTestSupport.config(.charRNN, data: "text:\(text.path)", steps: 2, batch: 4)
@@ -281,10 +282,10 @@ struct RunReportTests {
   /// Renders a report in headless Chromium: the screenshot is not blank, the DOM holds the
   /// plots, and the browser logged no console message (a page with a deliberate error checks
   /// that such messages are caught). Skipped without Chromium, failed when CI is set.
-  @Test(.enabled(if: HeadlessBrowser.find() != nil || HeadlessBrowser.inCI, "needs chromium or chromium-headless-shell on PATH"))
+  @Test(.enabled(if: HeadlessBrowser.find() != nil || TestEnvironment.isCI, "needs chromium or chromium-headless-shell on PATH"))
   func reportRendersInAHeadlessBrowserWithoutConsoleErrors() throws {
     let browser = try #require(HeadlessBrowser.find(), "chromium (or chromium-headless-shell) is required when CI is set: apt-get install chromium")
-    let folder = TrainingTestSupport.temporaryFolder("report-browser")
+    let folder = try TemporaryFolder.make("report-browser")
     defer { try? FileManager.default.removeItem(at: folder) }
 
     // The check catches console output: a page with errors must be reported.
@@ -328,22 +329,13 @@ struct HeadlessBrowser {
     var consoleLines: [String] { log.split(separator: "\n").map(String.init).filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") } }
   }
 
-  /// Whether CI is set (to anything but empty, 0, false or no): the browser test then fails
-  /// instead of being skipped when no browser is found.
-  static var inCI: Bool {
-    guard let v = ProcessInfo.processInfo.environment["CI"] else { return false }
-    return !["", "0", "false", "no"].contains(v.lowercased())
-  }
-
   /// `chromium` or `chromium-headless-shell` on PATH (or GENAI_CHROMIUM), else `nil`.
   static func find() -> HeadlessBrowser? {
-    let environment = ProcessInfo.processInfo.environment
-    if let given = environment["GENAI_CHROMIUM"], FileManager.default.isExecutableFile(atPath: given) { return HeadlessBrowser(path: given) }
-    let folders = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+    if let given = ProcessInfo.processInfo.environment["GENAI_CHROMIUM"], FileManager.default.isExecutableFile(atPath: given) {
+      return HeadlessBrowser(path: given)
+    }
     for name in ["chromium", "chromium-headless-shell", "chromium-browser"] {
-      for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + name) {
-        return HeadlessBrowser(path: folder + "/" + name)
-      }
+      if let url = TestEnvironment.executable(named: name) { return HeadlessBrowser(path: url.path) }
     }
     return nil
   }

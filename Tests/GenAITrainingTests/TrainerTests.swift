@@ -3,13 +3,14 @@ import GenAIData
 import GenAIModels
 import GenAINN
 import GenAITensor
+import GenAITestSupport
 import Testing
 @testable import GenAITraining
 
 @Suite("Training runs: run folder, resume, sampling, bad input", .serialized)
 struct TrainerTests {
   @Test func dcganRunWritesConfigMetricsCheckpointAndSamples() throws {
-    let folder = TrainingTestSupport.temporaryFolder("dcgan-run")
+    let folder = try TemporaryFolder.make("dcgan-run")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 4)
     config.sampleEvery = 2
@@ -33,7 +34,7 @@ struct TrainerTests {
   /// Stopping at step 3 (as Ctrl-C does) and resuming gives bit-for-bit the weights of an
   /// uninterrupted 6-step run: weights, optimiser state, dropout/noise streams and data order.
   @Test func interruptedAndResumedRunEqualsUninterrupted() throws {
-    let folder = TrainingTestSupport.temporaryFolder("resume")
+    let folder = try TemporaryFolder.make("resume")
     defer { try? FileManager.default.removeItem(at: folder) }
     let config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 6)
     let straight = try TrainingTestSupport.train(config, in: folder.appending(path: "straight"))
@@ -64,7 +65,7 @@ struct TrainerTests {
   }
 
   @Test func textRunSamplesFromItsCheckpointWithSidecar() throws {
-    let folder = TrainingTestSupport.temporaryFolder("text")
+    let folder = try TemporaryFolder.make("text")
     defer { try? FileManager.default.removeItem(at: folder) }
     let text = try TrainingTestSupport.textFile(in: folder)
     for recipe in [RecipeKind.charRNN, .charGPT] {
@@ -104,7 +105,7 @@ struct TrainerTests {
   }
 
   @Test func conditionalSamplingTakesLabelsAndRejectsBadOnes() throws {
-    let folder = TrainingTestSupport.temporaryFolder("cond")
+    let folder = try TemporaryFolder.make("cond")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 1)
     config.conditional = true
@@ -126,7 +127,7 @@ struct TrainerTests {
   }
 
   @Test func badRequestsGetClearErrors() throws {
-    let folder = TrainingTestSupport.temporaryFolder("bad")
+    let folder = try TemporaryFolder.make("bad")
     defer { try? FileManager.default.removeItem(at: folder) }
     let empty = DataDirectory(url: folder.appending(path: "no-data"))
     // Missing data: the message names where it looked and what to do.
@@ -166,9 +167,10 @@ struct TrainerTests {
 
   /// The audio recipe on the real spoken digits: a short run writes one 8 kHz WAV per digit that
   /// reads back with its provenance, and a resumed checkpoint samples the same clips.
-  @Test func audioRunWritesWAVClipsPerDigit() throws {
-    guard let data = TrainingTestSupport.sharedData() else { return }
-    let folder = TrainingTestSupport.temporaryFolder("audio")
+  @Test(.requiresSharedData(.spokenDigits))
+  func audioRunWritesWAVClipsPerDigit() throws {
+    let data = try #require(TrainingTestSupport.sharedData(.spokenDigits))
+    let folder = try TemporaryFolder.make("audio")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.audio, data: "spoken-digits", steps: 2, batch: 8)
     config.sampleCount = 3
@@ -195,9 +197,10 @@ struct TrainerTests {
   }
 
   /// A seeded short run on the real Shakespeare: char-gpt's loss falls well below uniform.
-  @Test func charGPTLossFallsOnRealShakespeare() throws {
-    guard let data = TrainingTestSupport.sharedData() else { return }
-    let folder = TrainingTestSupport.temporaryFolder("shakespeare")
+  @Test(.requiresSharedData(.shakespeare))
+  func charGPTLossFallsOnRealShakespeare() throws {
+    let data = try #require(TrainingTestSupport.sharedData(.shakespeare))
+    let folder = try TemporaryFolder.make("shakespeare")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.charGPT, data: "shakespeare", steps: 60, batch: 8)
     config.charGPT.warmupSteps = 5
@@ -214,9 +217,10 @@ struct TrainerTests {
   }
 
   /// A seeded short run on the real Fashion-MNIST: the MLP VAE's loss falls.
-  @Test func vaeLossFallsOnRealFashionMNIST() throws {
-    guard let data = TrainingTestSupport.sharedData() else { return }
-    let folder = TrainingTestSupport.temporaryFolder("fashion")
+  @Test(.requiresSharedData(.fashionMNIST))
+  func vaeLossFallsOnRealFashionMNIST() throws {
+    let data = try #require(TrainingTestSupport.sharedData(.fashionMNIST))
+    let folder = try TemporaryFolder.make("fashion")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "fashion-mnist", steps: 40, batch: 32)
     config.vaeArchitecture = "mlp"

@@ -1,21 +1,14 @@
 import Foundation
 import GenAIData
+import GenAITestSupport
 @testable import GenAITraining
 
 /// Helpers shared by the training tests.
 enum TrainingTestSupport {
-  /// A fresh empty temporary folder, removed by the caller.
-  static func temporaryFolder(_ name: String) -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "genai-\(name)-\(UInt32.random(in: 0...UInt32.max))")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
-  /// ../shared/data beside the repository, or `nil` when it is absent.
-  static func sharedData(filePath: String = #filePath) -> DataDirectory? {
-    let url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-      .appending(path: "../../../shared/data").standardizedFileURL
-    return FileManager.default.fileExists(atPath: url.path) ? DataDirectory(url: url) : nil
+  /// The shared-data folder as a data directory, or `nil` unless every one of `datasets` is in
+  /// it. Tests that use it carry `.requiresSharedData(...)` of the same datasets.
+  static func sharedData(_ datasets: SharedData.Dataset...) -> DataDirectory? {
+    datasets.allSatisfy { SharedData.has($0) } ? DataDirectory(url: SharedData.root) : nil
   }
 
   /// A small, fast configuration of `recipe` on `data`: tiny batches, no periodic files.

@@ -1,3 +1,4 @@
+import GenAITestSupport
 import Synchronization
 import Testing
 

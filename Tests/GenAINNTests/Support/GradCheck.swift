@@ -1,1 +1,0 @@
-../../GenAITensorTests/Support/GradCheck.swift
