@@ -3,7 +3,7 @@ import Testing
 // A test that returns early when its data is missing is reported as passed, and a whole suite
 // can then "pass" on a machine without the data while checking nothing. The trait below makes
 // such a test skip instead, visibly, with the folder it looked for:
-// `Test "…" skipped: "shared data not present: /work/shared/data/fashion-mnist"`.
+// `Test "…" skipped: "shared data not present: …/shared/data/fashion-mnist"`.
 
 extension Trait where Self == ConditionTrait {
   /// Runs the test only when every one of `datasets` is in the shared-data folder
