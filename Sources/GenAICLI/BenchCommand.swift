@@ -92,64 +92,51 @@ struct BenchCommand: ParsableCommand {
   private func json(_ x: Double) -> String { String(format: "%.4f", x) }
 }
 
-/// One benchmarkable recipe: how to build it and a batch of the reference script's shape.
-/// Adding a recipe is adding one entry to `all`.
-struct BenchWorkload: Sendable {
-  /// The name on the command line.
-  let name: String
-  /// Samples (images or sequences) per step.
-  let samples: Int
-  /// Tokens per step for text recipes.
-  let tokens: Int?
-  /// The recipe and its batch, made once.
-  let make: @Sendable () throws -> (any Recipe, Batch)
+/// One benchmarkable recipe (`RecipeKind.benchmarked`) on random data shaped as its default
+/// batch: `[B, 1, 28, 28]` images in its pixel range, `[B, T]` token windows over a 65-symbol
+/// vocabulary (Shakespeare's size), or `[B, 1, 8000]` clips; labels cycle through 10 classes.
+struct BenchWorkload {
+  /// The recipe.
+  let kind: RecipeKind
 
-  static let all: [BenchWorkload] = [
-    images("dcgan", count: 64, range: .minusOneToOne) { DCGAN(seed: 0) },
-    images("wgan-gp", count: 64, range: .minusOneToOne) { WGANGP(seed: 0) },
-    images("vae", count: 128, range: .zeroToOne) { try VAE(network: ConvVAE(seed: 0)) },
-    images("vaegan", count: 64, range: .minusOneToOne) { VAEGAN(seed: 0) },
-    text("char-rnn", count: 32, length: 100) { try CharRNN(vocabulary: $0) },
-    text("char-gpt", count: 12, length: 64) { try CharGPT(vocabulary: $0) },
-    BenchWorkload(name: "audio", samples: 32, tokens: nil) {
-      // Random waveforms [32, 1, 8000] in [-1, 1] with digit labels, as AudioSet batches come.
-      var g = SeededGenerator(seed: 1)
-      let x = Tensor.uniform([32, 1, 8000], low: -1, high: 1, using: &g) * 0.3
-      return (try AudioDigits(seed: 0), Batch(inputs: x, labels: IndexTensor((0..<32).map { $0 % 10 })))
-    },
-  ]
+  /// Every recipe `genai bench` can time.
+  static var all: [BenchWorkload] { RecipeKind.all.filter(\.benchmarked).map(BenchWorkload.init) }
 
   static var names: [String] { all.map(\.name) }
 
   static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
 
-  /// Random `[count, 1, 28, 28]` images in `range` (labels 0..<10 for conditional recipes).
-  static func images(_ name: String, count: Int, range: PixelRange, _ recipe: @escaping @Sendable () throws -> any Recipe)
-    -> BenchWorkload
-  {
-    BenchWorkload(name: name, samples: count, tokens: nil) {
-      var g = SeededGenerator(seed: 1)
-      let low: Float = range == .zeroToOne ? 0 : -1
-      let x = Tensor.uniform([count, 1, 28, 28], low: low, high: 1, using: &g)
-      return (try recipe(), Batch(inputs: x, labels: IndexTensor((0..<count).map { $0 % 10 })))
-    }
-  }
+  /// The name on the command line.
+  var name: String { kind.name }
+  /// Samples (images, sequences or clips) per step.
+  var samples: Int { kind.data[0].batchSize }
+  /// Tokens per step for text recipes.
+  var tokens: Int? { kind.dataKind == .text ? samples * kind.contextLength(RecipeOptions()) : nil }
 
-  /// Random token windows `[count, length]` over a 65-symbol vocabulary (Shakespeare's size).
-  static func text(_ name: String, count: Int, length: Int, _ recipe: @escaping @Sendable (Vocabulary) throws -> any Recipe)
-    -> BenchWorkload
-  {
-    BenchWorkload(name: name, samples: count, tokens: count * length) {
+  /// The recipe with default options and seed 0, and one batch of random data.
+  func make() throws -> (any Recipe, Batch) {
+    let count = samples
+    var g = SeededGenerator(seed: 1)
+    let labels = IndexTensor((0..<count).map { $0 % 10 })
+    var setup = RecipeSetup(data: kind.defaultData, classNames: (0..<10).map(String.init))
+    let batch: Batch
+    switch kind.dataKind {
+    case .images:
+      let low: Float = kind.pixelRange == .zeroToOne ? 0 : -1
+      batch = Batch(inputs: Tensor.uniform([count, 1, 28, 28], low: low, high: 1, using: &g), labels: labels)
+    case .audio:
+      batch = Batch(inputs: Tensor.uniform([count, 1, 8000], low: -1, high: 1, using: &g) * 0.3, labels: labels)
+    case .text:
+      let length = kind.contextLength(setup.options)
       let symbols = (0..<65).compactMap { Unicode.Scalar(UInt32(0x30 + $0)) }
-      let vocabulary = Vocabulary(characters: symbols)
-      var g = SeededGenerator(seed: 1)
-      let ids = (0..<(count * (length + 1))).map { _ in Int.random(in: 0..<vocabulary.size, using: &g) }
-      let tokens = try IndexTensor(
-        shape: [count, length], (0..<count).flatMap { b in ids[(b * (length + 1))..<(b * (length + 1) + length)] })
-      let targets = try IndexTensor(
-        shape: [count, length], (0..<count).flatMap { b in ids[(b * (length + 1) + 1)...(b * (length + 1) + length)] })
-      let batch = Batch(inputs: Tensor.zeros([count, 0]), tokens: tokens, targets: targets)
-      return (try recipe(vocabulary), batch)
+      setup.vocabulary = Vocabulary(characters: symbols)
+      // Each row is a window of length + 1 ids: the first length are the input, the last length the targets.
+      let ids = (0..<(count * (length + 1))).map { _ in Int.random(in: 0..<symbols.count, using: &g) }
+      let rows = (0..<count).map { b in Array(ids[(b * (length + 1))..<((b + 1) * (length + 1))]) }
+      let tokens = try IndexTensor(shape: [count, length], rows.flatMap { $0.dropLast() })
+      let targets = try IndexTensor(shape: [count, length], rows.flatMap { $0.dropFirst() })
+      batch = Batch(inputs: Tensor.zeros([count, 0]), tokens: tokens, targets: targets)
     }
+    return (try kind.make(setup), batch)
   }
 }

@@ -16,7 +16,7 @@ enum BenchSampling {
     if let seconds = try textSeconds(recipe, length: length) {
       return [("sample_chars_per_s", Double(length) / seconds)]
     }
-    if let images = recipe as? any ImageGenerating {
+    if let images = recipe.imageGenerator {
       var g = SeededGenerator(seed: 0)
       _ = try images.sample(count: imageCount, label: nil, using: &g)  // warm-up: buffers, caches
       var times: [Double] = []
@@ -33,16 +33,10 @@ enum BenchSampling {
   private static func textSeconds(_ recipe: any Recipe, length: Int) throws -> Double? {
     let options = SamplingOptions(temperature: 0.8)
     let warmup = max(length / 10, 1)
+    guard let text = recipe.textGenerator else { return nil }
     var g = SeededGenerator(seed: 0)
-    if let gpt = recipe as? CharGPT {
-      _ = try gpt.sample(length: warmup, options: options, using: &g)
-      return try seconds { _ = try gpt.sample(length: length, options: options, using: &g) }
-    }
-    if let rnn = recipe as? CharRNN {
-      _ = try rnn.sample(length: warmup, options: options, using: &g)
-      return try seconds { _ = try rnn.sample(length: length, options: options, using: &g) }
-    }
-    return nil
+    _ = try text.sample(length: warmup, options: options, using: &g)
+    return try seconds { _ = try text.sample(length: length, options: options, using: &g) }
   }
 
   /// Wall-clock seconds `body` takes.

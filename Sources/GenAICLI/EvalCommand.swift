@@ -89,7 +89,7 @@ struct EvalCommand: ParsableCommand {
     let evaluator = try Evaluator(run: trained.run, config: trained.config, options: options)
     let report = try evaluator.evaluate(trained.recipe, step: trained.step, checkpoint: trained.checkpoint.lastPathComponent)
     if let unknown = options.metrics?.subtracting(report.metrics.map(\.name)), !unknown.isEmpty, report.metrics.isEmpty {
-      throw ValidationError("no metric measured; \(unknown.sorted().joined(separator: ", ")) do not apply to \(trained.config.recipe.rawValue) (see --help)")
+      throw ValidationError("no metric measured; \(unknown.sorted().joined(separator: ", ")) do not apply to \(trained.config.recipe.name) (see --help)")
     }
     try trained.run.write(evaluation: report)
     let log = try MetricsLog(url: trained.run.metricsURL)

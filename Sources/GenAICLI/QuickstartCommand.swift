@@ -38,7 +38,7 @@ struct QuickstartCommand: ParsableCommand {
     let directory = DataDirectory.resolve(path: dataDir)
     let fashion = DatasetCatalog.fashionMNIST
     let haveFashion = DatasetCatalog.status(of: fashion, in: directory).state == .found
-    var config = RunConfig(recipe: .dcgan)
+    var config = RunConfig(recipe: DCGAN.kind)
     config.data = haveFashion ? .named(fashion) : .shapes
     config.steps = steps
     // Half the reference batch: the samples after 1,000 steps look alike and the run costs half

@@ -57,8 +57,11 @@ struct RestoreCommand: ParsableCommand {
   }
 
   func run() throws {
-    let trained = try TrainedRecipe(loading: runPath, expected: .vaegan)
-    guard let model = trained.recipe as? VAEGAN else { throw ValidationError("\(runPath) is not a vaegan run") }
+    let trained = try TrainedRecipe(loading: runPath)
+    guard let model = trained.recipe.imageRestorer else {
+      // The VAE-GAN is the recipe this command was made for; any recipe that restores images works.
+      throw ValidationError("\(runPath) is a \(trained.config.recipe.name) run, not \(VAEGAN.name): it cannot restore images")
+    }
     let image = try Self.loadImage(input)
     let result: Tensor
     if let variations {

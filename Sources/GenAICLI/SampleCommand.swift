@@ -116,7 +116,7 @@ struct SampleCommand: ParsableCommand {
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP, exactContext: exactContext)
     request.trainingText = trained.trainingText()
-    if trained.recipe is any LatentImageGenerating, prior != "standard" {
+    if trained.recipe.latentImageGenerator != nil, prior != "standard" {
       request.prior = try trained.tunedPrior()
       if prior == "tuned" && request.prior == nil {
         throw ValidationError("\(trained.run.url.path) has no tuned prior yet: rate samples with `genai rate`, then run `genai tune`")
@@ -149,7 +149,7 @@ struct SampleCommand: ParsableCommand {
     if classify, !isText { try printClasses(trained, request: request) }
     let numbered = isText ? 1 : count
     let batch = try SampleIndex(run: trained.run).append(
-      files: files, count: numbered, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.rawValue)
+      files: files, count: numbered, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.name)
     let order = isText ? "the text is sample 1" : (separate || kind == .audio ? "numbered as the files" : "grid cells numbered left to right, top to bottom")
     let tuned = request.prior != nil ? "; drawn from the tuned prior (--prior standard for the original)" : ""
     FileHandle.standardError.write(Data("batch \(batch): samples 1-\(numbered) (\(order))\(tuned); rate with `genai rate \(trained.run.url.path) --like N,M --dislike K`\n".utf8))
@@ -157,14 +157,14 @@ struct SampleCommand: ParsableCommand {
 
   /// Prints `number: class (probability)` for each sample, as the run's feature network sees it.
   private func printClasses(_ trained: TrainedRecipe, request: SampleRequest) throws {
-    guard let images = trained.recipe as? any ImageGenerating else { return }
+    guard let images = trained.recipe.imageGenerator else { return }
     guard let url = FeatureNetwork.locate(data: trained.config.data, near: trained.run, explicit: trained.config.classifier) else {
       throw ValidationError("--classify needs a feature network: train one with `genai train classifier --data \(trained.config.data)`")
     }
     let network = try FeatureNetwork(loading: url.path)
     var g = SeededGenerator(seed: request.seed)
     var x: Tensor
-    if let latent = images as? any LatentImageGenerating, let prior = request.prior {
+    if let latent = trained.recipe.latentImageGenerator, let prior = request.prior {
       x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &g).images
     } else {
       x = try images.sample(count: request.count, label: request.label, using: &g)

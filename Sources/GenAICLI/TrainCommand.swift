@@ -4,43 +4,46 @@ import GenAI
 
 /// `genai train RECIPE --data DATASET ...`: trains a recipe into a run folder.
 struct TrainCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "train",
-    abstract: "Train a generative model into a run folder (config, metrics, checkpoints, samples).",
-    discussion: """
-      Recipes:
-      \(RecipeKind.allCases.map { "  \($0.rawValue.padding(toLength: RecipeKind.nameWidth, withPad: " ", startingAt: 0))  \($0.summary)" }.joined(separator: "\n"))
+  // Computed, so recipes registered at run time are listed too.
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "train",
+      abstract: "Train a generative model into a run folder (config, metrics, checkpoints, samples).",
+      discussion: """
+        Recipes:
+        \(RecipeKind.all.map { "  \($0.name.padding(toLength: RecipeKind.nameWidth, withPad: " ", startingAt: 0))  \($0.summary)" }.joined(separator: "\n"))
 
-      Data (--data): \(DataSpec.help). Named datasets are looked up in --data-dir, $GENAI_DATA, \
-      ./data or ../shared/data.
+        Data (--data): \(DataSpec.help). Named datasets are looked up in --data-dir, $GENAI_DATA, \
+        ./data or ../shared/data.
 
-      The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one \
-      JSON line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* \
-      drawn from the same seed each time. A progress bar with rate, ETA and losses shows on a \
-      terminal; plain lines otherwise. Ctrl-C saves a checkpoint and exits; \
-      `genai train --resume RUN` continues exactly where it stopped (same weights, optimiser, \
-      random streams, data order).
+        The run folder (--out, default runs/RECIPE-DATE) holds config.json, metrics.jsonl (one \
+        JSON line per --log-every steps), checkpoints/step-N.safetensors and samples/step-N.* \
+        drawn from the same seed each time. A progress bar with rate, ETA and losses shows on a \
+        terminal; plain lines otherwise. Ctrl-C saves a checkpoint and exits; \
+        `genai train --resume RUN` continues exactly where it stopped (same weights, optimiser, \
+        random streams, data order).
 
-      Evaluation during training: every --eval-every steps the recipe's main metric is measured (GANs: \
-      FID on the feature network; vae: held-out ELBO; text: validation loss; audio: the feature \
-      network's accuracy on generated digits; classifier: held-out accuracy), logged as a {"kind": \
-      "eval"} line and in evals/step-N.json, and the best --keep-best checkpoints are kept in \
-      checkpoints/best/ (`genai sample --best RUN`). --patience N stops after N evaluations without a \
-      new best. The feature network is a classifier run: train it once with `genai train classifier \
-      --data fashion-mnist` (it goes to runs/classifier-fashion-mnist, where evaluations look for it). \
-      GANs are watched for collapse (near-duplicate samples, D pinned at 100%, exploding losses, falling \
-      class coverage); --monitor says what to do: rollback, lower-d-lr, instance-noise \
-      (comma-separated), warn, or off.
+        Evaluation during training: every --eval-every steps the recipe's main metric is measured (GANs: \
+        FID on the feature network; vae: held-out ELBO; text: validation loss; audio: the feature \
+        network's accuracy on generated digits; classifier: held-out accuracy), logged as a {"kind": \
+        "eval"} line and in evals/step-N.json, and the best --keep-best checkpoints are kept in \
+        checkpoints/best/ (`genai sample --best RUN`). --patience N stops after N evaluations without a \
+        new best. The feature network is a classifier run: train it once with `genai train classifier \
+        --data fashion-mnist` (it goes to runs/classifier-fashion-mnist, where evaluations look for it). \
+        GANs are watched for collapse (near-duplicate samples, D pinned at 100%, exploding losses, falling \
+        class coverage); --monitor says what to do: rollback, lower-d-lr, instance-noise \
+        (comma-separated), warn, or off.
 
-      Examples:
-        genai train dcgan --data fashion-mnist --steps 3000
-        genai train dcgan --conditional --out runs/cdcgan
-        genai sample runs/cdcgan --label sneaker
-        genai train char-gpt --data shakespeare --steps 2000
-        genai train classifier --data spoken-digits
-        genai train dcgan --eval-every 250 --keep-best 3 --patience 4 --monitor rollback,instance-noise
-        genai train --resume runs/cdcgan --steps 6000
-      """)
+        Examples:
+          genai train dcgan --data fashion-mnist --steps 3000
+          genai train dcgan --conditional --out runs/cdcgan
+          genai sample runs/cdcgan --label sneaker
+          genai train char-gpt --data shakespeare --steps 2000
+          genai train classifier --data spoken-digits
+          genai train dcgan --eval-every 250 --keep-best 3 --patience 4 --monitor rollback,instance-noise
+          genai train --resume runs/cdcgan --steps 6000
+        """)
+  }
 
   @Argument(help: "The recipe: \(RecipeKind.allNames). Not needed with --resume.")
   var recipe: String?
@@ -150,11 +153,11 @@ struct TrainCommand: ParsableCommand {
       }
       let kind = try RecipeKind.named(recipe)
       let config = try makeConfig(kind)
-      // A classifier goes where evaluations look for it: runs/classifier-DATA.
+      // A feature network goes where evaluations look for it: runs/classifier-DATA.
       let defaultURL =
-        kind == .classifier
+        kind.isFeatureNetwork
         ? URL(fileURLWithPath: "runs").appending(path: FeatureNetwork.folderName(for: config.data))
-        : RunDirectory.defaultURL(name: kind.rawValue)
+        : RunDirectory.defaultURL(name: kind.name)
       let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? defaultURL)
       trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
     }
@@ -163,8 +166,8 @@ struct TrainCommand: ParsableCommand {
   }
 
   func makeConfig(_ kind: RecipeKind) throws -> RunConfig {
-    var config = RunConfig(recipe: kind)
-    if let data { config.data = data }
+    // Steps and batch size default per recipe and kind of data (see `RecipeKind.data`).
+    var config = RunConfig(recipe: kind, data: data)
     if let steps { config.steps = steps }
     if let batchSize { config.batchSize = batchSize }
     config.learningRate = lr
@@ -179,20 +182,11 @@ struct TrainCommand: ParsableCommand {
     config.patience = patience
     config.monitor = monitor
     config.classifier = classifier
-    if kind == .classifier {
-      // Defaults that reach the accuracy targets (see ImageClassifier / AudioClassifier).
-      if data?.kind == .audio {
-        if steps == nil { config.steps = AudioClassifier.defaultSteps }
-        if batchSize == nil { config.batchSize = AudioClassifier.defaultBatchSize }
-      } else {
-        if steps == nil { config.steps = ImageClassifier.defaultSteps }
-        if batchSize == nil { config.batchSize = ImageClassifier.defaultBatchSize }
-      }
-    }
     if conditional { config.sampleCount = 100 }
     if let sampleCount { config.sampleCount = sampleCount }
-    if conditional && ![.dcgan, .wganGP].contains(kind) {
-      throw ValidationError("--conditional applies to dcgan and wgan-gp, not \(kind.rawValue)")
+    if conditional && !kind.conditionable {
+      let able = RecipeKind.all.filter(\.conditionable).map(\.name).joined(separator: " and ")
+      throw ValidationError("--conditional applies to \(able), not \(kind.name)")
     }
     config.conditional = conditional
     config.vaeArchitecture = vae

@@ -7,8 +7,8 @@ import GenAITensor
 /// checkpointing work through this protocol, so each recipe is a library type with tests and the
 /// command line stays a thin shell.
 public protocol Recipe: AnyObject {
-  /// The recipe's name on the command line, e.g. `"dcgan"`.
-  static var name: String { get }
+  /// What the recipe is before one exists: its name, data, defaults, main metric and builder.
+  static var kind: RecipeKind { get }
   /// Every network by name (checkpoint keys `model.<name>.*`).
   var models: [String: Module] { get }
   /// Every optimiser by name (checkpoint keys `optim.<name>.*`).
@@ -16,6 +16,30 @@ public protocol Recipe: AnyObject {
   /// One training step on `batch`; returns the losses it logs by name (e.g. `"d_loss"`, `"g_loss"`).
   /// - Throws: `AutodiffError` when a loss is not finite.
   func trainStep(_ batch: Batch) throws -> [String: Float]
+
+  // What the recipe can do besides training: `nil`, or the recipe itself when it conforms to
+  // the protocol (the defaults are in RecipeAbilities.swift), so no caller downcasts.
+  /// The recipe as an image generator.
+  var imageGenerator: (any ImageGenerating)? { get }
+  /// The recipe as a generator of images from latent codes (GANs, VAEs).
+  var latentImageGenerator: (any LatentImageGenerating)? { get }
+  /// The recipe as a GAN with a discriminator the health monitor can act on.
+  var adversarial: (any AdversarialRecipe)? { get }
+  /// The recipe as an image model with a likelihood bound (the VAE).
+  var imageLikelihoodModel: (any ImageLikelihoodModel)? { get }
+  /// The recipe as a restorer of damaged images (the VAE-GAN).
+  var imageRestorer: (any ImageRestoring)? { get }
+  /// The recipe as a text generator.
+  var textGenerator: (any TextGenerating)? { get }
+  /// The recipe as an audio generator.
+  var audioGenerator: (any AudioGenerating)? { get }
+  /// The recipe as the evaluation's feature network.
+  var featureClassifier: (any FeatureClassifier)? { get }
+}
+
+extension Recipe {
+  /// The recipe's name on the command line, e.g. `"dcgan"`.
+  public static var name: String { kind.name }
 }
 
 /// A recipe that generates images `[N, C, H, W]` in its data range.

@@ -69,29 +69,56 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// Class names of the data (images, audio), fixed when the run starts.
   public var classNames: [String]?
 
-  /// The defaults of `recipe` (see `RecipeKind`).
-  public init(recipe: RecipeKind) {
+  /// The defaults of `recipe` on `data` (`nil`: the recipe's own dataset), from its `RecipeKind`.
+  /// Data the recipe does not train on keeps the recipe's first defaults; `TrainingData.load`
+  /// rejects it with a message.
+  public init(recipe: RecipeKind, data: DataSpec? = nil) {
+    let data = data ?? recipe.defaultData
+    let defaults = recipe.defaults(for: data.kind) ?? recipe.data[0]
     self.recipe = recipe
-    data = recipe.defaultData
-    steps = recipe.defaultSteps
-    batchSize = recipe.defaultBatchSize
+    self.data = data
+    steps = defaults.steps
+    batchSize = defaults.batchSize
     learningRate = nil
     seed = 0
     sampleEvery = 500
     checkpointEvery = 500
     logEvery = 10
     keepCheckpoints = 2
-    sampleCount = recipe == .audio ? 10 : 64
+    sampleCount = defaults.sampleCount
     conditional = false
-    vaeArchitecture = "conv"
-    klWarmupSteps = 0
-    charRNN = CharRNN.Config()
-    charGPT = CharGPT.Config()
-    audio = AudioDigits.Config()
+    let options = RecipeOptions()
+    vaeArchitecture = options.vaeArchitecture
+    klWarmupSteps = options.klWarmupSteps
+    charRNN = options.charRNN
+    charGPT = options.charGPT
+    audio = options.audio
     dataDirectory = nil
     vocabulary = nil
     classNames = nil
   }
+
+  /// The recipes' own options, kept at the top level of `config.json`.
+  public var options: RecipeOptions {
+    var options = RecipeOptions()
+    options.vaeArchitecture = vaeArchitecture
+    options.klWarmupSteps = klWarmupSteps
+    options.charRNN = charRNN
+    options.charGPT = charGPT
+    options.audio = audio
+    return options
+  }
+
+  /// What the recipe is built from.
+  public var setup: RecipeSetup {
+    RecipeSetup(
+      seed: seed, learningRate: learningRate, steps: steps, data: data, classNames: classNames, conditional: conditional,
+      vocabulary: vocabulary, options: options)
+  }
+
+  /// The recipe this configuration describes, with parameters drawn from `seed`.
+  /// - Throws: `RecipeError` for missing classes or vocabulary, or options the recipe rejects.
+  public func makeRecipe() throws -> any Recipe { try recipe.make(setup) }
 
   /// Checks ranges, naming the option.
   /// - Throws: `TrainingError`.

@@ -115,9 +115,9 @@ public enum SampleWriter {
     info["settings"] = request.settingsJSON
     var rng = SeededGenerator(seed: request.seed)
 
-    if let images = recipe as? any ImageGenerating {
+    if let images = recipe.imageGenerator {
       let x: Tensor
-      if let latent = images as? any LatentImageGenerating, let prior = request.prior {
+      if let latent = recipe.latentImageGenerator, let prior = request.prior {
         x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &rng).images
         info["prior"] = "tuned"
       } else {
@@ -139,7 +139,7 @@ public enum SampleWriter {
       return files
     }
 
-    if let audio = recipe as? any AudioGenerating {
+    if let audio = recipe.audioGenerator {
       let clips = try audio.sample(count: request.count, label: request.label, using: &rng)
       try createFolder(url)
       let length = clips.shape[1]
@@ -159,24 +159,19 @@ public enum SampleWriter {
         try WAV.write(clip, sampleRate: audio.sampleRate, to: file, info: wavInfo)
         files.append(file)
       }
-      if let digits = audio as? AudioDigits {
-        files.append(try writeSpectrograms(digits.spectrogram.features(clips), to: url.appending(path: "spectrograms.png"), info: info))
+      if let spectrograms = audio.spectrograms(of: clips) {
+        files.append(try writeSpectrograms(spectrograms, to: url.appending(path: "spectrograms.png"), info: info))
       }
       return files
     }
 
-    let generated: String
-    let settings = request.sampling
-    if let rnn = recipe as? CharRNN {
-      generated = try rnn.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
-    } else if let gpt = recipe as? CharGPT {
-      generated = try gpt.sample(prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
-      // How the context moved past the block size (see `GPTPredictor`); its absence marks text
-      // written before the restart rule, with the sliding window.
-      info["context"] = settings.exactContext ? "exact" : "restart"
-    } else {
-      throw TrainingError("recipe \(type(of: recipe).name) cannot be sampled by this build")
+    guard let text = recipe.textGenerator else {
+      throw TrainingError("recipe \(type(of: recipe).name) generates no images, audio or text to sample")
     }
+    let settings = request.sampling
+    let generated = try text.sample(
+      prime: request.prime, length: request.length, options: settings, using: &rng, onCharacter: onCharacter)
+    info.merge(text.samplingProvenance(settings)) { _, new in new }
     info["temperature"] = String(settings.temperature)
     if let k = settings.topK { info["top_k"] = String(k) }
     if let p = settings.topP { info["top_p"] = String(p) }

@@ -24,10 +24,10 @@ public struct TrainedRecipe {
     let (run, checkpoint) = try RunDirectory.locate(path)
     let config = try run.readConfig()
     if let expected, expected != config.recipe {
-      throw TrainingError("\(path) is a \(config.recipe.rawValue) run, not \(expected.rawValue)")
+      throw TrainingError("\(path) is a \(config.recipe.name) run, not \(expected.name)")
     }
     try Trainer.checkRecipe(of: checkpoint, is: config.recipe)
-    let recipe = try RecipeFactory.make(config)
+    let recipe = try config.makeRecipe()
     let state = try TrainingCheckpoint.load(from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
     self.run = run
     self.config = config

@@ -17,16 +17,16 @@ extension Trainer {
   func makeEvaluation() throws -> TrainingEvaluation? {
     let interval = config.evaluationInterval
     guard interval > 0 else { return nil }
-    let (metric, better) = Evaluator.mainMetric(for: config.recipe)
+    let main = config.recipe.mainMetric
     var options = EvaluationOptions()
-    options.metrics = [metric]
-    if recipe is any AdversarialRecipe { options.metrics?.formUnion(["coverage", "class_entropy"]) }
+    options.metrics = [main.name]
+    if recipe.adversarial != nil { options.metrics?.formUnion(["coverage", "class_entropy"]) }
     options.classifier = config.classifier
     options.samples = config.evalSamples ?? (config.recipe.dataKind == .audio ? 100 : 500)
     options.importanceSamples = 1
     options.likelihoodImages = 500
     return TrainingEvaluation(
-      evaluator: try Evaluator(run: run, config: config, options: options), metric: metric, better: better, interval: interval)
+      evaluator: try Evaluator(run: run, config: config, options: options), metric: main.name, better: main.better, interval: interval)
   }
 
   /// Measures the main metric now, logs it, keeps the checkpoint if it is among the best, and
@@ -69,7 +69,7 @@ extension Trainer {
 
   /// The health monitor for GAN recipes (`nil` for others or when the policy is `off`).
   func makeMonitor() throws -> GANHealthMonitor? {
-    guard recipe is any AdversarialRecipe else { return nil }
+    guard recipe.adversarial != nil else { return nil }
     let policy = try MonitorPolicy(config.monitor ?? MonitorPolicy.defaultSpec)
     guard policy.enabled else { return nil }
     var unused = SeededGenerator(seed: 0)
@@ -82,7 +82,7 @@ extension Trainer {
   /// 64 samples from the fixed monitor noise (evaluation mode; the training streams are
   /// untouched), with their classes for a conditional model (which cycles through them).
   func fixedSamples() -> (Tensor, [Int]?) {
-    guard let gan = recipe as? any ImageGenerating else { return (Tensor.zeros([0]), nil) }
+    guard let gan = recipe.imageGenerator else { return (Tensor.zeros([0]), nil) }
     var g = SeededGenerator(seed: config.seed &+ 0xF1ED)
     let samples = (try? gan.sample(count: 64, label: nil, using: &g)) ?? Tensor.zeros([0])
     let classes = config.conditional ? (config.classNames?.count ?? 0) : 0
@@ -92,7 +92,7 @@ extension Trainer {
   /// Applies the monitor's policy for `reason` and logs each action.
   func react(_ monitor: GANHealthMonitor, reason: String, metrics: MetricsLog, progress: TrainingProgress) throws {
     var done: [String] = []
-    let gan = recipe as? any AdversarialRecipe
+    let gan = recipe.adversarial
     // A rollback restores weights and moments, not the monitor's earlier learning-rate decisions.
     let discriminatorRate = gan?.discriminatorOptimizer.learningRate
     for action in monitor.policy.actions {
@@ -118,7 +118,7 @@ extension Trainer {
           noiseSchedule = (sigma, step)
           done.append(String(format: "instance-noise σ %.2f, decaying to 0 over 1000 steps", sigma))
         } else {
-          done.append("instance-noise skipped: \(config.recipe.rawValue) does not support it")
+          done.append("instance-noise skipped: \(config.recipe.name) does not support it")
         }
       }
     }
@@ -133,7 +133,7 @@ extension Trainer {
 
   /// Lowers instance noise linearly to 0 over 1,000 steps after the monitor turned it on.
   func decayInstanceNoise() {
-    guard let schedule = noiseSchedule, let gan = recipe as? any AdversarialRecipe else { return }
+    guard let schedule = noiseSchedule, let gan = recipe.adversarial else { return }
     let t = Float(step - schedule.start) / 1000
     gan.instanceNoise = max(0, schedule.sigma * (1 - t))
     if gan.instanceNoise == 0 { noiseSchedule = nil }

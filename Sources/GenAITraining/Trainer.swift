@@ -71,13 +71,12 @@ public final class Trainer {
     }
     let (data, vocabulary) = try TrainingData.load(
       config.data, for: config.recipe, directory: dataDirectory,
-      pixelRange: RecipeFactory.pixelRange(for: config.recipe),
-      sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: nil)
+      sequenceLength: config.recipe.contextLength(config.options), vocabulary: nil)
     config.vocabulary = vocabulary
     config.dataDirectory = dataDirectory.url.standardizedFileURL.path
     if let epochs { config.steps = epochs * max(1, data.count / min(config.batchSize, data.count)) }
     config.classNames = data.classNames.isEmpty ? nil : data.classNames
-    let recipe = try RecipeFactory.make(config)
+    let recipe = try config.makeRecipe()
     let loader = try makeLoader(data, config: config)
     try run.create(config: config)
     return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0)
@@ -99,12 +98,12 @@ public final class Trainer {
       dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
       ?? DataDirectory.resolve()
     if let expected, expected != config.recipe {
-      throw TrainingError("\(run.url.path) is a \(config.recipe.rawValue) run, not \(expected.rawValue)")
+      throw TrainingError("\(run.url.path) is a \(config.recipe.name) run, not \(expected.name)")
     }
     guard let checkpoint = run.latestCheckpoint else {
       throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
     }
-    let recipe = try RecipeFactory.make(config)
+    let recipe = try config.makeRecipe()
     try checkRecipe(of: checkpoint, is: config.recipe)
     let state = try TrainingCheckpoint.load(
       from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
@@ -117,8 +116,7 @@ public final class Trainer {
     }
     let (data, _) = try TrainingData.load(
       config.data, for: config.recipe, directory: dataDirectory,
-      pixelRange: RecipeFactory.pixelRange(for: config.recipe),
-      sequenceLength: RecipeFactory.sequenceLength(config), vocabulary: config.vocabulary)
+      sequenceLength: config.recipe.contextLength(config.options), vocabulary: config.vocabulary)
     let loader = try makeLoader(data, config: config)
     if let position = state.dataPosition { try loader.restore(position) }
     return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)
@@ -130,8 +128,8 @@ public final class Trainer {
   }
 
   static func checkRecipe(of checkpoint: URL, is recipe: RecipeKind) throws {
-    if let saved = try recipeName(of: checkpoint), saved != recipe.rawValue {
-      throw TrainingError("\(checkpoint.path) is a checkpoint of recipe \(saved), not \(recipe.rawValue)")
+    if let saved = try recipeName(of: checkpoint), saved != recipe.name {
+      throw TrainingError("\(checkpoint.path) is a checkpoint of recipe \(saved), not \(recipe.name)")
     }
   }
 
@@ -150,7 +148,7 @@ public final class Trainer {
     let metrics = try MetricsLog(url: run.metricsURL)
     let progress = TrainingProgress(
       total: config.steps, startStep: step, logEvery: config.logEvery, interactive: interactive, write: write)
-    let name = config.recipe.rawValue
+    let name = config.recipe.name
     write(
       (step == 0 ? "training \(name)" : "resuming \(name) at step \(step)")
         + " on \(data.origin): \(data.count) items, batch \(loader.batchSize), \(config.steps) steps; run folder \(run.url.path)")
@@ -234,7 +232,7 @@ public final class Trainer {
     let json = String(decoding: try config.encoded(), as: UTF8.self)
     try TrainingCheckpoint.save(
       to: url, models: recipe.models, optimizers: recipe.optimizers, step: step,
-      dataPosition: loader.position, userMetadata: ["recipe": config.recipe.rawValue, "config": json])
+      dataPosition: loader.position, userMetadata: ["recipe": config.recipe.name, "config": json])
   }
 
   /// Writes the fixed-seed samples of this step under `samples/` (the same latent draws every
@@ -255,22 +253,22 @@ public final class Trainer {
       request.count = config.sampleCount
       url = run.sampleURL(step: step, fileExtension: "")
     }
-    if config.recipe == .classifier { return [] }
+    if config.recipe.isFeatureNetwork { return [] }
     var files = try SampleWriter.write(recipe, request: request, to: url, provenance: ["step": String(step)])
-    if let vae = recipe as? VAE { files += try writeVAEGrids(vae) }
+    if let vae = recipe.imageLikelihoodModel { files += try writeVAEGrids(vae) }
     return files
   }
 
   /// The VAE's extra pictures: the first 8 training images above their reconstructions
   /// (`step-N-reconstructions.png`), and 10 decodings along the line between the codes of
   /// images 0 and 1 (`step-N-interpolation.png`).
-  private func writeVAEGrids(_ vae: VAE) throws -> [URL] {
+  private func writeVAEGrids(_ vae: any ImageLikelihoodModel) throws -> [URL] {
     var unused = SeededGenerator(seed: 0)
     let n = min(8, data.count)
     let real = data.source.makeBatch(indices: Array(0..<n), generator: &unused).inputs
     let reconstructions = try vae.reconstruct(real)
     let reconURL = run.sampleURL(step: step, fileExtension: "png").deletingPathExtension().appendingPathExtension("reconstructions.png")
-    let text = [PNGText(key: "genai.recipe", value: "vae"), PNGText(key: "genai.step", value: String(step)),
+    let text = [PNGText(key: "genai.recipe", value: config.recipe.name), PNGText(key: "genai.step", value: String(step)),
                 PNGText(key: "Comment", value: "top: training images; bottom: machine-generated reconstructions")]
     try ImageGrid.write(Tensor.concatenate([real, reconstructions], axis: 0), to: reconURL, range: vae.pixelRange, columns: n, scale: 2, text: text)
     guard n >= 2 else { return [reconURL] }

@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIModels
 import GenAITensor
 
 /// A loaded training set: the batch source and what the recipe needs to know about it.
@@ -15,22 +16,42 @@ public struct TrainingData {
   /// Where it came from, for messages (`fashion-mnist in ../shared/data (../shared/data)`).
   public let origin: String
 
-  /// Loads `spec` for `recipe` from `directory`.
+  /// Loads `spec` for `recipe` from `directory`, in the recipe's pixel range.
   /// - Parameters:
-  ///   - pixelRange: the range images are mapped to (the recipe's).
   ///   - vocabulary: the text vocabulary when resuming (else made from the text).
   ///   - sequenceLength: text window length.
   /// - Throws: `TrainingError` when the data's kind does not suit the recipe or the files are
   ///   missing (naming the folder looked in and how to get them); `DataError` for bad files.
   public static func load(
-    _ spec: DataSpec, for recipe: RecipeKind, directory: DataDirectory, pixelRange: PixelRange,
-    sequenceLength: Int, vocabulary: Vocabulary?
+    _ spec: DataSpec, for recipe: RecipeKind, directory: DataDirectory, sequenceLength: Int, vocabulary: Vocabulary?
   ) throws -> (data: TrainingData, vocabulary: Vocabulary?) {
-    // The classifier also learns spoken digits.
-    guard spec.kind == recipe.dataKind || (recipe == .classifier && spec.kind == .audio) else {
+    guard recipe.defaults(for: spec.kind) != nil else {
+      let kinds = recipe.data.map(\.kind.rawValue).joined(separator: " or ")
       throw TrainingError(
-        "recipe \(recipe.rawValue) trains on \(recipe.dataKind.rawValue), but --data gives \(spec.kind.rawValue) (e.g. --data \(recipe.defaultData))")
+        "recipe \(recipe.name) trains on \(kinds), but --data gives \(spec.kind.rawValue) (e.g. --data \(recipe.defaultData))")
     }
+    return try read(
+      spec, directory: directory, range: recipe.pixelRange, sequenceLength: sequenceLength, vocabulary: vocabulary,
+      trainingSplit: recipe.isFeatureNetwork)
+  }
+
+  /// Loads real images or audio of `spec` (for evaluations), images in `range`; with
+  /// `trainingSplit`, data with a held-out split (the spoken digits) loses it.
+  /// - Throws: `TrainingError` when `spec` holds another kind of data or is missing; `DataError`
+  ///   for bad files.
+  public static func load(
+    _ spec: DataSpec, as kind: DatasetKind, directory: DataDirectory, range: PixelRange = .minusOneToOne, trainingSplit: Bool = false
+  ) throws -> TrainingData {
+    guard spec.kind == kind else {
+      throw TrainingError("--data \(spec) holds \(spec.kind.rawValue), but \(kind.rawValue) are needed here")
+    }
+    return try read(spec, directory: directory, range: range, sequenceLength: 0, vocabulary: nil, trainingSplit: trainingSplit).data
+  }
+
+  private static func read(
+    _ spec: DataSpec, directory: DataDirectory, range pixelRange: PixelRange, sequenceLength: Int, vocabulary: Vocabulary?,
+    trainingSplit: Bool
+  ) throws -> (data: TrainingData, vocabulary: Vocabulary?) {
     switch spec {
     case .shapes:
       let set = ProceduralShapes.Source(count: 60_000, seed: 0, range: pixelRange)
@@ -65,9 +86,9 @@ public struct TrainingData {
         return try text(corpus, origin: file.path, sequenceLength: sequenceLength, vocabulary: vocabulary)
       case .spokenDigits:
         var set = try AudioSet.spokenDigits(folder)
-        // The classifier is judged on voices it never heard: it trains without the held-out six.
-        if recipe == .classifier { set = set.split().train }
-        let held = recipe == .classifier ? " without the \(SpokenDigitsSplit.heldOutVoices.count) held-out voices" : ""
+        // The feature network is judged on voices it never heard: it trains without the held-out six.
+        if trainingSplit { set = set.split().train }
+        let held = trainingSplit ? " without the \(SpokenDigitsSplit.heldOutVoices.count) held-out voices" : ""
         return (TrainingData(source: set, classNames: set.classNames, text: nil, origin: origin + held), nil)
       case nil:
         throw TrainingError("dataset \(dataset.name): the catalogue does not say how to read it for training")

@@ -42,7 +42,7 @@ struct RunPiecesTests {
     do {
       _ = try RecipeKind.named("stylegan")
       Issue.record("expected an error")
-    } catch let error as TrainingError {
+    } catch let error as RecipeError {
       #expect(error.message.contains("stylegan") && error.message.contains("dcgan") && error.message.contains("char-rnn"))
     }
   }

@@ -70,7 +70,7 @@ struct TrainerTests {
     let text = try TrainingTestSupport.textFile(in: folder)
     for recipe in [RecipeKind.charRNN, .charGPT] {
       let config = TrainingTestSupport.config(recipe, data: "text:\(text.path)", steps: 3, batch: 4)
-      let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: recipe.rawValue))
+      let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: recipe.name))
       #expect(try trainer.train() == .finished(step: 3))
       let trained = try TrainedRecipe(loading: trainer.run.url.path)
       #expect(trained.step == 3)
@@ -79,14 +79,14 @@ struct TrainerTests {
       request.length = 40
       request.seed = 5
       var streamed = ""
-      let out = folder.appending(path: "\(recipe.rawValue).txt")
+      let out = folder.appending(path: "\(recipe.name).txt")
       let files = try SampleWriter.write(trained.recipe, request: request, to: out, provenance: trained.provenance) { streamed += $0 }
       #expect(files.count == 2)
       let written = try String(contentsOf: out, encoding: .utf8)
       #expect(written == "ROMEO:" + streamed)
       #expect(streamed.unicodeScalars.count == 40)
       let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: files[1])) as? [String: Any]
-      #expect(sidecar?["recipe"] as? String == recipe.rawValue)
+      #expect(sidecar?["recipe"] as? String == recipe.name)
       #expect(sidecar?["seed"] as? String == "5")
       #expect(sidecar?["novelty_8gram"] == nil)  // no training text given
       // With the run's training text the sidecar also records novelty and repetition.

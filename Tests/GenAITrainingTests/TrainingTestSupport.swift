@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIModels
 import GenAITestSupport
 @testable import GenAITraining
 
@@ -46,4 +47,16 @@ enum TrainingTestSupport {
     try Data(text.utf8).write(to: url)
     return url
   }
+}
+
+/// The built-in recipes by short names, so tests read `config(.dcgan, ...)`.
+extension RecipeKind {
+  static var dcgan: RecipeKind { DCGAN.kind }
+  static var wganGP: RecipeKind { WGANGP.kind }
+  static var vae: RecipeKind { VAE.kind }
+  static var vaegan: RecipeKind { VAEGAN.kind }
+  static var charRNN: RecipeKind { CharRNN.kind }
+  static var charGPT: RecipeKind { CharGPT.kind }
+  static var audio: RecipeKind { AudioDigits.kind }
+  static var classifier: RecipeKind { ClassifierRecipe.kind }
 }

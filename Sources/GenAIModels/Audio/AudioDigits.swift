@@ -20,8 +20,16 @@ import GenAITensor
 ///
 /// Returns `loss`, `recon`, `kl` and `beta` from `trainStep`.
 public final class AudioDigits: AudioGenerating {
-  /// `"audio"`.
-  public static let name = "audio"
+  /// `audio`: the spoken digits by default, tracked by the feature network's accuracy on
+  /// generated digits.
+  public static let kind = RecipeKind(
+    name: "audio", summary: "spoken digits 0-9 at 8 kHz, conditioned on the digit",
+    data: [.audio(steps: Config().steps, batchSize: Config().batchSize)], mainMetric: MainMetric("accuracy", better: .higher)
+  ) { setup in
+    var config = setup.options.audio
+    if let rate = setup.learningRate { config.learningRate = rate }
+    return try AudioDigits(config: config, seed: setup.seed)
+  }
 
   /// The hyperparameters.
   public struct Config: Sendable, Codable, Equatable {
@@ -169,4 +177,9 @@ public final class AudioDigits: AudioGenerating {
     let grids = try sampleSpectrograms(count: count, label: label, using: &generator)
     return spectrogram.waveforms(grids, iterations: config.griffinLimIterations, using: &generator)
   }
+}
+
+extension AudioDigits {
+  /// The log-mel spectrograms the network models.
+  public func spectrograms(of clips: Tensor) -> Tensor? { spectrogram.features(clips) }
 }

@@ -19,8 +19,8 @@ import GenAITensor
 /// 70 s in a release build on 2 cores; with noise of σ 0.01 added to those clips it still scored
 /// 96% (see `ClassifierLongRun` in the tests).
 public final class AudioClassifier: FeatureClassifier {
-  /// `classifier`.
-  public static let name = "classifier"
+  /// `classifier` (see `ClassifierRecipe`).
+  public static var kind: RecipeKind { ClassifierRecipe.kind }
   /// Training steps of the default run: 8 epochs of the 1,200 training clips at batch 32.
   public static let defaultSteps = 300
   /// Clips per training step.

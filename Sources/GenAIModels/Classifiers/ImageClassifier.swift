@@ -12,8 +12,8 @@ import GenAITensor
 /// below (`totalSteps: defaultSteps`, 3 epochs, about 300 s); 91.6% after 2 epochs with the
 /// cosine decay, 91.2-91.4% after 2 or 3 epochs at a constant rate (see `ClassifierLongRun`).
 public final class ImageClassifier: FeatureClassifier {
-  /// `classifier`.
-  public static let name = "classifier"
+  /// `classifier` (see `ClassifierRecipe`).
+  public static var kind: RecipeKind { ClassifierRecipe.kind }
   /// Training steps of the default run: 3 epochs of Fashion-MNIST at batch 128.
   ///
   /// 469 batches of the 60,000 images each. Pass it as `totalSteps` too, for the cosine decay.

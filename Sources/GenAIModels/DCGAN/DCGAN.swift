@@ -23,8 +23,17 @@ import GenAITensor
 /// recipe is class-conditional). Returns `d_loss`, `g_loss`, and D's accuracy on this step's
 /// real (`d_acc_real`, logit > 0) and fake (`d_acc_fake`, logit < 0) images from the D update.
 public final class DCGAN: ImageGenerating {
-  /// `dcgan`.
-  public static let name = "dcgan"
+  /// `dcgan`: Fashion-MNIST by default, tracked by FID.
+  public static let kind = RecipeKind(
+    name: "dcgan", summary: "DCGAN, 28x28 grey, optional class conditioning",
+    data: [.images(steps: 3000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true
+  ) { setup in
+    DCGAN(
+      classCount: try setup.conditioningClasses(for: name), seed: setup.seed,
+      learningRate: setup.learningRate ?? defaultLearningRate)
+  }
+  /// Adam's step size by default (Radford et al.).
+  public static let defaultLearningRate: Float = 2e-4
 
   /// G.
   public let generator: DCGANGenerator
@@ -43,7 +52,7 @@ public final class DCGAN: ImageGenerating {
 
   /// A recipe; `classCount` makes both networks class-conditional. All weights, dropout seeds
   /// and the latent noise stream come from `seed`.
-  public init(classCount: Int? = nil, seed: UInt64, learningRate: Float = 2e-4, betas: (Float, Float) = (0.5, 0.999)) {
+  public init(classCount: Int? = nil, seed: UInt64, learningRate: Float = DCGAN.defaultLearningRate, betas: (Float, Float) = (0.5, 0.999)) {
     precondition(classCount.map { $0 > 0 } ?? true, "[dcgan] classCount must be positive")
     var rng = SeededGenerator(seed: seed)
     generator = DCGANGenerator(classCount: classCount, using: &rng)

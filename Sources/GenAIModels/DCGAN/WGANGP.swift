@@ -21,8 +21,17 @@ import GenAITensor
 /// fakes before the critic update (the generator's objective; on generator steps it is the value
 /// the generator update actually minimised, recomputed there).
 public final class WGANGP: ImageGenerating {
-  /// `wgan-gp`.
-  public static let name = "wgan-gp"
+  /// `wgan-gp`: Fashion-MNIST by default, tracked by FID.
+  public static let kind = RecipeKind(
+    name: "wgan-gp", summary: "DCGAN generator, critic with gradient penalty 10, 5 critic steps",
+    data: [.images(steps: 2000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true
+  ) { setup in
+    WGANGP(
+      classCount: try setup.conditioningClasses(for: name), seed: setup.seed,
+      learningRate: setup.learningRate ?? defaultLearningRate)
+  }
+  /// Adam's step size by default (Gulrajani et al.).
+  public static let defaultLearningRate: Float = 1e-4
 
   /// G.
   public let generator: DCGANGenerator
@@ -40,7 +49,7 @@ public final class WGANGP: ImageGenerating {
   /// A recipe; `classCount` makes both networks class-conditional. Everything random comes from
   /// `seed`.
   public init(
-    classCount: Int? = nil, seed: UInt64, learningRate: Float = 1e-4, betas: (Float, Float) = (0, 0.9),
+    classCount: Int? = nil, seed: UInt64, learningRate: Float = WGANGP.defaultLearningRate, betas: (Float, Float) = (0, 0.9),
     penaltyWeight: Float = 10, criticSteps: Int = 5
   ) {
     precondition(classCount.map { $0 > 0 } ?? true, "[wgan-gp] classCount must be positive")

@@ -131,8 +131,16 @@ public final class GPTNetwork: Module {
 /// `trainStep` takes `tokens`/`targets` `[B, T]` (`T ≤ blockSize`) and returns `["loss", "lr"]`:
 /// the mean cross-entropy in nats per character and the learning rate the step used.
 public final class CharGPT: Recipe {
-  /// `"char-gpt"`.
-  public static let name = "char-gpt"
+  /// `char-gpt`: tiny Shakespeare by default, tracked by the validation loss.
+  public static let kind = RecipeKind(
+    name: "char-gpt", summary: "character transformer, nanoGPT CPU config (4x4 heads, 128)",
+    data: [.text(steps: 2000, batchSize: 12)], mainMetric: MainMetric("val_loss", better: .lower),
+    contextLength: { $0.charGPT.blockSize }
+  ) { setup in
+    var config = setup.options.charGPT
+    if let rate = setup.learningRate { config.learningRate = rate }
+    return try CharGPT(vocabulary: try setup.requiredVocabulary(for: name), config: config, seed: setup.seed)
+  }
 
   /// The hyperparameters.
   public struct Config: Sendable, Codable, Equatable {

@@ -99,8 +99,16 @@ public final class CharRNNNetwork: Module {
 /// unrelated, so leave `carryState` off: every batch starts from zeros. The carried state is not
 /// part of a training checkpoint; a resumed run starts its next batch from zeros.
 public final class CharRNN: Recipe {
-  /// `"char-rnn"`.
-  public static let name = "char-rnn"
+  /// `char-rnn`: tiny Shakespeare by default, tracked by the validation loss.
+  public static let kind = RecipeKind(
+    name: "char-rnn", summary: "character LSTM/GRU, 2x512, sequences of 100 (Shakespeare)",
+    data: [.text(steps: 2000, batchSize: 32)], mainMetric: MainMetric("val_loss", better: .lower),
+    contextLength: { $0.charRNN.sequenceLength }
+  ) { setup in
+    var config = setup.options.charRNN
+    if let rate = setup.learningRate { config.learningRate = rate }
+    return try CharRNN(vocabulary: try setup.requiredVocabulary(for: name), config: config, seed: setup.seed)
+  }
 
   /// The hyperparameters.
   public struct Config: Sendable, Codable, Equatable {

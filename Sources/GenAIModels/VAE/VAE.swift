@@ -18,8 +18,18 @@ import GenAITensor
 /// Checkpoints: models `["vae": network]` (including its noise generator), optimisers
 /// `["adam": optimizer]`; the warm-up reads the optimiser's step count, so it resumes too.
 public final class VAE: ImageGenerating {
-  /// `"vae"`.
-  public static let name = "vae"
+  /// `vae`: Fashion-MNIST in [0, 1] by default, tracked by the held-out ELBO.
+  public static let kind = RecipeKind(
+    name: "vae", summary: "variational auto-encoder, conv or MLP (784-400-20)",
+    data: [.images(steps: 3000, batchSize: 128)], mainMetric: MainMetric("elbo", better: .higher), pixelRange: .zeroToOne
+  ) { setup in
+    let network: any VAENetwork =
+      setup.options.vaeArchitecture == "mlp" ? MLPVAE(seed: setup.seed) : ConvVAE(seed: setup.seed)
+    return try VAE(
+      network: network, warmupSteps: setup.options.klWarmupSteps, learningRate: setup.learningRate ?? defaultLearningRate)
+  }
+  /// Adam's step size by default.
+  public static let defaultLearningRate: Float = 1e-3
   /// The encoder/decoder pair.
   public let network: any VAENetwork
   /// The pixel likelihood.
@@ -40,7 +50,7 @@ public final class VAE: ImageGenerating {
   /// - Throws: `RecipeError` for a Bernoulli likelihood on `[-1, 1]` data.
   public init(
     network: any VAENetwork, likelihood: VAELikelihood = .bernoulli, pixelRange: PixelRange = .zeroToOne,
-    warmupSteps: Int = 0, learningRate: Float = 1e-3
+    warmupSteps: Int = 0, learningRate: Float = VAE.defaultLearningRate
   ) throws {
     guard !(likelihood == .bernoulli && pixelRange != .zeroToOne) else {
       throw RecipeError(recipe: Self.name, "a Bernoulli likelihood needs data in [0, 1] (pixel range zeroToOne)")

@@ -20,8 +20,15 @@ import GenAITensor
 ///
 /// Checkpoints: models `["vae", "discriminator"]`, optimisers `["vae", "discriminator"]`.
 public final class VAEGAN: ImageGenerating {
-  /// `"vaegan"`.
-  public static let name = "vaegan"
+  /// `vaegan`: Fashion-MNIST by default, tracked by FID.
+  public static let kind = RecipeKind(
+    name: "vaegan", summary: "encoder, generator, discriminator; L_adv + L1 + KL",
+    data: [.images(steps: 3000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower)
+  ) { setup in
+    VAEGAN(seed: setup.seed, learningRate: setup.learningRate ?? defaultLearningRate)
+  }
+  /// Adam's step size by default.
+  public static let defaultLearningRate: Float = 2e-4
   /// `E` and `G` (decoder outputs are pre-`tanh`), plus the noise generator.
   public let vae: ConvVAE
   /// `D`.
@@ -42,7 +49,7 @@ public final class VAEGAN: ImageGenerating {
   /// A recipe with networks seeded from `seed` (D from `seed + 1`).
   public init(
     latentSize: Int = 16, seed: UInt64 = 0, reconstructionWeight: Float = 10, klWeight: Float = 1,
-    adversarialWeight: Float = 1, learningRate: Float = 2e-4
+    adversarialWeight: Float = 1, learningRate: Float = VAEGAN.defaultLearningRate
   ) {
     vae = ConvVAE(latentSize: latentSize, seed: seed)
     discriminator = VAEGANDiscriminator(seed: seed &+ 1)

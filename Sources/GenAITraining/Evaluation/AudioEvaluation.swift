@@ -52,7 +52,7 @@ extension Evaluator {
     if let cached = audioReferenceCache {
       reference = cached
     } else {
-      let (data, _) = try TrainingData.load(spec, for: .classifier, directory: dataDirectory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
+      let data = try TrainingData.load(spec, as: .audio, directory: dataDirectory, trainingSplit: true)
       reference = try quality.describe(data.source.makeBatch(indices: Array(0..<min(options.referenceCount, data.count)), generator: &unused).inputs)
       audioReferenceCache = reference
     }
@@ -88,7 +88,7 @@ extension Evaluator {
       report.warnings.append("no held-out data for \(config.data): pass --data to measure the test accuracy")
     }
     if options.wants("train_accuracy") {
-      let (data, _) = try TrainingData.load(spec, for: .classifier, directory: dataDirectory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
+      let data = try TrainingData.load(spec, as: .audio, directory: dataDirectory, trainingSplit: true)
       var g = generator(8)
       let indices = Array(Array(0..<data.count).shuffled(using: &g).prefix(2000))
       var unused = SeededGenerator(seed: 0)

@@ -1,4 +1,5 @@
 import Foundation
+import GenAIModels
 
 /// The best `k` checkpoints of a run by its main metric, kept beside the newest ones:
 ///

@@ -1,14 +1,5 @@
 import Foundation
-
-/// Which way a metric improves.
-public enum MetricDirection: String, Codable, Sendable {
-  /// Smaller is better (FID, KID, losses, repetition).
-  case lower
-  /// Larger is better (accuracy, IS, precision, recall, coverage).
-  case higher
-  /// Neither: a property to read, not to optimise (e.g. memorisation distance).
-  case none
-}
+import GenAIModels
 
 /// One metric of an evaluation, with the same metric on real held-out data beside it.
 public struct MetricResult: Codable, Equatable, Sendable {

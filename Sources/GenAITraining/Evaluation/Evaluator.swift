@@ -52,20 +52,8 @@ public final class Evaluator {
     dataDirectory =
       options.dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
       ?? DataDirectory.resolve()
-    if let override, override.kind != config.recipe.dataKind, config.recipe != .classifier {
-      throw TrainingError("--data \(override) is \(override.kind.rawValue), but \(config.recipe.rawValue) models \(config.recipe.dataKind.rawValue)")
-    }
-  }
-
-  /// The metric the training loop tracks for `recipe` (keep-best, early stopping), and which way
-  /// is better.
-  public static func mainMetric(for recipe: RecipeKind) -> (name: String, better: MetricDirection) {
-    switch recipe {
-    case .dcgan, .wganGP, .vaegan: return ("fid", .lower)
-    case .vae: return ("elbo", .higher)
-    case .charRNN, .charGPT: return ("val_loss", .lower)
-    case .audio: return ("accuracy", .higher)
-    case .classifier: return ("test_accuracy", .higher)
+    if let override, config.recipe.defaults(for: override.kind) == nil {
+      throw TrainingError("--data \(override) is \(override.kind.rawValue), but \(config.recipe.name) models \(config.recipe.dataKind.rawValue)")
     }
   }
 
@@ -73,20 +61,20 @@ public final class Evaluator {
   /// - Throws: `TrainingError` for missing held-out data or feature network when a metric needing
   ///   it was asked for by name; `RecipeError`/`MetricError` from the measurements.
   public func evaluate(_ recipe: any Recipe, step: Int, checkpoint: String) throws -> EvaluationReport {
-    var report = EvaluationReport(run: run.url.lastPathComponent, recipe: config.recipe.rawValue, step: step, checkpoint: checkpoint)
-    if let model = recipe as? any CharacterModel {
+    var report = EvaluationReport(run: run.url.lastPathComponent, recipe: config.recipe.name, step: step, checkpoint: checkpoint)
+    if let model = recipe.textGenerator {
       try textMetrics(model, into: &report)
     }
-    if let vae = recipe as? VAE, options.wantsAny(["elbo", "iw_nll", "bits_per_dim"]) {
+    if let vae = recipe.imageLikelihoodModel, options.wantsAny(["elbo", "iw_nll", "bits_per_dim"]) {
       try vaeLikelihood(vae, into: &report)
     }
-    if let images = recipe as? any ImageGenerating {
+    if let images = recipe.imageGenerator {
       try imageMetrics(images, into: &report)
     }
-    if let audio = recipe as? any AudioGenerating {
+    if let audio = recipe.audioGenerator {
       try audioMetrics(audio, into: &report)
     }
-    if let classifier = recipe as? any FeatureClassifier {
+    if let classifier = recipe.featureClassifier {
       try classifierMetrics(classifier, into: &report)
     }
     if options.wants("peak_rss_mb") {

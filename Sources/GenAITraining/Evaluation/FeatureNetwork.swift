@@ -41,8 +41,8 @@ public struct FeatureNetwork {
   /// Loads the classifier run (or checkpoint) at `path`.
   /// - Throws: `TrainingError` when it is not a classifier run or has no checkpoint.
   public init(loading path: String) throws {
-    let trained = try TrainedRecipe(loading: path, expected: .classifier)
-    guard let classifier = trained.recipe as? any FeatureClassifier else {
+    let trained = try TrainedRecipe(loading: path, expected: ClassifierRecipe.kind)
+    guard let classifier = trained.recipe.featureClassifier else {
       throw TrainingError("\(path): the classifier recipe does not provide features")
     }
     self.classifier = classifier

@@ -25,7 +25,7 @@ public enum HeldOutData {
       return (batch.inputs, batch.labels?.values, origin)
     }
     if isOverride {
-      let (data, _) = try TrainingData.load(spec, for: .dcgan, directory: directory, pixelRange: range, sequenceLength: 0, vocabulary: nil)
+      let data = try TrainingData.load(spec, as: .images, directory: directory, range: range)
       return take(data.source, data.origin)
     }
     switch spec {
@@ -47,7 +47,7 @@ public enum HeldOutData {
   /// - Throws: `TrainingError`/`DataError` for missing or bad files.
   public static func audio(_ spec: DataSpec, isOverride: Bool, directory: DataDirectory) throws -> (set: AudioSet, origin: String)? {
     if isOverride {
-      let (data, _) = try TrainingData.load(spec, for: .audio, directory: directory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
+      let data = try TrainingData.load(spec, as: .audio, directory: directory)
       guard let set = data.source as? AudioSet else { return nil }
       return (set, data.origin)
     }

@@ -16,8 +16,7 @@ extension Evaluator {
 
   func realImages(count: Int) throws -> RealImages {
     if let cached = realImagesCache { return cached }
-    let (data, _) = try TrainingData.load(
-      spec, for: .dcgan, directory: dataDirectory, pixelRange: .minusOneToOne, sequenceLength: 0, vocabulary: nil)
+    let data = try TrainingData.load(spec, as: .images, directory: dataDirectory)
     var g = generator(4)
     let m = min(options.referenceCount, data.count)
     let indices = Array(Array(0..<data.count).shuffled(using: &g).prefix(m))
@@ -50,7 +49,7 @@ extension Evaluator {
     var label: Int? = nil
     for start in stride(from: 0, to: count, by: 250) {
       // A conditional model cycles through its classes (label nil), like the data's balance.
-      if let prior = options.prior, let latent = model as? any LatentImageGenerating {
+      if let prior = options.prior, let latent = model.latentImageGenerator {
         parts.append(try latent.sample(count: min(250, count - start), label: label, prior: prior, using: &g).images)
       } else {
         parts.append(try model.sample(count: min(250, count - start), label: label, using: &g))

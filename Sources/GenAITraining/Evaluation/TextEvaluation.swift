@@ -7,7 +7,7 @@ import GenAITensor
 extension Evaluator {
   /// Validation loss, perplexity and bits per character on held-out text; novelty and repetition
   /// of generated text, with a real held-out passage of the same length as the ceiling.
-  func textMetrics(_ model: any CharacterModel, into report: inout EvaluationReport) throws {
+  func textMetrics(_ model: any TextGenerating, into report: inout EvaluationReport) throws {
     let characters = options.samples ?? 2000
     let training = TrainingData.textURL(spec, in: dataDirectory).flatMap { try? TextCorpus(contentsOf: $0).text }
     let heldOut = try HeldOutData.text(override ?? spec, isOverride: override != nil, directory: dataDirectory)
@@ -35,15 +35,7 @@ extension Evaluator {
       return
     }
     var g = generator(1)
-    let sampler: (inout SeededGenerator) throws -> String
-    if let gpt = model as? CharGPT {
-      sampler = { try gpt.sample(length: characters, using: &$0) }
-    } else if let rnn = model as? CharRNN {
-      sampler = { try rnn.sample(length: characters, using: &$0) }
-    } else {
-      throw TrainingError("cannot sample from \(type(of: model))")
-    }
-    let (text, seconds) = try timed { try sampler(&g) }
+    let (text, seconds) = try timed { try model.sample(length: characters, using: &g) }
     let real = heldOut.map { String($0.text.prefix(characters)) }
     if let training {
       let novelty = try TextMetrics.novelty(generated: text, training: training)

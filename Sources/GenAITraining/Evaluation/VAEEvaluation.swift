@@ -5,7 +5,7 @@ import GenAITensor
 
 extension Evaluator {
   /// The VAE's held-out ELBO and importance-weighted bound (nats per image, bits per dimension).
-  func vaeLikelihood(_ vae: VAE, into report: inout EvaluationReport) throws {
+  func vaeLikelihood(_ vae: any ImageLikelihoodModel, into report: inout EvaluationReport) throws {
     guard let heldOut = try HeldOutData.images(
       override ?? spec, isOverride: override != nil, directory: dataDirectory, range: vae.pixelRange, limit: options.likelihoodImages)
     else {
@@ -14,7 +14,7 @@ extension Evaluator {
     }
     var g = generator(2)
     let k = options.importanceSamples
-    let bounds = try vae.logLikelihood(heldOut.images, samples: k, using: &g)
+    let bounds = try vae.logLikelihood(heldOut.images, samples: k, chunk: 100, using: &g)
     let n = heldOut.images.shape[0]
     report.metrics.append(MetricResult(
       name: "elbo", value: bounds.meanELBO, unit: "nats", better: .higher,

@@ -34,7 +34,7 @@ public enum Tuner {
     }
     let index = SampleIndex(run: run).batches()
     let trained = try TrainedRecipe(loading: run.url.path)
-    if let model = trained.recipe as? any LatentImageGenerating {
+    if let model = trained.recipe.latentImageGenerator {
       let codes = try TunedPrior.codes(of: liked, in: index, model: model).map(\.code)
       let tuned = TunedPrior(
         prior: try LatentPrior.fitted(to: codes), liked: liked.count, disliked: ratings.count - liked.count,
@@ -46,7 +46,7 @@ public enum Tuner {
           liked.count, shift, tuned.prior.std.reduce(0, +) / Float(tuned.prior.std.count), TunedPrior.url(run).path),
         prior: tuned, checkpoint: nil)
     }
-    if let text = trained.recipe as? any CharacterModel {
+    if let text = trained.recipe.textGenerator {
       let texts = try liked.map { entry -> String in
         guard let batch = index.first(where: { $0.batch == entry.batch }), let file = batch.files.first,
           let data = FileManager.default.contents(atPath: file)
@@ -58,18 +58,17 @@ public enum Tuner {
         summary: "fine-tuned on \(texts.count) liked text(s) for \(steps) steps at lr \(learningRate); saved \(url.path) (sample from it with `genai sample \(run.url.path)`)",
         prior: nil, checkpoint: url)
     }
-    throw TrainingError("\(trained.config.recipe.rawValue) runs cannot be tuned from ratings yet (GANs, VAEs and text models can)")
+    throw TrainingError("\(trained.config.recipe.name) runs cannot be tuned from ratings yet (GANs, VAEs and text models can)")
   }
 
   /// Fine-tunes `model` on `text` and saves checkpoint `step + steps` in the run.
-  static func fineTune(_ trained: TrainedRecipe, _ model: any CharacterModel, on text: String, steps: Int, learningRate: Float) throws -> URL {
+  static func fineTune(_ trained: TrainedRecipe, _ model: any TextGenerating, on text: String, steps: Int, learningRate: Float) throws -> URL {
     let (ids, _) = Evaluator.encodeKnown(text, vocabulary: model.vocabulary)
     let length = min(model.contextLength, max(8, ids.count - 2))
     guard ids.count > length + 1 else { throw TrainingError("the liked texts are too short to fine-tune on (\(ids.count) characters)") }
     let windows = try TextWindows(ids: ids, length: length, sampling: .random, source: "liked texts")
     let loader = try BatchLoader(windows, batchSize: min(8, windows.count), shuffle: true, dropLast: true, seed: trained.config.seed &+ 0x70E)
-    for optimizer in model.optimizers.values { optimizer.learningRate = learningRate }
-    if let gpt = model as? CharGPT { gpt.fixedLearningRate = learningRate }
+    model.holdLearningRate(at: learningRate)
     for _ in 0..<steps {
       guard let batch = loader.next() else { break }
       _ = try model.trainStep(batch)
@@ -81,7 +80,7 @@ public enum Tuner {
     let json = String(decoding: try config.encoded(), as: UTF8.self)
     try TrainingCheckpoint.save(
       to: url, models: model.models, optimizers: model.optimizers, step: step,
-      userMetadata: ["recipe": config.recipe.rawValue, "config": json, "tuned": "fine-tuned on liked texts"])
+      userMetadata: ["recipe": config.recipe.name, "config": json, "tuned": "fine-tuned on liked texts"])
     return url
   }
 }

@@ -18,7 +18,7 @@ public struct TuningCheck: Sendable {
   /// - Throws: what loading, sampling and the metrics throw.
   public static func measure(_ run: RunDirectory, prior: LatentPrior, samples: Int, classifier: String?) throws -> TuningCheck {
     let trained = try TrainedRecipe(loading: run.url.path)
-    guard let model = trained.recipe as? any LatentImageGenerating else {
+    guard let model = trained.recipe.latentImageGenerator else {
       return TuningCheck(table: "(no measurement: not a latent image model)", likedShare: nil, metrics: [:])
     }
     guard let url = FeatureNetwork.locate(data: trained.config.data, near: run, explicit: classifier ?? trained.config.classifier) else {

@@ -98,7 +98,7 @@ public struct RunReport {
     let lastStep = history.training.compactMap { $0["step"] }.max().map { Int($0) }
     var rows: [(String, String)] = [
       ("run folder", run.url.path),
-      ("recipe", config.recipe.rawValue),
+      ("recipe", config.recipe.name),
       ("data", config.data.description),
       ("steps", lastStep.map { "\($0) logged of \(config.steps)" } ?? "\(config.steps) planned, none logged yet"),
       ("batch size", String(config.batchSize)),
