@@ -11,8 +11,8 @@ struct BenchCommand: ParsableCommand {
     abstract: "Time a recipe's training step and its sampling; print one JSON line.",
     discussion: """
       Recipes: \(BenchWorkload.names.joined(separator: ", ")).
-      Shapes follow ../shared/bench: dcgan/wgan-gp/vaegan batch 64 of [1, 28, 28] in [-1, 1]; vae batch 128 \
-      in [0, 1]; char-rnn 32 x 100 tokens and char-gpt 12 x 64 tokens over a 65-symbol vocabulary. \
+      Random data shaped as each recipe's default batch (as ../shared/bench): \
+      \(BenchWorkload.all.map(\.shape).joined(separator: "; ")). \
       The data is made once and reused; warm-up steps are not timed.
 
       Sampling is then timed on the same freshly made model: text recipes generate \
@@ -110,6 +110,14 @@ struct BenchWorkload {
   var name: String { kind.name }
   /// Samples (images, sequences or clips) per step.
   var samples: Int { kind.data[0].batchSize }
+  /// The batch, for `--help`: `dcgan 64 x [1, 28, 28] in [-1, 1]`.
+  var shape: String {
+    switch kind.dataKind {
+    case .images: return "\(name) \(samples) x [1, 28, 28] in \(kind.pixelRange == .zeroToOne ? "[0, 1]" : "[-1, 1]")"
+    case .text: return "\(name) \(samples) x \(kind.contextLength(RecipeOptions())) tokens of 65 symbols"
+    case .audio: return "\(name) \(samples) x [1, 8000] samples"
+    }
+  }
   /// Tokens per step for text recipes.
   var tokens: Int? { kind.dataKind == .text ? samples * kind.contextLength(RecipeOptions()) : nil }
 

@@ -56,13 +56,13 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Folder holding the named datasets (default: $GENAI_DATA, ./data, ../shared/data; with --resume, the run's own).")
   var dataDir: String?
 
-  @Option(help: "Training steps (default per recipe: dcgan 3000, char-gpt 2000, ...). With --resume: a new total.")
+  @Option(help: "Training steps (default per recipe: \(RecipeKind.all.map { "\($0.name) \($0.data[0].steps)" }.joined(separator: ", "))). With --resume: a new total.")
   var steps: Int?
 
   @Option(help: "Train this many passes over the data instead of --steps.")
   var epochs: Int?
 
-  @Option(help: "Items per batch (default per recipe, as ../shared/bench).")
+  @Option(help: "Items per batch (default per recipe, as ../shared/bench: \(RecipeKind.all.map { "\($0.name) \($0.data[0].batchSize)" }.joined(separator: ", "))).")
   var batchSize: Int?
 
   @Option(help: "Learning rate (default per recipe: dcgan 2e-4, vae 1e-3, char-gpt 1e-3, ...).")

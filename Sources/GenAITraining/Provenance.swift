@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIModels
 
 /// Reads back what produced a generated file and regenerates it: the PNG `tEXt` chunks
 /// (`genai.*`), the WAV `INFO/ICMT` comment (a JSON object after `machine-generated audio; `), or
@@ -39,7 +40,7 @@ public enum Provenance {
       throw TrainingError("\(source): its provenance has no readable settings")
     }
     // char-gpt text from before the context rule was recorded slid its context exactly.
-    if fields["recipe"] == "char-gpt" && fields["context"] == nil { request.sampling.exactContext = true }
+    if fields["recipe"] == CharGPT.name && fields["context"] == nil { request.sampling.exactContext = true }
     return request
   }
 

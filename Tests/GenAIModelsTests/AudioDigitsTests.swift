@@ -189,7 +189,7 @@ enum AudioTestData {
 /// clips (and checked on held-out real clips) hears the requested digit, and the share of silent
 /// (RMS < 0.005) and clipped (more than 8 samples at full scale) clips.
 @Suite struct AudioDigitsLongRun {
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.spokenDigits))
+  @Test(.longRun(filter: "AudioDigitsLongRun"), .requiresSharedData(.spokenDigits))
   func trainSampleAndScore() throws {
     let data = try AudioSet.spokenDigits(try #require(SharedData.folder(.spokenDigits)))
     let recipe = try AudioDigits(seed: 42)

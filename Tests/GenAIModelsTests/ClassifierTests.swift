@@ -165,7 +165,7 @@ enum ClassifierTestData {
 /// its default steps, batch size and learning rate (the image classifier's decaying over those
 /// steps), and prints its test accuracy and time.
 @Suite struct ClassifierLongRun {
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.fashionMNIST))
+  @Test(.longRun(filter: "ClassifierLongRun"), .requiresSharedData(.fashionMNIST))
   func imageClassifierReachesNinetyPercent() throws {
     let dir = try #require(SharedData.folder(.fashionMNIST))
     let train = try ImageSet.idx(
@@ -179,7 +179,7 @@ enum ClassifierTestData {
     #expect(accuracy >= 0.90)
   }
 
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_LONG"] == "1"), .requiresSharedData(.spokenDigits))
+  @Test(.longRun(filter: "ClassifierLongRun"), .requiresSharedData(.spokenDigits))
   func audioClassifierReachesNinetyFivePercentOnNewVoices() throws {
     let (train, held) = try #require(ClassifierTestData.digits).split()
     let c = AudioClassifier(seed: 42)

@@ -193,9 +193,9 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
     }
   }
 
-  /// A longer run for a release build, off unless `GENAI_VAE_LONG` is set:
+  /// A longer run for a release build, off unless `GENAI_VAE_LONG=1`:
   /// `GENAI_VAE_LONG=1 swift test -c release --filter longConvRun`.
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["GENAI_VAE_LONG"] != nil), .requiresSharedData(.fashionMNIST))
+  @Test(.longRun(filter: "longConvRun", variable: "GENAI_VAE_LONG"), .requiresSharedData(.fashionMNIST))
   func longConvRun() throws {
     let images = try #require(try fashionImages(10_000))
     let vae = try VAE(network: ConvVAE(seed: 1), warmupSteps: 200)
