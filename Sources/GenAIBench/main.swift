@@ -69,11 +69,19 @@ func runReference() -> [String: Double] {
   let data = pipe.fileHandleForReading.readDataToEndOfFile()
   p.waitUntilExit()
   guard let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-        let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return [:] }
-  var out: [String: Double] = [:]
-  for (k, v) in obj { if let d = v as? Double { out[k] = d } else if let i = v as? Int { out[k] = Double(i) } }
-  if let info = obj["info"] as? String { print("reference: \(info)") }
-  return out
+        let fields = try? JSONDecoder().decode([String: ReferenceField].self, from: Data(line.utf8)) else { return [:] }
+  if case .text(let info)? = fields["info"] { print("reference: \(info)") }
+  return fields.compactMapValues { if case .number(let x) = $0 { x } else { nil } }
+}
+
+/// A field of the reference script's JSON line: a figure (ms, GFLOP/s) or the `info` text.
+enum ReferenceField: Decodable {
+  case number(Double), text(String)
+
+  init(from decoder: any Decoder) throws {
+    let value = try decoder.singleValueContainer()
+    if let x = try? value.decode(Double.self) { self = .number(x) } else { self = .text(try value.decode(String.self)) }
+  }
 }
 
 print("genai-bench: BLAS backend \(BLAS.backend), \(ThreadPool.shared.threadCount) threads")
@@ -211,9 +219,7 @@ print("  " + "total".padding(toLength: 36, withPad: " ", startingAt: 0) + String
 
 if arguments.contains("--json") {
   let json = results.merging(reference.mapKeys { "ref:" + $0 }) { a, _ in a }
-  if let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) {
-    print(String(decoding: data, as: UTF8.self))
-  }
+  if let line = try? JSONLines.line(json) { print(line) }
 }
 
 extension Dictionary {

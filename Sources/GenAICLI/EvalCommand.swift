@@ -92,8 +92,8 @@ struct EvalCommand: ParsableCommand {
       throw ValidationError("no metric measured; \(unknown.sorted().joined(separator: ", ")) do not apply to \(trained.config.recipe.name) (see --help)")
     }
     try trained.run.write(evaluation: report)
-    let log = try MetricsLog(url: trained.run.metricsURL)
-    log.append(report.logValues, fields: ["kind": "eval", "source": "genai eval", "checkpoint": trained.checkpoint.lastPathComponent])
+    try MetricsLog(url: trained.run.metricsURL).append(
+      .evaluation(EvaluationLine(report, source: "genai eval", checkpoint: trained.checkpoint.lastPathComponent)))
     if json {
       print(String(decoding: try report.encoded(), as: UTF8.self))
     } else {

@@ -137,8 +137,8 @@ struct SampleCommand: ParsableCommand {
     let seconds = (clock.now - start) / .seconds(1)
     if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
     if isText, let sidecar = files.last, let data = FileManager.default.contents(atPath: sidecar.path),
-      let fields = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let novelty = fields["novelty_8gram"] as? String, let repetition = fields["repetition_8gram"] as? String
+      let fields = try? JSONDecoder().decode([String: String].self, from: data),
+      let novelty = fields["novelty_8gram"], let repetition = fields["repetition_8gram"]
     {
       FileHandle.standardError.write(Data("8-grams not in the training text: \(novelty); repeated within the sample: \(repetition)\n".utf8))
     }

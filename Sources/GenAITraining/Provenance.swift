@@ -75,8 +75,8 @@ public enum Provenance {
     return (twin, identical)
   }
 
+  /// The text fields of a JSON object written by `JSONLines.line`, or none when it is not one.
   private static func jsonFields(_ text: String) -> [String: String] {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-    return object.compactMapValues { $0 as? String }
+    (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
   }
 }

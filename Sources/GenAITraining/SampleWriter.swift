@@ -74,9 +74,7 @@ public struct SampleRequest: Sendable, Equatable, Codable {
 
   /// The settings as one line of JSON with sorted keys.
   public var settingsJSON: String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    (try? JSONLines.line(self)) ?? "{}"
   }
 
   /// Checks ranges, naming the option.
@@ -150,7 +148,7 @@ public enum SampleWriter {
         let label = request.label ?? i % max(audio.classCount, 1)
         let file = url.appending(path: String(format: "sample-%03d-label%d.wav", i + 1, label))
         let wavInfo = [
-          "ISFT": "genai", "ICMT": "machine-generated audio; " + MetricsLog.line([:], fields: info),
+          "ISFT": "genai", "ICMT": "machine-generated audio; " + (try JSONLines.line(info)),
           "INAM": "\(type(of: recipe).name) label \(label)",
         ]
         // Generated clips come out about half as loud as the recordings; peak normalisation
@@ -183,7 +181,7 @@ public enum SampleWriter {
     }
     try writeAtomically(Data((request.prime + generated).utf8), to: url)
     let sidecar = url.appendingPathExtension("json")
-    try writeAtomically(Data((MetricsLog.line([:], fields: info) + "\n").utf8), to: sidecar)
+    try writeAtomically(Data((try JSONLines.line(info) + "\n").utf8), to: sidecar)
     return [url, sidecar]
   }
 

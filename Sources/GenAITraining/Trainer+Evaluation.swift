@@ -47,7 +47,7 @@ extension Trainer {
       return false
     }
     try run.write(evaluation: report)
-    metrics.append(report.logValues, fields: ["kind": "eval"])
+    try metrics.append(.evaluation(EvaluationLine(report)))
     if let coverage = report.metric("coverage") { monitor?.observe(coverage: coverage.value) }
     guard let main = report.metric(evaluation.metric) else {
       progress.message("evaluation during training is off: \(report.warnings.joined(separator: "; "))")
@@ -91,7 +91,7 @@ extension Trainer {
 
   /// Applies the monitor's policy for `reason` and logs each action.
   func react(_ monitor: GANHealthMonitor, reason: String, metrics: MetricsLog, progress: TrainingProgress) throws {
-    var done: [String] = []
+    var done: [(action: MonitorAction, detail: String)] = []
     let gan = recipe.adversarial
     // A rollback restores weights and moments, not the monitor's earlier learning-rate decisions.
     let discriminatorRate = gan?.discriminatorOptimizer.learningRate
@@ -102,32 +102,31 @@ extension Trainer {
         if let target {
           _ = try TrainingCheckpoint.load(from: target, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
           if let gan, let discriminatorRate { gan.discriminatorOptimizer.learningRate = discriminatorRate }
-          done.append("rollback to \(target.deletingLastPathComponent().lastPathComponent)/\(target.lastPathComponent)")
+          done.append((.policy(action), "rollback to \(target.deletingLastPathComponent().lastPathComponent)/\(target.lastPathComponent)"))
         } else {
-          done.append("rollback skipped: no checkpoint saved yet")
+          done.append((.policy(action), "rollback skipped: no checkpoint saved yet"))
         }
       case .lowerDiscriminatorRate:
         if let gan {
           gan.discriminatorOptimizer.learningRate *= 0.5
-          done.append(String(format: "lower-d-lr to %.3g", gan.discriminatorOptimizer.learningRate))
+          done.append((.policy(action), String(format: "lower-d-lr to %.3g", gan.discriminatorOptimizer.learningRate)))
         }
       case .instanceNoise:
         if let gan, gan.supportsInstanceNoise {
           let sigma = min(0.4, max(0.1, gan.instanceNoise * 2))
           gan.instanceNoise = sigma
           noiseSchedule = (sigma, step)
-          done.append(String(format: "instance-noise σ %.2f, decaying to 0 over 1000 steps", sigma))
+          done.append((.policy(action), String(format: "instance-noise σ %.2f, decaying to 0 over 1000 steps", sigma)))
         } else {
-          done.append("instance-noise skipped: \(config.recipe.name) does not support it")
+          done.append((.policy(action), "instance-noise skipped: \(config.recipe.name) does not support it"))
         }
       }
     }
-    if done.isEmpty { done = ["warn"] }
-    for action in done {
-      let name = action.split(separator: " ").first.map(String.init) ?? action
-      metrics.append(["step": Double(step)], fields: ["kind": "monitor", "action": name, "detail": action, "reason": reason])
+    if done.isEmpty { done = [(.warn, "warn")] }
+    for (action, detail) in done {
+      try metrics.append(.monitor(MonitorEvent(step: step, action: action, detail: detail, reason: reason)))
     }
-    progress.message("monitor at step \(step): \(reason) -> \(done.joined(separator: "; "))")
+    progress.message("monitor at step \(step): \(reason) -> \(done.map(\.detail).joined(separator: "; "))")
     monitor.acted(at: step)
   }
 

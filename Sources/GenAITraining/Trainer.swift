@@ -184,13 +184,9 @@ public final class Trainer {
       if step % config.logEvery == 0 || step == config.steps {
         let now = clock.now
         let seconds = (now - lastLog.time) / .seconds(1)
-        var values = losses.mapValues(Double.init)
-        values["step"] = Double(step)
-        values["epoch"] = Double(epoch)
-        values["steps_per_s"] = seconds > 0 ? Double(step - lastLog.step) / seconds : 0
-        values["time"] = Date().timeIntervalSince1970
-        values["peak_rss_mb"] = PeakMemory.megabytes()
-        metrics.append(values)
+        try metrics.append(.training(TrainingLine(
+          step: step, epoch: epoch, losses: losses, stepsPerSecond: seconds > 0 ? Double(step - lastLog.step) / seconds : 0,
+          time: Date().timeIntervalSince1970, peakMemoryMB: PeakMemory.megabytes())))
         lastLog = (step, now)
       }
       if config.sampleEvery > 0 && step % config.sampleEvery == 0 && step < config.steps { try writeSamples() }

@@ -137,9 +137,9 @@ struct FeedbackCLITests {
     #expect(loss.value > 1 && loss.value < 5)
     #expect(report.metric("bits_per_char")?.value == loss.value / log(2))
     #expect(report.metric("novelty") != nil && report.metric("repetition") != nil)
-    let lines = try MetricsLog.read(directory.metricsURL).filter { $0["kind"] as? String == "eval" }
+    let lines = try MetricsLog.read(directory.metricsURL).compactMap(\.evaluation)
     #expect(lines.count == 1)
-    #expect(abs((lines.first?["val_loss"] as? Double ?? 0) - loss.value) < 1e-9, "\(lines)")
+    #expect(abs((lines.first?.metrics["val_loss"] ?? 0) - loss.value) < 1e-9, "\(lines)")
     #expect(throws: (any Error).self) { try genai(["eval", run, "--data", "fashion-mnist"]) }
     // Bad input to the feedback commands: errors, not crashes.
     #expect(throws: (any Error).self) { try genai(["tune", run]) }  // nothing liked yet

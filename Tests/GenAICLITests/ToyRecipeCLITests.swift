@@ -65,7 +65,7 @@ struct ToyRecipeCLITests {
     let config = try RunDirectory(url: URL(fileURLWithPath: run)).readConfig()
     #expect(config.recipe == ToyRecipe.kind && config.steps == 5 && config.batchSize == 4)
     let lines = try MetricsLog.read(RunDirectory(url: URL(fileURLWithPath: run)).metricsURL)
-    #expect(lines.filter { $0["loss"] != nil }.count == 5)
+    #expect(lines.compactMap(\.training).filter { $0.losses["loss"] != nil }.count == 5)
 
     let grid = folder.appending(path: "grid.png")
     var sample = try GenAICommand.parseAsRoot(["sample", run, "--count", "6", "--out", grid.path, "--seed", "2"])

@@ -22,9 +22,9 @@ import Testing
     config.keepBest = 2
     let trainer = try TrainingTestSupport.train(config, in: folder)
     #expect(try trainer.train() == .finished(step: 8))
-    let evals = try MetricsLog.read(trainer.run.metricsURL).filter { $0["kind"] as? String == "eval" }
-    #expect(evals.map { $0["step"] as? Int } == [2, 4, 6, 8])
-    let values = evals.map { ($0["step"] as! Int, $0["elbo"] as! Double) }
+    let evals = try MetricsLog.read(trainer.run.metricsURL).compactMap(\.evaluation)
+    #expect(evals.map(\.step) == [2, 4, 6, 8])
+    let values = try evals.map { ($0.step, try #require($0.metrics["elbo"])) }
     let ranked = values.sorted { $0.1 > $1.1 }
     let best = BestCheckpoints(run: trainer.run)
     #expect(best.entries().map(\.step) == ranked.prefix(2).map(\.0))
@@ -80,15 +80,15 @@ import Testing
       if step == 18 { diversityAfter = trainer.fixedSamplesDiversity() }
     }
     #expect(try trainer.train() == .finished(step: 20))
-    let events = try MetricsLog.read(trainer.run.metricsURL).filter { $0["kind"] as? String == "monitor" }
+    let events = try MetricsLog.read(trainer.run.metricsURL).compactMap(\.monitor)
     #expect(events.count == 2)
     // Planted after step 16's check, seen at step 17.
-    #expect(events.first?["step"] as? Int == 17)
-    #expect(events.first?["action"] as? String == "rollback")
-    #expect((events.first?["detail"] as? String)?.contains("step-000015") == true)
+    #expect(events.first?.step == 17)
+    #expect(events.first?.action == .policy(.rollback))
+    #expect(events.first?.detail?.contains("step-000015") == true)
     // Zeroing the first layer also makes batch norm divide by ~sqrt(eps): both signals are named.
-    #expect((events.first?["reason"] as? String)?.contains("near-duplicates") == true, "\(events)")
-    #expect(events.last?["action"] as? String == "lower-d-lr")
+    #expect(events.first?.reason.contains("near-duplicates") == true, "\(events)")
+    #expect(events.last?.action == .policy(.lowerDiscriminatorRate))
     #expect(gan.discriminatorOptimizer.learningRate == 1e-4)
     #expect(try #require(diversityAfter) < 0.5)
   }

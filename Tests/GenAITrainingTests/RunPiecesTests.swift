@@ -180,20 +180,21 @@ struct RunPiecesTests {
   }
 
   @Test func metricsLinesAreSortedJSONWithNullForNonFinite() throws {
-    let line = MetricsLog.line(["step": 10, "g_loss": 0.5, "d_loss": .nan], fields: ["note": "a \"b\""])
-    #expect(line == #"{"d_loss": null, "g_loss": 0.5, "note": "a \"b\"", "step": 10}"#)
+    let line = try JSONLines.line(MetricsLine.training(TrainingLine(step: 10, losses: ["g_loss": 0.5, "d_loss": .nan])))
+    #expect(line == #"{"d_loss":null,"g_loss":0.5,"step":10}"#)
+    #expect(try JSONLines.line(["note": "a \"b\""]) == #"{"note":"a \"b\""}"#)
     let folder = try TemporaryFolder.make("metrics")
     defer { try? FileManager.default.removeItem(at: folder) }
     let url = folder.appending(path: "m.jsonl")
     do {
       let log = try MetricsLog(url: url)
-      log.append(["step": 1, "loss": 2.25])
-      log.append(["step": 2, "loss": 2])
+      try log.append(.training(TrainingLine(step: 1, losses: ["loss": 2.25])))
+      try log.append(.training(TrainingLine(step: 2, losses: ["loss": 2])))
     }
     let rows = try MetricsLog.read(url)
     #expect(rows.count == 2)
-    #expect(rows[0]["loss"] as? Double == 2.25)
-    #expect(rows[1]["step"] as? Int == 2)
+    #expect(rows[0].training?.losses["loss"] == 2.25)
+    #expect(rows[1].training?.step == 2)
   }
 
   /// A real SIGINT only sets the flag the training loop checks (the process keeps running).

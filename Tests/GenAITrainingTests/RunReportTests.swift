@@ -175,7 +175,7 @@ struct RunReportTests {
       {"action": "warn", "kind": "monitor", "reason": "r", "step": 1}
       not json
       """)
-    #expect(history.training.count == 1 && history.evaluations.count == 1 && history.monitor == [MonitorEvent(step: 1, action: "warn", reason: "r")])
+    #expect(history.training.count == 1 && history.evaluations.count == 1 && history.monitor == [MonitorEvent(step: 1, action: .warn, reason: "r")])
     #expect(history.skippedLines == 1)
     #expect(history.training[0]["g_loss"]?.isNaN == true)
     #expect(history.evaluationMetrics == ["fid"])

@@ -21,7 +21,7 @@ struct TrainerTests {
     #expect(saved.classNames == ProceduralShapes.classNames)
     let rows = try MetricsLog.read(run.metricsURL)
     #expect(rows.count == 4)
-    #expect(rows.allSatisfy { ($0["d_loss"] as? Double)?.isFinite == true && ($0["g_loss"] as? Double)?.isFinite == true })
+    #expect(rows.allSatisfy { $0.training?.losses["d_loss"]?.isFinite == true && $0.training?.losses["g_loss"]?.isFinite == true })
     #expect(run.checkpoints().map(\.step) == [4])
     for step in [2, 4] {
       let png = try PNGDecoder.read(run.sampleURL(step: step, fileExtension: "png"))
@@ -59,8 +59,8 @@ struct TrainerTests {
       for (x, y) in zip(a, b) { #expect(x.0 == y.0 && x.1.scalars == y.1.scalars, "\(name).\(x.0)") }
     }
     // Both runs logged the same losses for steps 4...6.
-    let straightRows = try MetricsLog.read(straight.run.metricsURL).suffix(3).map { $0["g_loss"] as? Double }
-    let resumedRows = try MetricsLog.read(resumed.run.metricsURL).suffix(3).map { $0["g_loss"] as? Double }
+    let straightRows = try MetricsLog.read(straight.run.metricsURL).suffix(3).map { $0.training?.losses["g_loss"] }
+    let resumedRows = try MetricsLog.read(resumed.run.metricsURL).suffix(3).map { $0.training?.losses["g_loss"] }
     #expect(straightRows == resumedRows)
   }
 
@@ -207,7 +207,7 @@ struct TrainerTests {
     config.charGPT.learningRate = 3e-3
     let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
     _ = try trainer.train()
-    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0["loss"] as? Double }
+    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0.training?.losses["loss"].map(Double.init) }
     let vocabulary = try #require(trainer.config.vocabulary)
     #expect(abs(losses[0] - log(Double(vocabulary.size))) < 0.5, "starts near uniform: \(losses[0])")
     let last = losses.suffix(5).reduce(0, +) / 5
@@ -226,7 +226,7 @@ struct TrainerTests {
     config.vaeArchitecture = "mlp"
     let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
     _ = try trainer.train()
-    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0["loss"] as? Double }
+    let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0.training?.losses["loss"].map(Double.init) }
     #expect(losses.count == 40)
     let first = losses.prefix(5).reduce(0, +) / 5
     let last = losses.suffix(5).reduce(0, +) / 5

@@ -57,7 +57,7 @@ public struct ProtocolCard: Codable, Equatable, Sendable {
 }
 
 /// Everything one `genai eval` (or an evaluation during training) measured, saved as
-/// `RUN/evals/step-N.json` and summarised as a `{"kind": "eval", ...}` line in `metrics.jsonl`.
+/// `RUN/evals/step-N.json` and summarised as an `EvaluationLine` in `metrics.jsonl`.
 public struct EvaluationReport: Codable, Equatable, Sendable {
   /// The run folder's name.
   public var run: String
@@ -94,39 +94,10 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
   /// The result named `name`, if measured.
   public func metric(_ name: String) -> MetricResult? { metrics.first { $0.name == name } }
 
-  /// The `metrics.jsonl` line's numbers: `step`, each metric under its name and its ceiling
-  /// under `real.<name>` (the line also carries `"kind": "eval"`).
-  public var logValues: [String: Double] {
-    var values: [String: Double] = ["step": Double(step)]
-    for m in metrics {
-      values[m.name] = m.value
-      if let c = m.ceiling { values["real." + m.name] = c }
-    }
-    return values
-  }
-
   /// Pretty, sorted JSON.
   public func encoded() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     return try encoder.encode(self)
-  }
-}
-
-/// What the GAN health monitor did and why; logged as `{"kind": "monitor", "step": N,
-/// "action": "...", "reason": "..."}` in `metrics.jsonl`.
-public struct MonitorEvent: Codable, Equatable, Sendable {
-  /// The step it happened at.
-  public var step: Int
-  /// `rollback`, `lower-d-lr`, `instance-noise`, or `warn` (detected, no action configured).
-  public var action: String
-  /// Which signal fired and its value, e.g. `near-duplicates 0.92 of fixed-noise pairs (limit 0.5)`.
-  public var reason: String
-
-  /// An event.
-  public init(step: Int, action: String, reason: String) {
-    self.step = step
-    self.action = action
-    self.reason = reason
   }
 }

@@ -89,7 +89,7 @@ public final class Evaluator {
   /// The median `steps_per_s` of the run's training log, if any.
   func trainingRate() -> Double? {
     guard let lines = try? MetricsLog.read(run.metricsURL) else { return nil }
-    let rates = lines.filter { $0["kind"] == nil }.compactMap { $0["steps_per_s"] as? Double }.filter { $0 > 0 }.sorted()
+    let rates = lines.compactMap { $0.training?.stepsPerSecond }.filter { $0 > 0 }.sorted()
     return rates.isEmpty ? nil : rates[rates.count / 2]
   }
 

@@ -56,7 +56,7 @@ public struct FeatureNetwork {
   /// The newest `test_accuracy` in the run's metrics log.
   static func latestAccuracy(in run: RunDirectory) -> Double? {
     guard let lines = try? MetricsLog.read(run.metricsURL) else { return nil }
-    return lines.last { ($0["kind"] as? String) == "eval" && $0["test_accuracy"] != nil }?["test_accuracy"] as? Double
+    return lines.compactMap { $0.evaluation?.metrics["test_accuracy"] }.last
   }
 
   /// The protocol card lines describing this feature network.

@@ -37,8 +37,7 @@ public struct Ratings: Sendable {
     guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
     var latest: [String: Entry] = [:]
     var order: [String] = []
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-      guard let e = try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)) else { continue }
+    for e in JSONLines.decode(Entry.self, lines: data, source: url.path).values {
       let key = "\(e.batch)/\(e.sample)"
       if latest[key] == nil { order.append(key) }
       latest[key] = e
@@ -57,22 +56,7 @@ public struct Ratings: Sendable {
       throw TrainingError("sample \(both) is both liked and disliked")
     }
     let now = Date().timeIntervalSince1970
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    var text = ""
-    for (numbers, rating) in [(like, Rating.like), (dislike, .dislike)] {
-      for n in numbers {
-        text += String(decoding: try encoder.encode(Entry(batch: batch.batch, sample: n, rating: rating, time: now)), as: UTF8.self) + "\n"
-      }
-    }
-    do {
-      if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
-      let handle = try FileHandle(forWritingTo: url)
-      defer { try? handle.close() }
-      try handle.seekToEnd()
-      try handle.write(contentsOf: Data(text.utf8))
-    } catch {
-      throw TrainingError("cannot append to \(url.path): \(error.localizedDescription)")
-    }
+    let entries = like.map { (n: $0, rating: Rating.like) } + dislike.map { (n: $0, rating: .dislike) }
+    try JSONLines.append(entries.map { Entry(batch: batch.batch, sample: $0.n, rating: $0.rating, time: now) }, to: url)
   }
 }

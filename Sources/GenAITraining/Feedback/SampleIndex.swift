@@ -32,9 +32,7 @@ public struct SampleIndex: Sendable {
   /// Every batch recorded, oldest first.
   public func batches() -> [Batch] {
     guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-      try? JSONDecoder().decode(Batch.self, from: Data($0.utf8))
-    }
+    return JSONLines.decode(Batch.self, lines: data, source: url.path).values
   }
 
   /// Records a new batch and returns its number.
@@ -47,19 +45,12 @@ public struct SampleIndex: Sendable {
     let batch = Batch(
       batch: number, files: files.map(\.path), count: count, checkpointPath: checkpoint.standardizedFileURL.path,
       request: stored, recipe: recipe)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let line = String(decoding: try encoder.encode(batch), as: UTF8.self) + "\n"
     do {
       try FileManager.default.createDirectory(at: run.samplesURL, withIntermediateDirectories: true)
-      if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
-      let handle = try FileHandle(forWritingTo: url)
-      defer { try? handle.close() }
-      try handle.seekToEnd()
-      try handle.write(contentsOf: Data(line.utf8))
     } catch {
-      throw TrainingError("cannot append to \(url.path): \(error.localizedDescription)")
+      throw TrainingError("cannot create \(run.samplesURL.path): \(error.localizedDescription)")
     }
+    try JSONLines.append([batch], to: url)
     return number
   }
 }

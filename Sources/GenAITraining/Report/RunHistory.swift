@@ -4,8 +4,8 @@ import Foundation
 /// (`"kind": "eval"`) and GAN monitor events (`"kind": "monitor"`).
 ///
 /// Reading is forgiving, because a report may be made while the run is still writing: a line
-/// that is not a JSON object (say, half written) is counted in `skippedLines` and left out.
-/// `null` values (non-finite numbers, see `MetricsLog`) read as NaN.
+/// that is not a `MetricsLine` (say, half written) is counted in `skippedLines` and left out.
+/// `null` values (non-finite numbers) read as NaN.
 public struct RunHistory: Sendable {
   /// Training lines in file order: every numeric field by key (`step`, `d_loss`, ...).
   public var training: [[String: Double]] = []
@@ -13,7 +13,7 @@ public struct RunHistory: Sendable {
   public var evaluations: [[String: Double]] = []
   /// Monitor events in file order.
   public var monitor: [MonitorEvent] = []
-  /// Lines that were not JSON objects.
+  /// Lines that were not metrics lines.
   public var skippedLines = 0
 
   /// Keys of training lines that are bookkeeping rather than values to plot.
@@ -30,41 +30,14 @@ public struct RunHistory: Sendable {
 
   /// Parses JSON lines.
   public init(jsonLines text: String) {
-    for line in text.split(whereSeparator: \.isNewline) where !line.allSatisfy(\.isWhitespace) {
-      guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        skippedLines += 1
-        continue
+    let (lines, errors) = JSONLines.decode(MetricsLine.self, lines: Data(text.utf8), source: "metrics.jsonl")
+    skippedLines = errors.count
+    for line in lines {
+      switch line {
+      case .training(let step): training.append(step.values)
+      case .evaluation(let evaluation): evaluations.append(evaluation.values)
+      case .monitor(let event): monitor.append(event)
       }
-      let kind = object["kind"] as? String
-      if kind == "monitor" {
-        monitor.append(
-          MonitorEvent(
-            step: Self.number(object["step"]).map { Int($0) } ?? 0, action: object["action"] as? String ?? "?",
-            reason: object["reason"] as? String ?? ""))
-        continue
-      }
-      var values: [String: Double] = [:]
-      for (key, value) in object where key != "kind" {
-        if value is NSNull {
-          values[key] = .nan
-        } else if let number = Self.number(value) {
-          values[key] = number
-        }
-      }
-      if kind == "eval" {
-        evaluations.append(values)
-      } else if kind == nil {
-        training.append(values)
-      }
-    }
-  }
-
-  private static func number(_ value: Any?) -> Double? {
-    switch value {
-    case let d as Double: return d
-    case let i as Int: return Double(i)
-    case let n as NSNumber: return n.doubleValue
-    default: return nil
     }
   }
 

@@ -191,7 +191,7 @@ public struct RunReport {
       page.paragraph("No monitor actions logged.", className: "muted")
       return
     }
-    page.table(headers: ["step", "action", "reason"], rows: history.monitor.map { [String($0.step), $0.action, $0.reason] })
+    page.table(headers: ["step", "action", "reason"], rows: history.monitor.map { [String($0.step), $0.action.rawValue, $0.reason] })
   }
 
   private func images(_ samples: RunSamples, into page: inout HTMLPage) {

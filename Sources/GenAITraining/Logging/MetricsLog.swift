@@ -1,0 +1,24 @@
+import Foundation
+
+/// A run's `metrics.jsonl`: one `MetricsLine` per line (training steps, evaluations, monitor
+/// events), appended as the run goes, written and read through `JSONLines`.
+public struct MetricsLog: Sendable {
+  /// The file.
+  public let url: URL
+
+  /// The log at `url`, created when missing so an unwritable run folder fails before training.
+  /// - Throws: `TrainingError` naming the file.
+  public init(url: URL) throws {
+    self.url = url
+    try JSONLines.append([MetricsLine](), to: url)
+  }
+
+  /// Appends `line`.
+  /// - Throws: `TrainingError` naming the file.
+  public func append(_ line: MetricsLine) throws { try JSONLines.append([line], to: url) }
+
+  /// Every line of the metrics file at `url` (for reports, evaluations and tests).
+  /// - Throws: `TrainingError` naming the file, and the line and field for a line that is not a
+  ///   metrics line.
+  public static func read(_ url: URL) throws -> [MetricsLine] { try JSONLines.read(MetricsLine.self, from: url) }
+}
