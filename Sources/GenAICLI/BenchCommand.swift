@@ -37,8 +37,8 @@ struct BenchCommand: ParsableCommand {
     }
   }
 
-  @Argument(help: "The recipe to time (\(BenchWorkload.names.joined(separator: ", "))).")
-  var recipe: String
+  @Argument(help: ArgumentHelp("The recipe to time.", valueName: "recipe"))
+  var workload: BenchWorkload
 
   @Option(help: "Timed training steps.")
   var steps: Int = 20
@@ -55,9 +55,6 @@ struct BenchCommand: ParsableCommand {
   var sampleLength: Int = 2000
 
   func validate() throws {
-    guard BenchWorkload.named(recipe) != nil else {
-      throw ValidationError("unknown recipe '\(recipe)'; valid recipes: \(BenchWorkload.names.joined(separator: ", "))")
-    }
     guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0, got \(warmup)") }
     if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
@@ -67,7 +64,6 @@ struct BenchCommand: ParsableCommand {
   func run() throws {
     // The pool reads GENAI_THREADS when first used, which is after this point.
     if let threads { setenv("GENAI_THREADS", String(threads), 1) }
-    guard let workload = BenchWorkload.named(recipe) else { return }
     let (model, batch) = try workload.make()
     var fields: [(String, String)] = [("recipe", "\"\(workload.name)\"")]
     if measure != .samplingOnly {
@@ -121,8 +117,6 @@ struct BenchWorkload: Sendable {
 
   static var names: [String] { all.map(\.name) }
 
-  static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
-
   /// Random `[count, 1, 28, 28]` images in `range` (labels 0..<10 for conditional recipes).
   static func images(_ name: String, count: Int, range: PixelRange, _ recipe: @escaping @Sendable () throws -> any Recipe)
     -> BenchWorkload
@@ -152,4 +146,18 @@ struct BenchWorkload: Sendable {
       return (try recipe(vocabulary), batch)
     }
   }
+}
+
+extension BenchWorkload: ExpressibleByArgument {
+  /// The workload called `name`, or `nil`.
+  init?(argument name: String) {
+    guard let workload = Self.all.first(where: { $0.name == name }) else { return nil }
+    self = workload
+  }
+
+  /// Every workload's name, for `--help` and the error for an unknown one.
+  static var allValueStrings: [String] { names }
+
+  /// The workload's name.
+  var defaultValueDescription: String { name }
 }

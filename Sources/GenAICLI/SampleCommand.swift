@@ -49,8 +49,16 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Regenerate FILE (a PNG, WAV or text file genai wrote) from its provenance and check it is identical.")
   var reproduce: String?
 
+  /// Which prior a GAN or VAE draws its codes from.
+  enum Prior: String, CaseIterable, ExpressibleByArgument {
+    /// The run's tuned prior (`RUN/tuned-prior.json`, written by `genai tune`).
+    case tuned
+    /// `N(0, I)`, the prior the model was trained with.
+    case standard
+  }
+
   @Option(help: "GANs and VAEs: draw codes from the tuned prior or the standard one (default: tuned when the run has one).")
-  var prior: String?
+  var prior: Prior?
 
   @Option(help: "Where to write: a .png/.txt file, or a folder for --separate images and audio (default RUN/samples/sample-seedS.*).")
   var out: String?
@@ -98,7 +106,6 @@ struct SampleCommand: ParsableCommand {
     guard (runPath == nil) != (reproduce == nil) else {
       throw ValidationError(reproduce == nil ? "name a run folder or checkpoint (or --reproduce FILE)" : "--reproduce takes the file only, not a run")
     }
-    if let prior, !["tuned", "standard"].contains(prior) { throw ValidationError("--prior must be tuned or standard, got \(prior)") }
     guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
     guard length >= 0 else { throw ValidationError("--length must be >= 0, got \(length)") }
   }
@@ -116,9 +123,9 @@ struct SampleCommand: ParsableCommand {
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP, exactContext: exactContext)
     request.trainingText = trained.trainingText()
-    if trained.recipe is any LatentImageGenerating, prior != "standard" {
+    if trained.recipe is any LatentImageGenerating, prior != .standard {
       request.prior = try trained.tunedPrior()
-      if prior == "tuned" && request.prior == nil {
+      if prior == .tuned && request.prior == nil {
         throw ValidationError("\(trained.run.url.path) has no tuned prior yet: rate samples with `genai rate`, then run `genai tune`")
       }
     }

@@ -93,13 +93,13 @@ struct TrainCommand: ParsableCommand {
   var conditional = false
 
   @Option(help: "vae: the network, conv (as ../shared/bench/vae.py) or mlp (784-400-20).")
-  var vae: String = "conv"
+  var vae: VAEArchitecture = .conv
 
   @Option(help: "vae: KL warm-up steps (the KL weight rises from 0 to 1).")
   var klWarmup: Int = 0
 
-  @Option(help: "char-rnn: the cell, lstm or gru.")
-  var cell: String = "lstm"
+  @Option(help: "char-rnn: the recurrent cell.")
+  var cell: CharRNNNetwork.Cell = .lstm
 
   @Option(help: "char-rnn: hidden units per layer (default 512).")
   var hidden: Int?
@@ -125,8 +125,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Stop after N evaluations without a new best (default: never).")
   var patience: Int?
 
-  @Option(help: "GANs: what the health monitor does on collapse: rollback, lower-d-lr, instance-noise (comma-separated), warn, or off.")
-  var monitor: String = MonitorPolicy.defaultSpec
+  @Option(help: "GANs: what the health monitor does on collapse: actions (rollback, lower-d-lr, instance-noise) separated by commas, warn, or off.")
+  var monitor: MonitorPolicy = .default
 
   @Option(help: "The feature network (a classifier run) for FID and friends (default: classifier-DATA beside the run or in runs/).")
   var classifier: String?
@@ -197,10 +197,7 @@ struct TrainCommand: ParsableCommand {
     config.conditional = conditional
     config.vaeArchitecture = vae
     config.klWarmupSteps = klWarmup
-    guard let cellKind = CharRNNNetwork.Cell(rawValue: cell) else {
-      throw ValidationError("--cell must be lstm or gru, got \(cell)")
-    }
-    config.charRNN.cell = cellKind
+    config.charRNN.cell = cell
     if let hidden { config.charRNN.hiddenSize = hidden }
     if let layers { config.charRNN.layers = layers; config.charGPT.layers = layers }
     if let dropout { config.charRNN.dropout = dropout; config.charGPT.dropout = dropout }

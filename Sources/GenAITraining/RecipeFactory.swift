@@ -32,9 +32,7 @@ public enum RecipeFactory {
     case .wganGP:
       return WGANGP(classCount: try classCount(config), seed: config.seed, learningRate: lr ?? 1e-4)
     case .vae:
-      let network: any VAENetwork =
-        config.vaeArchitecture == "mlp"
-        ? MLPVAE(seed: config.seed) : ConvVAE(seed: config.seed)
+      let network = config.vaeArchitecture.network(seed: config.seed)
       return try VAE(network: network, warmupSteps: config.klWarmupSteps, learningRate: lr ?? 1e-3)
     case .vaegan:
       return VAEGAN(seed: config.seed, learningRate: lr ?? 2e-4)

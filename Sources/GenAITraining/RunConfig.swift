@@ -31,8 +31,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
   /// Image GANs: condition G and D on the class label (`--conditional`).
   public var conditional: Bool
-  /// VAE: `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
-  public var vaeArchitecture: String
+  /// VAE: the network, `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
+  public var vaeArchitecture: VAEArchitecture
   /// VAE: KL warm-up steps.
   public var klWarmupSteps: Int
   /// char-rnn options.
@@ -51,8 +51,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public var keepBest: Int?
   /// Stop after this many evaluations without improvement of the main metric (`nil`: never).
   public var patience: Int?
-  /// GANs: the health monitor's policy (`nil`: `MonitorPolicy.defaultSpec`; `off` to disable).
-  public var monitor: String?
+  /// GANs: the health monitor's policy (`nil`: `MonitorPolicy.default`), written in
+  /// `config.json` as its spec (`"rollback,lower-d-lr"`, `"off"`).
+  public var monitor: MonitorPolicy?
   /// The feature network's run folder (`nil`: `classifier-<data>` beside the run or in `runs/`).
   public var classifier: String?
 
@@ -83,7 +84,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     keepCheckpoints = 2
     sampleCount = recipe == .audio ? 10 : 64
     conditional = false
-    vaeArchitecture = "conv"
+    vaeArchitecture = .conv
     klWarmupSteps = 0
     charRNN = CharRNN.Config()
     charGPT = CharGPT.Config()
@@ -105,13 +106,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
     try check(logEvery >= 1, "--log-every must be at least 1, got \(logEvery)")
     try check(sampleCount >= 1, "--sample-count must be at least 1, got \(sampleCount)")
     try check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
-    try check(["conv", "mlp"].contains(vaeArchitecture), "--vae must be conv or mlp, got \(vaeArchitecture)")
     try check(klWarmupSteps >= 0, "--kl-warmup must be >= 0, got \(klWarmupSteps)")
     try check((evalEvery ?? 0) >= 0, "--eval-every must be >= 0, got \(evalEvery ?? 0)")
     try check((evalSamples ?? 2) >= 2, "--eval-samples must be at least 2, got \(evalSamples ?? 0)")
     try check((keepBest ?? 1) >= 1, "--keep-best must be at least 1, got \(keepBest ?? 0)")
     try check((patience ?? 1) >= 1, "--patience must be at least 1, got \(patience ?? 0)")
-    _ = try MonitorPolicy(monitor ?? MonitorPolicy.defaultSpec)
   }
 
   /// Pretty, sorted JSON.

@@ -223,7 +223,7 @@ struct TrainerTests {
     let folder = try TemporaryFolder.make("fashion")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "fashion-mnist", steps: 40, batch: 32)
-    config.vaeArchitecture = "mlp"
+    config.vaeArchitecture = .mlp
     let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
     _ = try trainer.train()
     let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0["loss"] as? Double }
