@@ -106,14 +106,12 @@ struct SampleCommand: ParsableCommand {
     guard (runPath == nil) != (reproduce == nil) else {
       throw ValidationError(reproduce == nil ? "name a run folder or checkpoint (or --reproduce FILE)" : "--reproduce takes the file only, not a run")
     }
-    guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
-    guard length >= 0 else { throw ValidationError("--length must be >= 0, got \(length)") }
+    // Before the run is loaded, so a bad number fails fast.
+    try SettingFlags.presenting { try makeRequest().validate() }
   }
 
-  func run() throws {
-    if let reproduce { return try runReproduce(reproduce) }
-    let path = try checkpointPath(runPath!)
-    let trained = try TrainedRecipe(loading: path)
+  /// The request the options describe (the model adds its training text, tuned prior and label).
+  private func makeRequest() -> SampleRequest {
     var request = SampleRequest()
     request.count = count
     request.seed = seed
@@ -122,6 +120,14 @@ struct SampleCommand: ParsableCommand {
     request.prime = prime
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP, exactContext: exactContext)
+    return request
+  }
+
+  func run() throws {
+    if let reproduce { return try runReproduce(reproduce) }
+    let path = try checkpointPath(runPath!)
+    let trained = try TrainedRecipe(loading: path)
+    var request = makeRequest()
     request.trainingText = trained.trainingText()
     if trained.recipe is any LatentImageGenerating, prior != .standard {
       request.prior = try trained.tunedPrior()
@@ -130,7 +136,7 @@ struct SampleCommand: ParsableCommand {
       }
     }
     if let label {
-      request.label = try SampleWriter.label(label, classNames: trained.config.classNames ?? [])
+      request.label = try SettingFlags.presenting { try SampleWriter.label(label, classNames: trained.config.classNames ?? []) }
     }
     let kind = trained.config.recipe.dataKind
     let url = out.map { URL(fileURLWithPath: $0) } ?? defaultURL(trained.run, kind: kind, label: request.label)
@@ -138,9 +144,11 @@ struct SampleCommand: ParsableCommand {
     if isText && !quiet { FileHandle.standardOutput.write(Data(prime.utf8)) }
     let clock = ContinuousClock()
     let start = clock.now
-    let files = try SampleWriter.write(
-      trained.recipe, request: request, to: url, provenance: trained.provenance,
-      onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
+    let files = try SettingFlags.presenting {
+      try SampleWriter.write(
+        trained.recipe, request: request, to: url, provenance: trained.provenance,
+        onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
+    }
     let seconds = (clock.now - start) / .seconds(1)
     if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
     if isText, let sidecar = files.last, let data = FileManager.default.contents(atPath: sidecar.path),

@@ -141,9 +141,11 @@ struct TrainCommand: ParsableCommand {
     if let resume {
       let expected = try recipe.map(RecipeKind.named)
       // Without --data-dir, the run's own data folder is used.
-      trainer = try Trainer.resume(
-        RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps,
-        dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
+      trainer = try SettingFlags.presenting {
+        try Trainer.resume(
+          RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps,
+          dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
+      }
     } else {
       guard let recipe else {
         throw ValidationError("name a recipe (\(RecipeKind.allNames)) or give --resume RUN")
@@ -156,7 +158,9 @@ struct TrainCommand: ParsableCommand {
         ? URL(fileURLWithPath: "runs").appending(path: FeatureNetwork.folderName(for: config.data))
         : RunDirectory.defaultURL(name: kind.rawValue)
       let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? defaultURL)
-      trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
+      trainer = try SettingFlags.presenting {
+        try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
+      }
     }
     if plain { trainer.interactive = false }
     _ = try trainer.train()

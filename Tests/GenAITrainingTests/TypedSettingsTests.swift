@@ -4,7 +4,8 @@ import Testing
 @testable import GenAITraining
 
 /// Options with a fixed set of values are typed in Swift and stored as their names in
-/// `config.json`, so existing files load; a bad name names the file and the field.
+/// `config.json`, so existing files load; a bad name or an out-of-range value names the file and
+/// the field.
 @Suite("Typed settings in config.json")
 struct TypedSettingsTests {
   /// `config.json` as `encoded()` writes it, with `edit` applied to its top-level object.
@@ -62,6 +63,26 @@ struct TypedSettingsTests {
     #expect(cell.contains(#"field "charRNN.cell": expected lstm or gru, got "rnn""#), "\(cell)")
     let monitor = try #require(decodeError(try configJSON(.dcgan) { $0["monitor"] = "reboot" }))
     #expect(monitor.contains(#"field "monitor": unknown monitor action "reboot""#) && monitor.contains("instance-noise"), "\(monitor)")
+  }
+
+  /// A value out of range in the file names the field as the file spells it, not a flag.
+  @Test func anOutOfRangeValueNamesTheFieldNotAFlag() throws {
+    let steps = try #require(decodeError(try configJSON { $0["steps"] = 0 }))
+    #expect(steps == #"/runs/x/config.json: field "steps" must be at least 1, got 0"#)
+    let batch = try #require(decodeError(try configJSON { $0["batchSize"] = -2 }))
+    #expect(batch == #"/runs/x/config.json: field "batchSize" must be at least 1, got -2"#)
+  }
+
+  /// The settings recorded in a sample file are checked the same way, naming the file.
+  @Test func provenanceSettingsOutOfRangeNameTheFile() throws {
+    var request = SampleRequest()
+    request.scale = 40
+    do {
+      _ = try Provenance.request(from: ["settings": request.settingsJSON], source: "grid.png")
+      Issue.record("expected an error")
+    } catch let error as TrainingError {
+      #expect(error.message == #"grid.png: provenance settings field "scale" must be in 1...16, got 40"#)
+    }
   }
 
   @Test func monitorPolicySpecsRoundTrip() throws {
