@@ -178,12 +178,7 @@ struct SampleCommand: ParsableCommand {
     }
     let network = try FeatureNetwork(loading: url.path)
     var g = SeededGenerator(seed: request.seed)
-    var x: Tensor
-    if let latent = images as? any LatentImageGenerating, let prior = request.prior {
-      x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &g).images
-    } else {
-      x = try images.sample(count: request.count, label: request.label, using: &g)
-    }
+    var x = try images.sampleImages(count: request.count, label: request.label, prior: request.prior, using: &g)
     if images.pixelRange == .zeroToOne { x = x * 2 - 1 }
     let described = try network.describe(x)
     for (i, p) in described.predictions.enumerated() {

@@ -116,13 +116,8 @@ public enum SampleWriter {
     var rng = SeededGenerator(seed: request.seed)
 
     if let images = recipe as? any ImageGenerating {
-      let x: Tensor
-      if let latent = images as? any LatentImageGenerating, let prior = request.prior {
-        x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &rng).images
-        info["prior"] = "tuned"
-      } else {
-        x = try images.sample(count: request.count, label: request.label, using: &rng)
-      }
+      let x = try images.sampleImages(count: request.count, label: request.label, prior: request.prior, using: &rng)
+      if request.prior != nil { info["prior"] = "tuned" }
       let text = info.sorted { $0.key < $1.key }.map { PNGText(key: "genai.\($0.key)", value: $0.value) }
         + [PNGText(key: "Software", value: "genai"), PNGText(key: "Comment", value: "machine-generated image")]
       if !request.separateFiles {
