@@ -37,8 +37,8 @@ struct BenchCommand: ParsableCommand {
     }
   }
 
-  @Argument(help: "The recipe to time (\(BenchWorkload.names.joined(separator: ", "))).")
-  var recipe: String
+  @Argument(help: ArgumentHelp("The recipe to time.", valueName: "recipe"))
+  var workload: BenchWorkload
 
   @Option(help: "Timed training steps.")
   var steps: Int = 20
@@ -55,9 +55,6 @@ struct BenchCommand: ParsableCommand {
   var sampleLength: Int = 2000
 
   func validate() throws {
-    guard BenchWorkload.named(recipe) != nil else {
-      throw ValidationError("unknown recipe '\(recipe)'; valid recipes: \(BenchWorkload.names.joined(separator: ", "))")
-    }
     guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0, got \(warmup)") }
     if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
@@ -67,7 +64,6 @@ struct BenchCommand: ParsableCommand {
   func run() throws {
     // The pool reads GENAI_THREADS when first used, which is after this point.
     if let threads { setenv("GENAI_THREADS", String(threads), 1) }
-    guard let workload = BenchWorkload.named(recipe) else { return }
     let (model, batch) = try workload.make()
     var fields: [(String, String)] = [("recipe", "\"\(workload.name)\"")]
     if measure != .samplingOnly {
@@ -103,8 +99,6 @@ struct BenchWorkload {
   static var all: [BenchWorkload] { RecipeKind.all.filter(\.benchmarked).map(BenchWorkload.init) }
 
   static var names: [String] { all.map(\.name) }
-
-  static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
 
   /// The name on the command line.
   var name: String { kind.name }
@@ -147,4 +141,18 @@ struct BenchWorkload {
     }
     return (try kind.make(setup), batch)
   }
+}
+
+extension BenchWorkload: ExpressibleByArgument {
+  /// The workload called `name`, or `nil`.
+  init?(argument name: String) {
+    guard let workload = Self.all.first(where: { $0.name == name }) else { return nil }
+    self = workload
+  }
+
+  /// Every workload's name, for `--help` and the error for an unknown one.
+  static var allValueStrings: [String] { names }
+
+  /// The workload's name.
+  var defaultValueDescription: String { name }
 }

@@ -34,14 +34,10 @@ struct DatasetsCommand: ParsableCommand {
     and put them in place. Repeatable.
     """,
     valueName: "name"))
-  var downloads: [String] = []
+  var downloads: [NamedDataset] = []
 
   func validate() throws {
-    for name in downloads {
-      guard let dataset = DatasetCatalog.dataset(named: name) else {
-        throw ValidationError(
-          "--download: unknown dataset '\(name)'; known: \(DatasetCatalog.names.joined(separator: ", "))")
-      }
+    for dataset in downloads {
       guard !dataset.mirrors.isEmpty else {
         throw ValidationError(
           "--download: \(dataset.name) has no download location; run `genai datasets` to see how to obtain it")
@@ -54,8 +50,7 @@ struct DatasetsCommand: ParsableCommand {
     let note = directory.exists ? "" : ", does not exist"
     print("data directory: \(directory.url.path)  [\(directory.origin.rawValue)\(note)]")
 
-    for name in downloads {
-      guard let dataset = DatasetCatalog.dataset(named: name) else { continue }
+    for dataset in downloads {
       print("\ndownloading \(dataset.name) into \(dataset.location(in: directory).path)")
       _ = try DatasetDownload.download(dataset, into: directory) { print("  " + $0) }
     }

@@ -86,8 +86,10 @@ struct EvalCommand: ParsableCommand {
     options.importanceSamples = importanceSamples
     options.seed = seed
     options.ceilings = !noCeiling
-    let evaluator = try Evaluator(run: trained.run, config: trained.config, options: options)
-    let report = try evaluator.evaluate(trained.recipe, step: trained.step, checkpoint: trained.checkpoint.lastPathComponent)
+    let report = try SettingFlags.presenting {
+      try Evaluator(run: trained.run, config: trained.config, options: options)
+        .evaluate(trained.recipe, step: trained.step, checkpoint: trained.checkpoint.lastPathComponent)
+    }
     if let unknown = options.metrics?.subtracting(report.metrics.map(\.name)), !unknown.isEmpty, report.metrics.isEmpty {
       throw ValidationError("no metric measured; \(unknown.sorted().joined(separator: ", ")) do not apply to \(trained.config.recipe.name) (see --help)")
     }

@@ -49,8 +49,16 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Regenerate FILE (a PNG, WAV or text file genai wrote) from its provenance and check it is identical.")
   var reproduce: String?
 
+  /// Which prior a GAN or VAE draws its codes from.
+  enum Prior: String, CaseIterable, ExpressibleByArgument {
+    /// The run's tuned prior (`RUN/tuned-prior.json`, written by `genai tune`).
+    case tuned
+    /// `N(0, I)`, the prior the model was trained with.
+    case standard
+  }
+
   @Option(help: "GANs and VAEs: draw codes from the tuned prior or the standard one (default: tuned when the run has one).")
-  var prior: String?
+  var prior: Prior?
 
   @Option(help: "Where to write: a .png/.txt file, or a folder for --separate images and audio (default RUN/samples/sample-seedS.*).")
   var out: String?
@@ -98,15 +106,12 @@ struct SampleCommand: ParsableCommand {
     guard (runPath == nil) != (reproduce == nil) else {
       throw ValidationError(reproduce == nil ? "name a run folder or checkpoint (or --reproduce FILE)" : "--reproduce takes the file only, not a run")
     }
-    if let prior, !["tuned", "standard"].contains(prior) { throw ValidationError("--prior must be tuned or standard, got \(prior)") }
-    guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
-    guard length >= 0 else { throw ValidationError("--length must be >= 0, got \(length)") }
+    // Before the run is loaded, so a bad number fails fast.
+    try SettingFlags.presenting { try makeRequest().validate() }
   }
 
-  func run() throws {
-    if let reproduce { return try runReproduce(reproduce) }
-    let path = try checkpointPath(runPath!)
-    let trained = try TrainedRecipe(loading: path)
+  /// The request the options describe (the model adds its training text, tuned prior and label).
+  private func makeRequest() -> SampleRequest {
     var request = SampleRequest()
     request.count = count
     request.seed = seed
@@ -115,15 +120,23 @@ struct SampleCommand: ParsableCommand {
     request.prime = prime
     request.length = length
     request.sampling = SamplingOptions(temperature: temperature, topK: topK, topP: topP, exactContext: exactContext)
+    return request
+  }
+
+  func run() throws {
+    if let reproduce { return try runReproduce(reproduce) }
+    let path = try checkpointPath(runPath!)
+    let trained = try TrainedRecipe(loading: path)
+    var request = makeRequest()
     request.trainingText = trained.trainingText()
-    if trained.recipe.latentImageGenerator != nil, prior != "standard" {
+    if trained.recipe.latentImageGenerator != nil, prior != .standard {
       request.prior = try trained.tunedPrior()
-      if prior == "tuned" && request.prior == nil {
+      if prior == .tuned && request.prior == nil {
         throw ValidationError("\(trained.run.url.path) has no tuned prior yet: rate samples with `genai rate`, then run `genai tune`")
       }
     }
     if let label {
-      request.label = try SampleWriter.label(label, classNames: trained.config.classNames ?? [])
+      request.label = try SettingFlags.presenting { try SampleWriter.label(label, classNames: trained.config.classNames ?? []) }
     }
     let kind = trained.config.recipe.dataKind
     let url = out.map { URL(fileURLWithPath: $0) } ?? defaultURL(trained.run, kind: kind, label: request.label)
@@ -131,9 +144,11 @@ struct SampleCommand: ParsableCommand {
     if isText && !quiet { FileHandle.standardOutput.write(Data(prime.utf8)) }
     let clock = ContinuousClock()
     let start = clock.now
-    let files = try SampleWriter.write(
-      trained.recipe, request: request, to: url, provenance: trained.provenance,
-      onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
+    let files = try SettingFlags.presenting {
+      try SampleWriter.write(
+        trained.recipe, request: request, to: url, provenance: trained.provenance,
+        onCharacter: { ch in if isText && !quiet { FileHandle.standardOutput.write(Data(ch.utf8)) } })
+    }
     let seconds = (clock.now - start) / .seconds(1)
     if isText && !quiet { FileHandle.standardOutput.write(Data("\n".utf8)) }
     if isText, let sidecar = files.last, let data = FileManager.default.contents(atPath: sidecar.path),
@@ -163,12 +178,7 @@ struct SampleCommand: ParsableCommand {
     }
     let network = try FeatureNetwork(loading: url.path)
     var g = SeededGenerator(seed: request.seed)
-    var x: Tensor
-    if let latent = trained.recipe.latentImageGenerator, let prior = request.prior {
-      x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &g).images
-    } else {
-      x = try images.sample(count: request.count, label: request.label, using: &g)
-    }
+    var x = try images.sampleImages(count: request.count, label: request.label, prior: request.prior, using: &g)
     if images.pixelRange == .zeroToOne { x = x * 2 - 1 }
     let described = try network.describe(x)
     for (i, p) in described.predictions.enumerated() {

@@ -45,8 +45,10 @@ struct TrainCommand: ParsableCommand {
         """)
   }
 
-  @Argument(help: "The recipe: \(RecipeKind.allNames). Not needed with --resume.")
-  var recipe: String?
+  @Argument(
+    help: ArgumentHelp("The recipe: \(RecipeKind.allNames). Not needed with --resume.", valueName: "recipe"),
+    transform: { try RecipeKind.named($0) })
+  var recipe: RecipeKind?
 
   @Option(
     help: "The training data: \(DataSpec.forms) (see above). Default: the recipe's matching dataset.",
@@ -96,13 +98,13 @@ struct TrainCommand: ParsableCommand {
   var conditional = false
 
   @Option(help: "vae: the network, conv (as ../shared/bench/vae.py) or mlp (784-400-20).")
-  var vae: String = "conv"
+  var vae: VAEArchitecture = .conv
 
   @Option(help: "vae: KL warm-up steps (the KL weight rises from 0 to 1).")
   var klWarmup: Int = 0
 
-  @Option(help: "char-rnn: the cell, lstm or gru.")
-  var cell: String = "lstm"
+  @Option(help: "char-rnn: the recurrent cell.")
+  var cell: CharRNNNetwork.Cell = .lstm
 
   @Option(help: "char-rnn: hidden units per layer (default 512).")
   var hidden: Int?
@@ -128,8 +130,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Stop after N evaluations without a new best (default: never).")
   var patience: Int?
 
-  @Option(help: "GANs: what the health monitor does on collapse: rollback, lower-d-lr, instance-noise (comma-separated), warn, or off.")
-  var monitor: String = MonitorPolicy.defaultSpec
+  @Option(help: "GANs: what the health monitor does on collapse: actions (rollback, lower-d-lr, instance-noise) separated by commas, warn, or off.")
+  var monitor: MonitorPolicy = .default
 
   @Option(help: "The feature network (a classifier run) for FID and friends (default: classifier-DATA beside the run or in runs/).")
   var classifier: String?
@@ -142,16 +144,16 @@ struct TrainCommand: ParsableCommand {
     Interruption.install()
     defer { Interruption.uninstall() }
     if let resume {
-      let expected = try recipe.map(RecipeKind.named)
       // Without --data-dir, the run's own data folder is used.
-      trainer = try Trainer.resume(
-        RunDirectory(url: URL(fileURLWithPath: resume)), recipe: expected, steps: steps,
-        dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
+      trainer = try SettingFlags.presenting {
+        try Trainer.resume(
+          RunDirectory(url: URL(fileURLWithPath: resume)), recipe: recipe, steps: steps,
+          dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
+      }
     } else {
-      guard let recipe else {
+      guard let kind = recipe else {
         throw ValidationError("name a recipe (\(RecipeKind.allNames)) or give --resume RUN")
       }
-      let kind = try RecipeKind.named(recipe)
       let config = try makeConfig(kind)
       // A feature network goes where evaluations look for it: runs/classifier-DATA.
       let defaultURL =
@@ -159,7 +161,9 @@ struct TrainCommand: ParsableCommand {
         ? URL(fileURLWithPath: "runs").appending(path: FeatureNetwork.folderName(for: config.data))
         : RunDirectory.defaultURL(name: kind.name)
       let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? defaultURL)
-      trainer = try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
+      trainer = try SettingFlags.presenting {
+        try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
+      }
     }
     if plain { trainer.interactive = false }
     _ = try trainer.train()
@@ -191,10 +195,7 @@ struct TrainCommand: ParsableCommand {
     config.conditional = conditional
     config.vaeArchitecture = vae
     config.klWarmupSteps = klWarmup
-    guard let cellKind = CharRNNNetwork.Cell(rawValue: cell) else {
-      throw ValidationError("--cell must be lstm or gru, got \(cell)")
-    }
-    config.charRNN.cell = cellKind
+    config.charRNN.cell = cell
     if let hidden { config.charRNN.hiddenSize = hidden }
     if let layers { config.charRNN.layers = layers; config.charGPT.layers = layers }
     if let dropout { config.charRNN.dropout = dropout; config.charGPT.dropout = dropout }

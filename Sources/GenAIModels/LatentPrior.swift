@@ -59,15 +59,23 @@ public protocol LatentImageGenerating: ImageGenerating {
 }
 
 extension LatentImageGenerating {
-  /// `count` codes from `prior` and their images. With the standard prior this equals
-  /// `sample(count:label:using:)` draw for draw.
-  /// - Throws: `RecipeError` for a prior of the wrong size or a bad label.
-  public func sample(count: Int, label: Int?, prior: LatentPrior, using generator: inout SeededGenerator) throws -> (latents: Tensor, images: Tensor) {
+  /// `count` codes `[count, D]` drawn from `prior` (`nil`: the standard `N(0, I)`). With the
+  /// standard prior they are the codes `sample(count:label:using:)` draws from the same generator.
+  /// - Throws: `RecipeError` for a prior of the wrong size or `count < 1`.
+  public func latents(count: Int, prior: LatentPrior?, using generator: inout SeededGenerator) throws -> Tensor {
+    let prior = prior ?? .standard(latentSize)
     guard prior.mean.count == latentSize else {
       throw RecipeError(recipe: Self.name, "the prior has \(prior.mean.count) dimensions, the model's latent code \(latentSize)")
     }
     guard count >= 1 else { throw RecipeError(recipe: Self.name, "sample count must be positive, got \(count)") }
-    let z = prior.draw(count: count, using: &generator)
+    return prior.draw(count: count, using: &generator)
+  }
+
+  /// `count` codes from `prior` (`nil`: the standard `N(0, I)`) and their images. With the
+  /// standard prior this equals `sample(count:label:using:)` draw for draw.
+  /// - Throws: `RecipeError` for a prior of the wrong size or a bad label.
+  public func sample(count: Int, label: Int?, prior: LatentPrior?, using generator: inout SeededGenerator) throws -> (latents: Tensor, images: Tensor) {
+    let z = try latents(count: count, prior: prior, using: &generator)
     return (z, try generate(latents: z, label: label))
   }
 
@@ -75,6 +83,23 @@ extension LatentImageGenerating {
     guard z.rank == 2, z.shape[1] == latentSize, z.shape[0] > 0 else {
       throw RecipeError(recipe: Self.name, "expects latent codes [N, \(latentSize)], got \(z.shape)")
     }
+  }
+}
+
+extension ImageGenerating {
+  /// `count` images `[count, C, H, W]`: decoded from codes drawn from `prior` when one is given
+  /// (GANs and VAEs), else the model's own `sample(count:label:using:)`.
+  ///
+  /// Everything that samples images with an optional tuned prior (sample files, evaluation,
+  /// `genai sample --classify`) calls this, so a tuned prior is honoured, or refused, alike.
+  /// - Throws: `RecipeError` for a prior given to a model without a latent code, a prior of the
+  ///   wrong size, or a bad label.
+  public func sampleImages(count: Int, label: Int?, prior: LatentPrior?, using generator: inout SeededGenerator) throws -> Tensor {
+    guard let prior else { return try sample(count: count, label: label, using: &generator) }
+    guard let latent = latentImageGenerator else {
+      throw RecipeError(recipe: Self.name, "has no latent code to draw from a prior")
+    }
+    return try latent.sample(count: count, label: label, prior: prior, using: &generator).images
   }
 }
 

@@ -34,10 +34,16 @@ public enum Provenance {
   }
 
   /// The settings a file was made with.
-  /// - Throws: `TrainingError` when the `settings` field is not valid.
+  /// - Throws: `TrainingError` naming `source` when the `settings` field is not valid or a
+  ///   setting in it is out of range.
   public static func request(from fields: [String: String], source: String) throws -> SampleRequest {
     guard let text = fields["settings"], var request = try? JSONDecoder().decode(SampleRequest.self, from: Data(text.utf8)) else {
       throw TrainingError("\(source): its provenance has no readable settings")
+    }
+    do {
+      try request.validate()
+    } catch let error as SettingError {
+      throw TrainingError("\(source): provenance settings \(error)")
     }
     // char-gpt text from before the context rule was recorded slid its context exactly.
     if fields["recipe"] == CharGPT.name && fields["context"] == nil { request.sampling.exactContext = true }

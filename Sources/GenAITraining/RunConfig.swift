@@ -31,8 +31,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
   /// Image GANs: condition G and D on the class label (`--conditional`).
   public var conditional: Bool
-  /// VAE: `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
-  public var vaeArchitecture: String
+  /// VAE: the network, `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
+  public var vaeArchitecture: VAEArchitecture
   /// VAE: KL warm-up steps.
   public var klWarmupSteps: Int
   /// char-rnn options.
@@ -51,8 +51,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public var keepBest: Int?
   /// Stop after this many evaluations without improvement of the main metric (`nil`: never).
   public var patience: Int?
-  /// GANs: the health monitor's policy (`nil`: `MonitorPolicy.defaultSpec`; `off` to disable).
-  public var monitor: String?
+  /// GANs: the health monitor's policy (`nil`: `MonitorPolicy.default`), written in
+  /// `config.json` as its spec (`"rollback,lower-d-lr"`, `"off"`).
+  public var monitor: MonitorPolicy?
   /// The feature network's run folder (`nil`: `classifier-<data>` beside the run or in `runs/`).
   public var classifier: String?
 
@@ -120,25 +121,24 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// - Throws: `RecipeError` for missing classes or vocabulary, or options the recipe rejects.
   public func makeRecipe() throws -> any Recipe { try recipe.make(setup) }
 
-  /// Checks ranges, naming the option.
-  /// - Throws: `TrainingError`.
+  /// Checks ranges.
+  /// - Throws: `SettingError` naming the first field out of range.
   public func validate() throws {
-    func check(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError(message) } }
-    try check(steps >= 1, "--steps must be at least 1, got \(steps)")
-    try check(batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)")
-    if let learningRate { try check(learningRate > 0 && learningRate.isFinite, "--lr must be positive, got \(learningRate)") }
-    try check(sampleEvery >= 0, "--sample-every must be >= 0, got \(sampleEvery)")
-    try check(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got \(checkpointEvery)")
-    try check(logEvery >= 1, "--log-every must be at least 1, got \(logEvery)")
-    try check(sampleCount >= 1, "--sample-count must be at least 1, got \(sampleCount)")
-    try check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1, got \(keepCheckpoints)")
-    try check(["conv", "mlp"].contains(vaeArchitecture), "--vae must be conv or mlp, got \(vaeArchitecture)")
-    try check(klWarmupSteps >= 0, "--kl-warmup must be >= 0, got \(klWarmupSteps)")
-    try check((evalEvery ?? 0) >= 0, "--eval-every must be >= 0, got \(evalEvery ?? 0)")
-    try check((evalSamples ?? 2) >= 2, "--eval-samples must be at least 2, got \(evalSamples ?? 0)")
-    try check((keepBest ?? 1) >= 1, "--keep-best must be at least 1, got \(keepBest ?? 0)")
-    try check((patience ?? 1) >= 1, "--patience must be at least 1, got \(patience ?? 0)")
-    _ = try MonitorPolicy(monitor ?? MonitorPolicy.defaultSpec)
+    try SettingError.check(steps >= 1, "steps", "must be at least 1, got \(steps)")
+    try SettingError.check(batchSize >= 1, "batchSize", "must be at least 1, got \(batchSize)")
+    if let learningRate {
+      try SettingError.check(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive, got \(learningRate)")
+    }
+    try SettingError.check(sampleEvery >= 0, "sampleEvery", "must be >= 0, got \(sampleEvery)")
+    try SettingError.check(checkpointEvery >= 0, "checkpointEvery", "must be >= 0, got \(checkpointEvery)")
+    try SettingError.check(logEvery >= 1, "logEvery", "must be at least 1, got \(logEvery)")
+    try SettingError.check(sampleCount >= 1, "sampleCount", "must be at least 1, got \(sampleCount)")
+    try SettingError.check(keepCheckpoints >= 1, "keepCheckpoints", "must be at least 1, got \(keepCheckpoints)")
+    try SettingError.check(klWarmupSteps >= 0, "klWarmupSteps", "must be >= 0, got \(klWarmupSteps)")
+    try SettingError.check((evalEvery ?? 0) >= 0, "evalEvery", "must be >= 0, got \(evalEvery ?? 0)")
+    try SettingError.check((evalSamples ?? 2) >= 2, "evalSamples", "must be at least 2, got \(evalSamples ?? 0)")
+    try SettingError.check((keepBest ?? 1) >= 1, "keepBest", "must be at least 1, got \(keepBest ?? 0)")
+    try SettingError.check((patience ?? 1) >= 1, "patience", "must be at least 1, got \(patience ?? 0)")
   }
 
   /// Pretty, sorted JSON.
@@ -148,14 +148,23 @@ public struct RunConfig: Codable, Equatable, Sendable {
     return try encoder.encode(self)
   }
 
-  /// The configuration in `data` (as `encoded()` writes it); `source` names the file in errors.
-  /// - Throws: `TrainingError` naming `source` when it is not a run configuration.
+  /// The configuration in `data` (as `encoded()` writes it), checked by `validate()`; `source`
+  /// names the file in errors.
+  /// - Throws: `TrainingError` naming `source` and the field when it is not a run configuration
+  ///   or a setting is out of range.
   public static func decode(_ data: Data, source: String) throws -> RunConfig {
+    let config: RunConfig
     do {
-      return try JSONDecoder().decode(RunConfig.self, from: data)
+      config = try JSONDecoder().decode(RunConfig.self, from: data)
     } catch let error as DecodingError {
       throw TrainingError("\(source): not a genai run configuration (\(Self.describe(error)))")
     }
+    do {
+      try config.validate()
+    } catch let error as SettingError {
+      throw TrainingError("\(source): \(error)")
+    }
+    return config
   }
 
   private static func describe(_ error: DecodingError) -> String {

@@ -89,7 +89,8 @@ public struct RunDirectory: Sendable, Equatable {
   }
 
   /// The run's configuration.
-  /// - Throws: `TrainingError` when `config.json` is missing or not a run configuration.
+  /// - Throws: `TrainingError` when `config.json` is missing, not a run configuration, or holds
+  ///   a setting out of range (naming the file and the field).
   public func readConfig() throws -> RunConfig {
     guard let data = FileManager.default.contents(atPath: configURL.path) else {
       throw TrainingError("\(url.path) is not a genai run: it has no config.json")

@@ -77,12 +77,12 @@ public struct SampleRequest: Sendable, Equatable, Codable {
     (try? JSONLines.line(self)) ?? "{}"
   }
 
-  /// Checks ranges, naming the option.
-  /// - Throws: `TrainingError`.
+  /// Checks ranges.
+  /// - Throws: `SettingError` naming the first field out of range.
   public func validate() throws {
-    guard count >= 1 else { throw TrainingError("--count must be at least 1, got \(count)") }
-    guard length >= 0 else { throw TrainingError("--length must be >= 0, got \(length)") }
-    guard scale >= 1 && scale <= 16 else { throw TrainingError("--scale must be in 1...16, got \(scale)") }
+    try SettingError.check(count >= 1, "count", "must be at least 1, got \(count)")
+    try SettingError.check(length >= 0, "length", "must be >= 0, got \(length)")
+    try SettingError.check(scale >= 1 && scale <= 16, "scale", "must be in 1...16, got \(scale)")
   }
 }
 
@@ -97,8 +97,8 @@ public enum SampleWriter {
   /// - Parameters:
   ///   - provenance: extra entries to record (e.g. the checkpoint's path and step).
   ///   - onCharacter: text recipes call it with each character as it is generated.
-  /// - Throws: `RecipeError` for a bad label or option, `DataError` when a file cannot be
-  ///   written.
+  /// - Throws: `SettingError` for a setting out of range, `RecipeError` for a bad label,
+  ///   `DataError` when a file cannot be written.
   @discardableResult
   public static func write(
     _ recipe: any Recipe, request: SampleRequest, to url: URL, provenance: [String: String] = [:],
@@ -114,13 +114,8 @@ public enum SampleWriter {
     var rng = SeededGenerator(seed: request.seed)
 
     if let images = recipe.imageGenerator {
-      let x: Tensor
-      if let latent = recipe.latentImageGenerator, let prior = request.prior {
-        x = try latent.sample(count: request.count, label: request.label, prior: prior, using: &rng).images
-        info["prior"] = "tuned"
-      } else {
-        x = try images.sample(count: request.count, label: request.label, using: &rng)
-      }
+      let x = try images.sampleImages(count: request.count, label: request.label, prior: request.prior, using: &rng)
+      if request.prior != nil { info["prior"] = "tuned" }
       let text = info.sorted { $0.key < $1.key }.map { PNGText(key: "genai.\($0.key)", value: $0.value) }
         + [PNGText(key: "Software", value: "genai"), PNGText(key: "Comment", value: "machine-generated image")]
       if !request.separateFiles {
@@ -223,13 +218,13 @@ public enum SampleWriter {
 
   /// The class `text` names among `classNames`: a number, or a name (case-insensitive; a unique
   /// prefix or a name with a trailing `s` also matches, so `sneakers` finds `Sneaker`).
-  /// - Throws: `TrainingError` listing the classes when nothing or several match, or a number
-  ///   is out of range.
+  /// - Throws: `SettingError` for the field `label`, listing the classes, when nothing or
+  ///   several match, or a number is out of range.
   public static func label(_ text: String, classNames: [String]) throws -> Int {
     let listing = classNames.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", ")
     if let n = Int(text) {
       guard n >= 0 && n < max(classNames.count, 1) else {
-        throw TrainingError("--label \(n) is out of range 0..<\(classNames.count) (\(listing))")
+        throw SettingError("label", "\(n) is out of range 0..<\(classNames.count) (\(listing))")
       }
       return n
     }
@@ -238,9 +233,7 @@ public enum SampleWriter {
     if let exact = names.firstIndex(where: { $0 == key || $0 + "s" == key }) { return exact }
     let prefixed = names.indices.filter { names[$0].hasPrefix(key) }
     if prefixed.count == 1 { return prefixed[0] }
-    throw TrainingError(
-      prefixed.isEmpty
-        ? "--label \(text) names no class; classes: \(listing)"
-        : "--label \(text) is ambiguous; classes: \(listing)")
+    throw SettingError(
+      "label", prefixed.isEmpty ? "\(text) names no class; classes: \(listing)" : "\(text) is ambiguous; classes: \(listing)")
   }
 }

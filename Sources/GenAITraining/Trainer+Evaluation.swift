@@ -70,7 +70,7 @@ extension Trainer {
   /// The health monitor for GAN recipes (`nil` for others or when the policy is `off`).
   func makeMonitor() throws -> GANHealthMonitor? {
     guard recipe.adversarial != nil else { return nil }
-    let policy = try MonitorPolicy(config.monitor ?? MonitorPolicy.defaultSpec)
+    let policy = config.monitor ?? .default
     guard policy.enabled else { return nil }
     var unused = SeededGenerator(seed: 0)
     let real = data.source.makeBatch(indices: Array(0..<min(64, data.count)), generator: &unused).inputs

@@ -58,14 +58,15 @@ public final class Trainer {
 
   /// Loads the data, builds the recipe and creates the run folder for a new run.
   /// - Parameter epochs: when given, `config.steps` becomes this many passes over the data.
-  /// - Throws: `TrainingError` for bad options, missing data or an existing run in the folder;
-  ///   `DataError` for bad data files; `RecipeError` for options the recipe rejects.
+  /// - Throws: `SettingError` for a setting out of range; `TrainingError` for missing data or
+  ///   an existing run in the folder; `DataError` for bad data files; `RecipeError` for options
+  ///   the recipe rejects.
   public static func start(
     config: RunConfig, epochs: Int? = nil, in run: RunDirectory, dataDirectory: DataDirectory
   ) throws -> Trainer {
     var config = config
     try config.validate()
-    if let epochs, epochs < 1 { throw TrainingError("--epochs must be at least 1, got \(epochs)") }
+    if let epochs { try SettingError.check(epochs >= 1, "epochs", "must be at least 1, got \(epochs)") }
     guard !run.exists else {
       throw TrainingError("\(run.url.path) already holds a run; continue it with `genai train --resume \(run.url.path)` or choose another --out")
     }
@@ -87,9 +88,9 @@ public final class Trainer {
   ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
   ///   - steps: a new total step count (to train a finished run further), or `nil`.
   ///   - dataDirectory: where named datasets are; `nil` uses the folder the run started with.
-  /// - Throws: `TrainingError` when the folder is not a run, has no checkpoint, is of another
-  ///   recipe, or `steps` is not above the steps done; `CheckpointError` when the checkpoint
-  ///   does not match the recipe's networks.
+  /// - Throws: `TrainingError` when the folder is not a run, has no checkpoint or is of another
+  ///   recipe; `SettingError` when `steps` is not above the steps done; `CheckpointError` when
+  ///   the checkpoint does not match the recipe's networks.
   public static func resume(
     _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory?
   ) throws -> Trainer {
@@ -108,9 +109,7 @@ public final class Trainer {
     let state = try TrainingCheckpoint.load(
       from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
     if let steps {
-      guard steps > state.step else {
-        throw TrainingError("--steps \(steps) is not above the \(state.step) steps \(run.url.path) has done")
-      }
+      try SettingError.check(steps > state.step, "steps", "must be above the \(state.step) steps \(run.url.path) has done, got \(steps)")
       config.steps = steps
       try run.write(config: config)
     }

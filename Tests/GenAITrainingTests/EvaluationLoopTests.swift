@@ -16,7 +16,7 @@ import Testing
     let folder = try TemporaryFolder.make("best")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 8, batch: 16)
-    config.vaeArchitecture = "mlp"
+    config.vaeArchitecture = .mlp
     config.evalEvery = 2
     config.evalSamples = 50
     config.keepBest = 2
@@ -45,7 +45,7 @@ import Testing
     let folder = try TemporaryFolder.make("patience")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "shapes", steps: 20, batch: 8)
-    config.vaeArchitecture = "mlp"
+    config.vaeArchitecture = .mlp
     config.learningRate = 1e-30
     config.evalEvery = 2
     config.evalSamples = 20
@@ -67,7 +67,7 @@ import Testing
     config.checkpointEvery = 15
     config.keepCheckpoints = 5
     config.evalEvery = 0
-    config.monitor = "rollback,lower-d-lr"
+    config.monitor = MonitorPolicy(actions: [.rollback, .lowerDiscriminatorRate])
     let trainer = try TrainingTestSupport.train(config, in: folder)
     trainer.monitorTiming = (checkEvery: 1, cooldown: 100, window: 100)
     let gan = try #require(trainer.recipe as? DCGAN)
@@ -98,7 +98,7 @@ import Testing
     let folder = try TemporaryFolder.make("noise")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.dcgan, data: "shapes", steps: 3, batch: 4)
-    config.monitor = "instance-noise"
+    config.monitor = MonitorPolicy(actions: [.instanceNoise])
     config.evalEvery = 0
     let trainer = try TrainingTestSupport.train(config, in: folder)
     let gan = try #require(trainer.recipe as? DCGAN)

@@ -30,10 +30,10 @@ struct RunPiecesTests {
   @Test func optionsAreValidatedWithTheirNames() {
     var config = RunConfig(recipe: .dcgan)
     config.steps = -1
-    #expect(throws: TrainingError("--steps must be at least 1, got -1")) { try config.validate() }
+    #expect(throws: SettingError("steps", "must be at least 1, got -1")) { try config.validate() }
     config = RunConfig(recipe: .dcgan)
     config.batchSize = 0
-    #expect(throws: TrainingError("--batch-size must be at least 1, got 0")) { try config.validate() }
+    #expect(throws: SettingError("batchSize", "must be at least 1, got 0")) { try config.validate() }
   }
 
   @Test func recipeNamesParseAndUnknownOnesListTheValidNames() throws {
@@ -173,10 +173,10 @@ struct RunPiecesTests {
     #expect(try SampleWriter.label("7", classNames: names) == 7)
     #expect(try SampleWriter.label("sneakers", classNames: names) == 7)
     #expect(try SampleWriter.label("Ankle", classNames: names) == 9)
-    #expect(throws: TrainingError.self) { try SampleWriter.label("10", classNames: names) }
-    #expect(throws: TrainingError.self) { try SampleWriter.label("-1", classNames: names) }
-    #expect(throws: TrainingError.self) { try SampleWriter.label("s", classNames: names) }  // ambiguous
-    #expect(throws: TrainingError.self) { try SampleWriter.label("hat", classNames: names) }
+    for bad in ["10", "-1", "s", "hat"] {  // "s" is ambiguous
+      let error = #expect(throws: SettingError.self) { try SampleWriter.label(bad, classNames: names) }
+      #expect(error?.field == "label" && error?.problem.contains("Sneaker") == true, "\(bad)")
+    }
   }
 
   @Test func metricsLinesAreSortedJSONWithNullForNonFinite() throws {

@@ -123,7 +123,9 @@ struct TrainerTests {
     #expect(throws: RecipeError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "x")) }
     request.label = nil
     request.count = -2
-    #expect(throws: TrainingError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "y.png")) }
+    #expect(throws: SettingError("count", "must be at least 1, got -2")) {
+      try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "y.png"))
+    }
   }
 
   @Test func badRequestsGetClearErrors() throws {
@@ -155,12 +157,14 @@ struct TrainerTests {
     }
     #expect(throws: TrainingError.self) { try TrainedRecipe(loading: run.run.url.path, expected: .vaegan) }
     // A finished run resumed without more steps; steps not above those done.
-    #expect(throws: TrainingError.self) { try Trainer.resume(run.run, steps: 1, dataDirectory: empty) }
+    #expect(throws: SettingError("steps", "must be above the 1 steps \(run.run.url.path) has done, got 1")) {
+      try Trainer.resume(run.run, steps: 1, dataDirectory: empty)
+    }
     // Not a run at all.
     #expect(throws: TrainingError.self) { try TrainedRecipe(loading: folder.path) }
     #expect(throws: TrainingError.self) { try TrainedRecipe(loading: folder.appending(path: "nothing-here").path) }
     // --epochs below 1.
-    #expect(throws: TrainingError.self) {
+    #expect(throws: SettingError("epochs", "must be at least 1, got 0")) {
       try Trainer.start(config: TrainingTestSupport.config(.vae, data: "shapes", steps: 1), epochs: 0, in: RunDirectory(url: folder.appending(path: "c")), dataDirectory: empty)
     }
   }
@@ -223,7 +227,7 @@ struct TrainerTests {
     let folder = try TemporaryFolder.make("fashion")
     defer { try? FileManager.default.removeItem(at: folder) }
     var config = TrainingTestSupport.config(.vae, data: "fashion-mnist", steps: 40, batch: 32)
-    config.vaeArchitecture = "mlp"
+    config.vaeArchitecture = .mlp
     let trainer = try TrainingTestSupport.train(config, in: folder.appending(path: "run"), dataDirectory: data)
     _ = try trainer.train()
     let losses = try MetricsLog.read(trainer.run.metricsURL).compactMap { $0.training?.losses["loss"].map(Double.init) }

@@ -40,7 +40,7 @@ public struct RecipeSetup: Sendable {
   /// - Throws: `RecipeError` when conditional but the data has no classes.
   public func conditioningClasses(for recipe: String) throws -> Int? {
     guard conditional else { return nil }
-    return try labelledClasses(for: recipe, purpose: "--conditional")
+    return try labelledClasses(for: recipe, purpose: "conditioning on the class")
   }
 
   /// The number of classes of labelled data (at least 2).
@@ -66,7 +66,7 @@ public struct RecipeSetup: Sendable {
 /// level: `vaeArchitecture`, `klWarmupSteps`, `charRNN`, `charGPT`, `audio`).
 public struct RecipeOptions: Sendable, Equatable {
   /// VAE: `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
-  public var vaeArchitecture: String = "conv"
+  public var vaeArchitecture: VAEArchitecture = .conv
   /// VAE: KL warm-up steps.
   public var klWarmupSteps = 0
   /// char-rnn options.

@@ -36,7 +36,12 @@ public enum RecurrentState {
 /// `head.bias` `[V]`.
 public final class CharRNNNetwork: Module {
   /// Which recurrent cell the network uses.
-  public enum Cell: String, Sendable, Codable { case lstm, gru }
+  public enum Cell: String, NamedOption {
+    /// Long short-term memory (Hochreiter & Schmidhuber, 1997).
+    case lstm
+    /// Gated recurrent unit (Cho et al., 2014).
+    case gru
+  }
 
   /// `[V, E]` token vectors.
   public let embedding: Embedding

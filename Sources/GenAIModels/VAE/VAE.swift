@@ -23,10 +23,8 @@ public final class VAE: ImageGenerating {
     name: "vae", summary: "variational auto-encoder, conv or MLP (784-400-20)",
     data: [.images(steps: 3000, batchSize: 128)], mainMetric: MainMetric("elbo", better: .higher), pixelRange: .zeroToOne
   ) { setup in
-    let network: any VAENetwork =
-      setup.options.vaeArchitecture == "mlp" ? MLPVAE(seed: setup.seed) : ConvVAE(seed: setup.seed)
-    return try VAE(
-      network: network, warmupSteps: setup.options.klWarmupSteps, learningRate: setup.learningRate ?? defaultLearningRate)
+    try VAE(
+      network: setup.options.vaeArchitecture.network(seed: setup.seed), warmupSteps: setup.options.klWarmupSteps, learningRate: setup.learningRate ?? defaultLearningRate)
   }
   /// Adam's step size by default.
   public static let defaultLearningRate: Float = 1e-3

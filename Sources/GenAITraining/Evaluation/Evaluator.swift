@@ -44,7 +44,7 @@ public final class Evaluator {
   var audioReferenceCache: SampleQuality.Described?
 
   /// An evaluator for `run`.
-  /// - Throws: `TrainingError` when `--data` is of another kind than the recipe models.
+  /// - Throws: `SettingError` when `options.data` is of another kind than the recipe models.
   public init(run: RunDirectory, config: RunConfig, options: EvaluationOptions = EvaluationOptions()) throws {
     self.run = run
     self.config = config
@@ -53,7 +53,7 @@ public final class Evaluator {
       options.dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
       ?? DataDirectory.resolve()
     if let override, config.recipe.defaults(for: override.kind) == nil {
-      throw TrainingError("--data \(override) is \(override.kind.rawValue), but \(config.recipe.name) models \(config.recipe.dataKind.rawValue)")
+      throw SettingError("data", "\(override) is \(override.kind.rawValue), but \(config.recipe.name) models \(config.recipe.dataKind.rawValue)")
     }
   }
 

@@ -57,11 +57,12 @@ public enum HeldOutData {
   }
 
   /// Held-out text, or `nil` when `spec` has none.
-  /// - Throws: `TrainingError`/`DataError` for missing or unreadable files.
+  /// - Throws: `SettingError` (field `data`) when an override is not text; `TrainingError`/`DataError`
+  ///   for missing or unreadable files.
   public static func text(_ spec: DataSpec, isOverride: Bool, directory: DataDirectory) throws -> (text: String, origin: String)? {
     if isOverride {
       guard let url = TrainingData.textURL(spec, in: directory) else {
-        throw TrainingError("--data \(spec) is not text; use text:PATH or a text dataset")
+        throw SettingError("data", "\(spec) is not text; use text:PATH or a text dataset")
       }
       return (try TextCorpus(contentsOf: url).text, url.path)
     }

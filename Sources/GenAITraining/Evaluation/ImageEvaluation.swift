@@ -49,11 +49,7 @@ extension Evaluator {
     var label: Int? = nil
     for start in stride(from: 0, to: count, by: 250) {
       // A conditional model cycles through its classes (label nil), like the data's balance.
-      if let prior = options.prior, let latent = model.latentImageGenerator {
-        parts.append(try latent.sample(count: min(250, count - start), label: label, prior: prior, using: &g).images)
-      } else {
-        parts.append(try model.sample(count: min(250, count - start), label: label, using: &g))
-      }
+      parts.append(try model.sampleImages(count: min(250, count - start), label: label, prior: options.prior, using: &g))
       label = nil
     }
     let images = Tensor.concatenate(parts, axis: 0)

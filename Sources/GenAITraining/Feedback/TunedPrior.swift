@@ -55,7 +55,7 @@ public struct TunedPrior: Codable, Equatable, Sendable {
       }
       if drawn[batch.batch] == nil {
         var g = SeededGenerator(seed: batch.request.seed)
-        drawn[batch.batch] = (batch.request.prior ?? .standard(model.latentSize)).draw(count: batch.request.count, using: &g)
+        drawn[batch.batch] = try model.latents(count: batch.request.count, prior: batch.request.prior, using: &g)
       }
       let z = drawn[batch.batch]!
       let d = z.shape[1]

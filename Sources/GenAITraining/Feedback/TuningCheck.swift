@@ -39,7 +39,7 @@ public struct TuningCheck: Sendable {
     var reports: [EvaluationReport] = []
     for p in [nil, prior] as [LatentPrior?] {
       var g = SeededGenerator(seed: 0x7E57)
-      let (_, images) = try model.sample(count: samples, label: nil, prior: p ?? .standard(model.latentSize), using: &g)
+      let (_, images) = try model.sample(count: samples, label: nil, prior: p, using: &g)
       let described = try network.describe(toMinusOne(images))
       let inLiked = described.predictions.indices.filter { likedClasses.contains(described.predictions[$0]) }
       shares.append(Double(inLiked.count) / Double(samples))

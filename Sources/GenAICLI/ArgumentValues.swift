@@ -1,0 +1,35 @@
+import ArgumentParser
+import GenAI
+
+// The library's options with a fixed set of values, parsed from their names on the command line.
+// ArgumentParser lists `allValueStrings` in `--help` and in the error for a value that is none of
+// them, so the names are written once, in the library.
+
+extension VAEArchitecture: ExpressibleByArgument {}
+
+extension CharRNNNetwork.Cell: ExpressibleByArgument {}
+
+extension MonitorPolicy: ExpressibleByArgument {
+  /// The policy `spec` describes (see `init(_:)`), or `nil` for an unknown action.
+  public init?(argument spec: String) {
+    guard let policy = try? MonitorPolicy(spec) else { return nil }
+    self = policy
+  }
+
+  /// `off`, `warn` and the actions (which combine, separated by commas).
+  public static var allValueStrings: [String] { words }
+}
+
+extension NamedDataset: ExpressibleByArgument {
+  /// The dataset of the catalogue called `name` (as `DatasetCatalog.dataset(named:)`), or `nil`.
+  public init?(argument name: String) {
+    guard let dataset = DatasetCatalog.dataset(named: name) else { return nil }
+    self = dataset
+  }
+
+  /// The datasets `genai datasets` lists.
+  public static var allValueStrings: [String] { DatasetCatalog.names }
+
+  /// The dataset's name.
+  public var defaultValueDescription: String { name }
+}

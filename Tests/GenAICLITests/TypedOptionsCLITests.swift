@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import GenAI
+import GenAITestSupport
+import Testing
+@testable import GenAICLI
+
+/// Options with a fixed set of values parse into the library's types and list their values in
+/// `--help` and in errors; a setting out of range is named as its flag on the command line and as
+/// its field in a run's `config.json`.
+@Suite("Typed command-line options")
+struct TypedOptionsCLITests {
+  /// The message `genai ARGS` fails with, as the executable prints it, or `nil` when it succeeds.
+  private func failure(_ arguments: [String]) -> String? {
+    do {
+      var command = try GenAICommand.parseAsRoot(arguments)
+      try command.run()
+      return nil
+    } catch {
+      return GenAICommand.message(for: error)
+    }
+  }
+
+  @Test func typedOptionsParseIntoTheLibrarysValues() throws {
+    let train = try #require(try GenAICommand.parseAsRoot(["train", "char-rnn", "--vae", "mlp", "--cell", "gru", "--monitor", "rollback,instance-noise"]) as? TrainCommand)
+    let config = try train.makeConfig(CharRNN.kind)
+    #expect(config.vaeArchitecture == .mlp && config.charRNN.cell == .gru)
+    #expect(config.monitor == MonitorPolicy(actions: [.rollback, .instanceNoise]))
+    let defaults = try #require(try GenAICommand.parseAsRoot(["train", "dcgan"]) as? TrainCommand)
+    #expect(try defaults.makeConfig(DCGAN.kind).monitor == .default)
+    let sample = try #require(try GenAICommand.parseAsRoot(["sample", "runs/x", "--prior", "standard"]) as? SampleCommand)
+    #expect(sample.prior == .standard)
+  }
+
+  /// An unknown value is refused while parsing, with the values that are allowed.
+  @Test(arguments: [
+    (["train", "vae", "--vae", "bogus"], ["'conv'", "'mlp'"]),
+    (["train", "char-rnn", "--cell", "rnn"], ["'lstm'", "'gru'"]),
+    (["train", "dcgan", "--monitor", "reboot"], ["'off'", "'warn'", "'rollback'", "'lower-d-lr'", "'instance-noise'"]),
+    (["sample", "runs/x", "--prior", "maybe"], ["'tuned'", "'standard'"]),
+    (["bench", "stylegan"], ["- dcgan", "- char-gpt"]),  // a longer list comes as bullets
+    (["datasets", "--download", "cifar"], ["'fashion-mnist'", "'mnist'"]),
+  ])
+  func unknownValuesAreRefusedListingTheAllowedOnes(_ arguments: [String], _ allowed: [String]) throws {
+    let bad = arguments[arguments.count - 1]
+    let message = try #require(failure(arguments), "\(arguments) should fail")
+    #expect(message.contains("'\(bad)' is invalid"), "\(message)")
+    for value in allowed { #expect(message.contains(value), "\(value) in \(message)") }
+  }
+
+  @Test func helpListsTheValues() {
+    let train = GenAICommand.helpMessage(for: TrainCommand.self, columns: 1000)
+    #expect(train.contains("values: conv, mlp"), "\(train)")
+    #expect(train.contains("values: lstm, gru"), "\(train)")
+    #expect(train.contains("values: off, warn, rollback, lower-d-lr, instance-noise"), "\(train)")
+    #expect(GenAICommand.helpMessage(for: SampleCommand.self, columns: 1000).contains("values: tuned, standard"))
+  }
+
+  @Test func settingFieldsMapToTheirFlags() {
+    #expect(SettingFlags.flag(for: "steps") == "--steps")
+    #expect(SettingFlags.flag(for: "batchSize") == "--batch-size")
+    #expect(SettingFlags.flag(for: "keepCheckpoints") == "--keep-checkpoints")
+    #expect(SettingFlags.flag(for: "learningRate") == "--lr")
+    #expect(SettingFlags.flag(for: "klWarmupSteps") == "--kl-warmup")
+  }
+
+  /// The same check reads as a flag on the command line and as a field in `config.json`.
+  @Test func validationNamesTheFlagOrTheFileField() throws {
+    let folder = try TemporaryFolder.make("cli-settings")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let out = folder.appending(path: "new").path
+    #expect(failure(["train", "dcgan", "--data", "shapes", "--batch-size", "0", "--out", out]) == "--batch-size must be at least 1, got 0")
+    #expect(failure(["train", "vae", "--data", "shapes", "--lr=-1", "--out", out]) == "--lr must be positive, got -1.0")
+    #expect(failure(["train", "vae", "--data", "shapes", "--kl-warmup=-5", "--out", out]) == "--kl-warmup must be >= 0, got -5")
+    #expect(failure(["sample", "runs/x", "--scale", "40"]) == "--scale must be in 1...16, got 40")
+    // A run whose config.json holds batchSize 0: resuming it names the file's field, not --batch-size.
+    let run = folder.appending(path: "run")
+    try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+    var config = RunConfig(recipe: DCGAN.kind)
+    config.batchSize = 0
+    try config.encoded().write(to: run.appending(path: "config.json"))
+    let resumed = try #require(failure(["train", "--resume", run.path]))
+    #expect(resumed == "\(run.appending(path: "config.json").path): field \"batchSize\" must be at least 1, got 0", "\(resumed)")
+  }
+}
