@@ -16,11 +16,13 @@ let package = Package(
     .library(name: "GenAIModels", targets: ["GenAIModels"]),
     .library(name: "GenAITraining", targets: ["GenAITraining"]),
     .library(name: "GenAIMetrics", targets: ["GenAIMetrics"]),
+    .library(name: "GenAIServer", targets: ["GenAIServer"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
   targets: [
     // The compute kernels whose speed depends on per-function CPU targets (C can say
@@ -37,9 +39,13 @@ let package = Package(
     .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics"]),
     .target(
       name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics", "GenAITraining"]),
+    .target(name: "GenAIServer", dependencies: ["GenAI", .product(name: "Hummingbird", package: "hummingbird")]),
     .executableTarget(
       name: "GenAICLI",
-      dependencies: ["GenAI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "GenAI", "GenAIServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
     // What several test targets share: the gradient checker, the shared datasets and the trait
     // that skips a test without them, temporary folders, outside tools. Public engine API only,
@@ -55,6 +61,11 @@ let package = Package(
       name: "GenAITrainingTests",
       dependencies: ["GenAITraining", "GenAIModels", "GenAINN", "GenAIData", "GenAITensor", "GenAITestSupport"]),
     .testTarget(name: "GenAICLITests", dependencies: ["GenAICLI", "GenAITestSupport"]),
+    .testTarget(
+      name: "GenAIServerTests",
+      dependencies: [
+        "GenAI", "GenAIServer", "GenAITestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
     .testTarget(name: "GenAIMetricsTests", dependencies: ["GenAIMetrics", "GenAITensor"]),
   ]
 )

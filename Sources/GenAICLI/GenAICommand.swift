@@ -4,7 +4,7 @@ import GenAI
 
 /// The `genai` command: a thin shell over the GenAI libraries.
 @main
-struct GenAICommand: ParsableCommand {
+struct GenAICommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "genai",
     abstract: "Train, sample and evaluate generative models in native Swift.",
@@ -22,7 +22,7 @@ struct GenAICommand: ParsableCommand {
       """,
     subcommands: [
       QuickstartCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, ReportCommand.self, RateCommand.self,
-      TuneCommand.self, RestoreCommand.self, BenchCommand.self,
+      TuneCommand.self, RestoreCommand.self, ServeCommand.self, BenchCommand.self,
       DatasetsCommand.self, InfoCommand.self, DemoCommand.self,
     ],
     defaultSubcommand: QuickstartCommand.self)

@@ -1,0 +1,128 @@
+import Foundation
+import GenAI
+import Hummingbird
+
+/// `genai serve`: a local web studio over the runs in a folder. The page (`GET /`) uses only the
+/// JSON API below, so scripts can do everything it does:
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /api/recipes` | the recipes `genai train` knows |
+/// | `GET /api/runs` | every run: recipe, data, step, status, main metric's best, newest sample |
+/// | `GET /api/runs/{id}` | one run: samples, rated batches, training curve, evaluations |
+/// | `GET /api/runs/{id}/report` | the run's `genai report` page (curves as SVG) |
+/// | `GET /api/runs/{id}/files/{name}` | a sample file (PNG, text, WAV), one folder deep at most |
+/// | `POST /api/runs/{id}/images` | a grid of new images, recorded as a batch to rate |
+/// | `POST /api/runs/{id}/text` | new text, streamed as JSON lines as it is generated |
+/// | `POST /api/runs/{id}/ratings` | likes and dislikes of a batch's samples |
+public enum Studio {
+  /// The studio's router for `options`.
+  public static func router(_ options: StudioOptions) -> Router<BasicRequestContext> {
+    let catalog = RunCatalog(root: options.runs)
+    let router = Router()
+    router.add(middleware: AccessGuard(token: options.token, loopbackOnly: options.isLoopback))
+
+    router.get("/") { _, _ in
+      // On loopback the page carries the token, so its own requests pass; beyond this machine
+      // the visitor already had to bring it (`?token=`).
+      Response(
+        status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(string: StudioPage.html(token: options.isLoopback ? options.token : nil))))
+    }
+    router.get("/api/recipes") { _, _ in
+      RecipeList(recipes: RecipeKind.all.map {
+        .init(name: $0.name, summary: $0.summary, data: $0.data.map(\.kind.rawValue), mainMetric: $0.mainMetric.name)
+      })
+    }
+    router.get("/api/runs") { _, _ in
+      RunList(runs: catalog.ids().compactMap { try? catalog.summary($0) })
+    }
+    router.get("/api/runs/:id") { _, context in
+      try answering { try detail(catalog, try context.parameters.require("id")) }
+    }
+    router.get("/api/runs/:id/report") { _, context in
+      let run = try catalog.run(try context.parameters.require("id"))
+      let html = try await answering { try await StudioWork.run { try RunReport(run: run).html() } }
+      return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+    router.get("/api/runs/:id/files/**") { _, context in
+      // One or two names (`grid.png`, `step-000500/sample-001.wav`), each checked against the listing.
+      let names = context.parameters.getCatchAll().map(String.init)
+      guard (1...2).contains(names.count) else { throw StudioError.notFound("no sample \(names.joined(separator: "/"))") }
+      return try file(catalog, context, names)
+    }
+    router.post("/api/runs/:id/images") { request, context in
+      let id = try context.parameters.require("id")
+      let run = try catalog.run(id)
+      let asked = try await decodeBody(ImageRequest.self, from: request).validated()
+      return try await answering { try await StudioWork.run { try StudioGeneration.images(asked, run: run, id: id) } }
+    }
+    router.post("/api/runs/:id/text") { request, context in
+      let id = try context.parameters.require("id")
+      let run = try catalog.run(id)
+      let asked = try await decodeBody(TextRequest.self, from: request).validated()
+      return try await answering { try await StudioGeneration.text(asked, run: run, id: id) }
+    }
+    router.post("/api/runs/:id/ratings") { request, context in
+      let run = try catalog.run(try context.parameters.require("id"))
+      let rating = try await decodeBody(RatingRequest.self, from: request)
+      return try answering {
+        guard let batch = SampleIndex(run: run).batches().first(where: { $0.batch == rating.batch }) else {
+          throw StudioError.notFound("no batch \(rating.batch) in this run")
+        }
+        try Ratings(run: run).record(batch: batch, like: rating.like ?? [], dislike: rating.dislike ?? [])
+        return RatingResult(ratings: Ratings(run: run).entries().count)
+      }
+    }
+    return router
+  }
+
+  /// The studio as a Hummingbird application listening on `options.host:options.port`.
+  public static func application(_ options: StudioOptions) -> some ApplicationProtocol {
+    Application(
+      router: router(options),
+      configuration: .init(address: .hostname(options.host, port: options.port), serverName: "genai studio"))
+  }
+
+  /// `body`'s value, its errors turned into the answer a client should get.
+  static func answering<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw StudioError.answer(error) }
+  }
+
+  /// `body`'s value, its errors turned into the answer a client should get.
+  static func answering<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch { throw StudioError.answer(error) }
+  }
+
+  static func detail(_ catalog: RunCatalog, _ id: String) throws -> RunDetail {
+    let run = try catalog.run(id)
+    let config = try run.readConfig()
+    let lines = (try? MetricsLog.read(run.metricsURL)) ?? []
+    let training = lines.compactMap(\.training)
+    // Every k-th point, so the curve stays small for long runs.
+    let stride = max(1, training.count / 500)
+    let history = training.enumerated().filter { $0.offset % stride == 0 }.map { HistoryPoint(step: $0.element.step, losses: $0.element.losses) }
+    let samplesPrefix = run.samplesURL.standardizedFileURL.path + "/"
+    let batches = SampleIndex(run: run).batches().map { batch in
+      BatchInfo(batch: batch.batch, count: batch.count, files: batch.files.compactMap { path in
+        path.hasPrefix(samplesPrefix) ? "/api/runs/\(id)/files/" + path.dropFirst(samplesPrefix.count) : nil
+      })
+    }
+    let kind = config.recipe
+    return RunDetail(
+      summary: try catalog.summary(id), generates: kind.isFeatureNetwork ? nil : kind.dataKind.rawValue,
+      classNames: config.classNames ?? [], hasTunedPrior: (try? TunedPrior.load(run)) != nil,
+      samples: catalog.sampleFiles(run).map { "/api/runs/\(id)/files/\($0)" }, batches: batches, history: history,
+      evaluations: lines.compactMap(\.evaluation))
+  }
+
+  static func file(_ catalog: RunCatalog, _ context: BasicRequestContext, _ components: [String]) throws -> Response {
+    let run = try catalog.run(try context.parameters.require("id"))
+    let url = try catalog.sampleFile(run, components)
+    guard let data = FileManager.default.contents(atPath: url.path) else { throw StudioError.notFound("cannot read \(url.lastPathComponent)") }
+    let types = ["png": "image/png", "txt": "text/plain; charset=utf-8", "wav": "audio/wav", "json": "application/json"]
+    return Response(
+      status: .ok, headers: [.contentType: types[url.pathExtension] ?? "application/octet-stream"],
+      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import GenAI
+import GenAITestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GenAIServer
+
+/// Two tiny runs (a class-conditional DCGAN on shapes, a char-gpt on a short text) in a temporary runs folder,
+/// made once for the suite.
+enum StudioFixture {
+  static let token = "test-token-1234"
+  static let runs: URL = {
+    let root = try! TemporaryFolder.make("studio-routes")  // a test machine can make a temporary folder
+    try! train(DCGAN.kind, data: .shapes, in: root.appending(path: "dcgan"))
+    let text = root.appending(path: "play.txt")
+    try! Data(String(repeating: "ROMEO:\nBut soft, what light through yonder window breaks?\n", count: 30).utf8).write(to: text)
+    try! train(CharGPT.kind, data: .files(.text, path: text.path), in: root.appending(path: "gpt"))
+    return root
+  }()
+
+  static func train(_ kind: RecipeKind, data: DataSpec, in folder: URL) throws {
+    var config = RunConfig(recipe: kind, data: data)
+    config.steps = 2
+    config.batchSize = 4
+    config.sampleEvery = 0
+    config.checkpointEvery = 0
+    config.sampleCount = 4
+    config.evalEvery = 0
+    config.conditional = kind.conditionable  // so a class can be asked for
+    config.charGPT.width = 16
+    config.charGPT.layers = 1
+    config.charGPT.heads = 2
+    config.charGPT.blockSize = 16
+    let trainer = try Trainer.start(config: config, in: RunDirectory(url: folder), dataDirectory: DataDirectory(url: folder))
+    trainer.interactive = false
+    trainer.write = { _ in }
+    _ = try trainer.train()
+  }
+
+  static func app(host: String = "127.0.0.1") -> some ApplicationProtocol {
+    Application(router: Studio.router(StudioOptions(runs: runs, host: host, token: token)))
+  }
+
+  static var authorised: HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
+}
+
+@Suite("Studio routes", .serialized)
+struct StudioRouteTests {
+  @Test func listsRunsAndShowsOne() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      try await client.execute(uri: "/api/runs", method: .get) { response in
+        #expect(response.status == .ok)
+        let list = try JSONDecoder().decode(RunListBody.self, from: Data(response.body.readableBytesView))
+        #expect(list.runs.map(\.id) == ["dcgan", "gpt"])
+        #expect(list.runs.map(\.recipe) == ["dcgan", "char-gpt"])
+        #expect(list.runs.allSatisfy { $0.status == "finished" && $0.step == 2 })
+      }
+      try await client.execute(uri: "/api/runs/gpt", method: .get) { response in
+        #expect(response.status == .ok)
+        let body = String(buffer: response.body)
+        #expect(body.contains(#""generates":"text""#) && body.contains(#""history":["#))
+      }
+      try await client.execute(uri: "/api/recipes", method: .get) { response in
+        #expect(String(buffer: response.body).contains(#""name":"vaegan""#))
+      }
+      try await client.execute(uri: "/", method: .get) { response in
+        #expect(response.status == .ok && String(buffer: response.body).contains(StudioFixture.token))
+      }
+    }
+  }
+
+  /// A grid is generated, recorded as a batch, served as a PNG with provenance, and rated.
+  @Test func generatesServesAndRatesImages() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      let made = try await client.execute(
+        uri: "/api/runs/dcgan/images", method: .post, headers: StudioFixture.authorised,
+        body: ByteBuffer(string: #"{"count": 6, "seed": 2, "label": "circle"}"#)
+      ) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        return try JSONDecoder().decode(GeneratedBatch.self, from: Data(response.body.readableBytesView))
+      }
+      #expect(made.count == 6)
+      try await client.execute(uri: made.url, method: .get) { response in
+        #expect(response.status == .ok && response.headers[.contentType] == "image/png")
+        let file = FileManager.default.temporaryDirectory.appending(path: "studio-\(UUID()).png")
+        try Data(response.body.readableBytesView).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(try PNGDecoder.read(file).text.contains { $0.key == "genai.recipe" && $0.value == "dcgan" })
+      }
+      let rating = #"{"batch": \#(made.batch), "like": [1, 3], "dislike": [6]}"#
+      try await client.execute(uri: "/api/runs/dcgan/ratings", method: .post, headers: StudioFixture.authorised, body: ByteBuffer(string: rating)) { response in
+        #expect(response.status == .ok)
+      }
+      let run = RunDirectory(url: StudioFixture.runs.appending(path: "dcgan"))
+      let entries = Ratings(run: run).entries().filter { $0.batch == made.batch }
+      #expect(entries.map(\.sample) == [1, 3, 6] && entries.map(\.rating) == [.like, .like, .dislike])
+    }
+  }
+
+  /// Text comes as JSON lines, one per character, then the batch.
+  @Test func streamsText() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      try await client.execute(
+        uri: "/api/runs/gpt/text", method: .post, headers: StudioFixture.authorised,
+        body: ByteBuffer(string: #"{"prime": "ROMEO", "length": 40, "temperature": 1, "topK": 5}"#)
+      ) { response in
+        #expect(response.status == .ok && response.headers[.contentType] == "application/x-ndjson")
+        let lines = String(buffer: response.body).split(separator: "\n")
+        #expect(lines.count == 41, "\(lines)")
+        let characters = try lines.dropLast().map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8))["text"] ?? "" }
+        #expect(characters.joined().count == 40)
+        let last = try JSONDecoder().decode(GeneratedBatch.self, from: Data(lines.last!.utf8))
+        #expect(last.count == 1 && last.url.hasSuffix(".txt"))
+      }
+    }
+  }
+
+  /// Changes need the token everywhere; beyond loopback every request does; on loopback the
+  /// Host header must be this machine.
+  @Test func tokenAndHostAreChecked() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      let body = ByteBuffer(string: #"{"count": 1}"#)
+      try await client.execute(uri: "/api/runs/dcgan/images", method: .post, body: body) { #expect($0.status == .unauthorized) }
+      try await client.execute(uri: "/api/runs/dcgan/images", method: .post, headers: [.authorization: "Bearer wrong"], body: body) {
+        #expect($0.status == .unauthorized)
+      }
+    }
+    try await StudioFixture.app(host: "0.0.0.0").test(.router) { client in
+      try await client.execute(uri: "/api/runs", method: .get) { #expect($0.status == .unauthorized) }
+      try await client.execute(uri: "/api/runs?token=\(StudioFixture.token)", method: .get) { #expect($0.status == .ok) }
+      try await client.execute(uri: "/", method: .get, headers: [.authorization: "Bearer \(StudioFixture.token)"]) { response in
+        #expect(!String(buffer: response.body).contains(StudioFixture.token))  // not written into the page beyond loopback
+      }
+    }
+  }
+
+  /// On loopback a request must be addressed to this machine (no DNS rebinding).
+  @Test func loopbackAnswersOnlyLocalNames() {
+    let guarded = AccessGuard<BasicRequestContext>(token: "t0k3n-abcd", loopbackOnly: true)
+    #expect(guarded.refusal(method: .get, authority: "evil.example:8080", token: nil)?.status == .forbidden)
+    #expect(guarded.refusal(method: .get, authority: "evil.example", token: "t0k3n-abcd")?.status == .forbidden)
+    #expect(guarded.refusal(method: .get, authority: "localhost:8080", token: nil) == nil)
+    #expect(guarded.refusal(method: .get, authority: "127.0.0.1:8080", token: nil) == nil)
+    #expect(guarded.refusal(method: .get, authority: "[::1]:8080", token: nil) == nil)
+    #expect(guarded.refusal(method: .post, authority: "localhost", token: nil)?.status == .unauthorized)
+    #expect(guarded.refusal(method: .post, authority: "localhost", token: "t0k3n-abcd") == nil)
+  }
+
+  /// Hostile and malformed requests each get a 4xx with a message, and the server goes on.
+  @Test(arguments: [
+    ("/api/runs/dcgan/files/../config.json", HTTPRequest.Method.get, "", 404),
+    ("/api/runs/dcgan/files/..%2Fconfig.json", .get, "", 404),
+    ("/api/runs/dcgan/files/%2e%2e/%2e%2e/etc/passwd", .get, "", 404),
+    ("/api/runs/dcgan/files//etc/passwd", .get, "", 404),
+    ("/api/runs/dcgan/files/a/b/c", .get, "", 404),
+    ("/api/runs/..%2Fdcgan", .get, "", 404),
+    ("/api/runs/nope", .get, "", 404),
+    ("/api/runs/nope/images", .post, #"{"count": 1}"#, 404),
+    ("/api/runs/dcgan/images", .post, #"{"count": 0}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"count": 65}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"count": "many"}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"seed": -1}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"label": "dragon"}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"prior": "tuned"}"#, 400),
+    ("/api/runs/dcgan/images", .post, #"{"prior": "weird"}"#, 400),
+    ("/api/runs/dcgan/images", .post, "not json", 400),
+    ("/api/runs/dcgan/text", .post, #"{"length": 5}"#, 400),
+    ("/api/runs/gpt/images", .post, #"{"count": 1}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"length": 0}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"length": 100000}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"temperature": 0}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"topK": 0}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"topP": 1.5}"#, 400),
+    ("/api/runs/gpt/text", .post, #"{"prime": "Ω"}"#, 400),
+    ("/api/runs/dcgan/ratings", .post, #"{"batch": 999, "like": [1]}"#, 404),
+    ("/api/runs/dcgan/ratings", .post, #"{"like": [1]}"#, 400),
+    ("/api/runs/dcgan/images", .post, String(repeating: " ", count: 70_000) + "{}", 413),
+  ])
+  func badRequestsGetClearErrors(_ uri: String, _ method: HTTPRequest.Method, _ body: String, _ status: Int) async throws {
+    try await StudioFixture.app().test(.router) { client in
+      try await client.execute(uri: uri, method: method, headers: StudioFixture.authorised, body: ByteBuffer(string: body)) { response in
+        #expect(response.status.code == status, "\(uri) \(body.prefix(40)): \(String(buffer: response.body))")
+        #expect(String(buffer: response.body).contains("message"))
+      }
+      try await client.execute(uri: "/api/runs", method: .get) { #expect($0.status == .ok) }
+    }
+  }
+
+  /// A link in the samples folder that points out of the run is not followed.
+  @Test func linksOutOfTheRunAreNotServed() async throws {
+    let samples = StudioFixture.runs.appending(path: "dcgan/samples")
+    try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+    let link = samples.appending(path: "escape.png")
+    try? FileManager.default.removeItem(at: link)
+    try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "/etc/hostname")
+    defer { try? FileManager.default.removeItem(at: link) }
+    try await StudioFixture.app().test(.router) { client in
+      try await client.execute(uri: "/api/runs/dcgan/files/escape.png", method: .get) { #expect($0.status == .notFound) }
+    }
+  }
+}
+
+/// `GET /api/runs` as the tests read it.
+struct RunListBody: Decodable {
+  struct Row: Decodable {
+    var id: String
+    var recipe: String
+    var status: String
+    var step: Int
+  }
+  var runs: [Row]
+}
