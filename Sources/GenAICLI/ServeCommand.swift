@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
       data, step, status and best main metric; a run's report (curves, evaluations, samples); \
       image grids (count, seed, class, tuned or standard prior) and text streamed as it is \
       generated (prime, length, temperature, top-k, top-p); likes and dislikes written as \
-      `genai rate` writes them. Model work runs one request at a time off the request path.
+      `genai rate` writes them; training jobs on named datasets or shapes (one at a time, the others \
+      queued; stop saves a checkpoint, resume continues). Model work runs off the request path.
 
       Security: it listens on 127.0.0.1 unless --host says otherwise. Requests that change \
       something always need the token printed at start (Authorization: Bearer TOKEN, or \
@@ -25,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
       GET /api/runs/ID/files/NAME, POST /api/runs/ID/images {"count", "seed", "label", "prior"}, \
       POST /api/runs/ID/text {"prime", "length", "temperature", "topK", "topP", "seed"} (JSON \
       lines: {"text": ...} per character, then {"batch", "count", "url"}), \
-      POST /api/runs/ID/ratings {"batch", "like": [..], "dislike": [..]}.
+      POST /api/runs/ID/ratings {"batch", "like": [..], "dislike": [..]}, GET /api/jobs, \
+      POST /api/jobs {"recipe", "data", "name", "steps", "batchSize", "learningRate", "seed"}, \
+      POST /api/jobs/ID/stop, POST /api/jobs/ID/resume {"steps"}.
 
       Example:
         genai serve --runs runs
@@ -66,6 +69,6 @@ struct ServeCommand: AsyncParsableCommand {
 
       """
     FileHandle.standardOutput.write(Data(banner.utf8))
-    try await Studio.application(options).runService()
+    try await Studio.serve(options)
   }
 }

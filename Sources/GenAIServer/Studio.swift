@@ -15,9 +15,12 @@ import Hummingbird
 /// | `POST /api/runs/{id}/images` | a grid of new images, recorded as a batch to rate |
 /// | `POST /api/runs/{id}/text` | new text, streamed as JSON lines as it is generated |
 /// | `POST /api/runs/{id}/ratings` | likes and dislikes of a batch's samples |
+/// | `GET /api/jobs` | training jobs: queued, running (step, rate, time left), done |
+/// | `POST /api/jobs` | queue a training run |
+/// | `POST /api/jobs/{id}/stop`, `/resume` | stop a job (saving a checkpoint), continue a run |
 public enum Studio {
-  /// The studio's router for `options`.
-  public static func router(_ options: StudioOptions) -> Router<BasicRequestContext> {
+  /// The studio's router for `options`, training through `jobs`.
+  static func router(_ options: StudioOptions, jobs: TrainingJobs) -> Router<BasicRequestContext> {
     let catalog = RunCatalog(root: options.runs)
     let router = Router()
     router.add(middleware: AccessGuard(token: options.token, loopbackOnly: options.isLoopback))
@@ -35,10 +38,44 @@ public enum Studio {
       })
     }
     router.get("/api/runs") { _, _ in
-      RunList(runs: catalog.ids().compactMap { try? catalog.summary($0) })
+      let active = activeJobs(jobs)
+      return RunList(runs: catalog.ids().compactMap { id in
+        (try? catalog.summary(id)).map { summary in
+          var summary = summary
+          if let state = active[id] { summary.status = state }
+          return summary
+        }
+      })
     }
     router.get("/api/runs/:id") { _, context in
-      try answering { try detail(catalog, try context.parameters.require("id")) }
+      try answering {
+        var detail = try detail(catalog, try context.parameters.require("id"))
+        if let state = activeJobs(jobs)[detail.summary.id] { detail.summary.status = state }
+        return detail
+      }
+    }
+    router.get("/api/jobs") { _, _ in JobList(jobs: jobs.list()) }
+    router.post("/api/jobs") { request, _ in
+      let asked = try await decodeBody(JobRequest.self, from: request)
+      return try answering {
+        let (config, id) = try asked.configuration(existing: catalog.ids() + jobs.list().map(\.id))
+        return try jobs.start(config, id: id)
+      }
+    }
+    router.post("/api/jobs/:id/stop") { _, context in
+      let id = try context.parameters.require("id")
+      guard let job = jobs.stop(id) else { throw StudioError.notFound("no queued or running job \(id)") }
+      return job
+    }
+    router.post("/api/jobs/:id/resume") { request, context in
+      let run = try catalog.run(try context.parameters.require("id"))
+      let asked = try await decodeBody(ResumeRequest.self, from: request)
+      return try answering {
+        if let steps = asked.steps, !(1...1_000_000).contains(steps) {
+          throw StudioError.badRequest("steps must be in 1...1000000, got \(steps)")
+        }
+        return try jobs.resume(run.url.lastPathComponent, steps: asked.steps)
+      }
     }
     router.get("/api/runs/:id/report") { _, context in
       let run = try catalog.run(try context.parameters.require("id"))
@@ -77,11 +114,28 @@ public enum Studio {
     return router
   }
 
-  /// The studio as a Hummingbird application listening on `options.host:options.port`.
-  public static func application(_ options: StudioOptions) -> some ApplicationProtocol {
-    Application(
-      router: router(options),
+  /// Serves `options` until the process is asked to stop (SIGINT, SIGTERM), then stops the
+  /// training job, if any, which saves a checkpoint first.
+  public static func serve(_ options: StudioOptions, dataDirectory: DataDirectory = .resolve()) async throws {
+    let jobs = TrainingJobs(root: options.runs, dataDirectory: dataDirectory)
+    let app = Application(
+      router: router(options, jobs: jobs),
       configuration: .init(address: .hostname(options.host, port: options.port), serverName: "genai studio"))
+    try await app.runService()
+    jobs.shutdown()
+  }
+
+  /// The state of the runs that have a job queued or training (`queued`, `training`).
+  static func activeJobs(_ jobs: TrainingJobs) -> [String: String] {
+    var states: [String: String] = [:]
+    for job in jobs.list() {
+      switch job.state {
+      case .queued: states[job.id] = "queued"
+      case .running, .stopping: states[job.id] = "training"
+      default: break
+      }
+    }
+    return states
   }
 
   /// `body`'s value, its errors turned into the answer a client should get.

@@ -136,6 +136,85 @@ struct RatingResult: ResponseEncodable, Sendable {
   var ratings: Int
 }
 
+/// `POST /api/jobs`: train `recipe` on `data` (a `--data` spec; default the recipe's dataset)
+/// into the run folder `name` (default `RECIPE-DATE`), with optional `steps` (1-1,000,000),
+/// `batchSize` (1-4096), `learningRate` and `seed`. Samples and checkpoints come every tenth of
+/// the run (at most every 500 steps), so the page has something to show early.
+struct JobRequest: Codable, Sendable {
+  var recipe: String
+  var data: String?
+  var name: String?
+  var steps: Int?
+  var batchSize: Int?
+  var learningRate: Float?
+  var seed: UInt64?
+
+  /// The run configuration and the run's id.
+  /// - Throws: a 400 naming the value that does not fit.
+  func configuration(existing: [String]) throws -> (config: RunConfig, id: String) {
+    let kind = try RecipeKind.named(recipe)
+    let spec = try data.map { try DataSpec(parsing: $0) }
+    // A request may not make the server read files outside the runs folder: named datasets
+    // (from the data folder) and the built-in shapes only.
+    if case .files = spec {
+      throw StudioError.badRequest("the studio trains on named datasets and shapes only (\(DataSpec.names.joined(separator: ", "))); train on your own files with genai train")
+    }
+    var config = RunConfig(recipe: kind, data: spec)
+    guard kind.defaults(for: config.data.kind) != nil else {
+      throw StudioError.badRequest("\(kind.name) does not train on \(config.data.kind.rawValue) (e.g. \(kind.defaultData))")
+    }
+    if let steps {
+      guard (1...1_000_000).contains(steps) else { throw StudioError.badRequest("steps must be in 1...1000000, got \(steps)") }
+      config.steps = steps
+    }
+    if let batchSize {
+      guard (1...4096).contains(batchSize) else { throw StudioError.badRequest("batchSize must be in 1...4096, got \(batchSize)") }
+      config.batchSize = batchSize
+    }
+    if let learningRate {
+      guard learningRate.isFinite, learningRate > 0, learningRate <= 1 else {
+        throw StudioError.badRequest("learningRate must be in (0, 1], got \(learningRate)")
+      }
+      config.learningRate = learningRate
+    }
+    config.seed = seed ?? 0
+    config.sampleEvery = max(1, min(500, config.steps / 10))
+    config.checkpointEvery = config.sampleEvery
+    config.logEvery = max(1, min(10, config.steps / 20))
+    config.evalEvery = 0
+    let id: String
+    if let name {
+      guard Self.isRunName(name) else {
+        throw StudioError.badRequest("name must be 1-64 letters, digits, '.', '_' or '-', not starting with '.', got \(name)")
+      }
+      guard !existing.contains(name) else { throw StudioError.badRequest("a run called \(name) exists") }
+      id = name
+    } else {
+      let stamp = RunDirectory.defaultURL(name: kind.name).lastPathComponent
+      id = ([stamp] + (2...).lazy.map { "\(stamp)-\($0)" }).first { !existing.contains($0) }!
+    }
+    return (config, id)
+  }
+
+  /// Whether `name` can name a run folder: no path, no hidden file.
+  static func isRunName(_ name: String) -> Bool {
+    (1...64).contains(name.count) && !name.hasPrefix(".")
+      && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+  }
+}
+
+/// `POST /api/jobs/{id}/resume`: continue a stopped run, to `steps` in all (default its own).
+struct ResumeRequest: Codable, Sendable {
+  var steps: Int?
+}
+
+/// `GET /api/jobs`.
+struct JobList: ResponseEncodable, Sendable {
+  var jobs: [TrainingJobs.Job]
+}
+
+extension TrainingJobs.Job: ResponseEncodable {}
+
 /// The JSON body of `request`, at most `limit` bytes.
 /// - Throws: a 400 naming the field for malformed JSON or a wrong type, a 413 for a larger body.
 func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 << 10) async throws -> T {

@@ -31,6 +31,9 @@ public final class Trainer {
   public private(set) var step: Int
   /// Called after every step with the step number (tests use it to interrupt).
   public var onStep: ((Int) -> Void)?
+  /// Asked between steps: `true` stops the run as Ctrl-C does (a checkpoint of this step is
+  /// saved), for a program that runs trainings of its own (the studio's Stop button).
+  public var shouldStop: () -> Bool = { false }
   /// Where messages and plain progress lines go (stdout by default).
   public var write: (String) -> Void = { print($0); fflush(nil) }
   /// `nil` detects a terminal; `false` forces plain lines.
@@ -157,7 +160,7 @@ public final class Trainer {
     var lastLog = (step: step, time: clock.now)
     var failures = 0
     while step < config.steps {
-      if Interruption.isRequested {
+      if Interruption.isRequested || shouldStop() {
         try saveCheckpoint()
         progress.message("interrupted at step \(step); checkpoint saved. Continue with: genai train --resume \(run.url.path)")
         return .interrupted(step: step)

@@ -16,7 +16,7 @@ struct CLITests {
   /// Every command has a `--help` that explains its options.
   @Test(arguments: [
     (["quickstart"], "--steps"), (["train"], "--resume"), (["sample"], "--label"), (["restore"], "--box"),
-    (["bench"], "--steps"), (["report"], "report.html"), (["datasets"], "--verify"), (["info"], "threads"), (["demo"], "--steps"),
+    (["bench"], "--steps"), (["serve"], "--token"), (["report"], "report.html"), (["datasets"], "--verify"), (["info"], "threads"), (["demo"], "--steps"),
   ])
   func everyCommandHasHelp(_ path: [String], _ mentions: String) throws {
     let help = GenAICommand.helpMessage(for: try #require(GenAICommand.configuration.subcommands.first { $0.configuration.commandName == path[0] }))

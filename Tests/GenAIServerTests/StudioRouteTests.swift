@@ -40,8 +40,10 @@ enum StudioFixture {
   }
 
   static func app(host: String = "127.0.0.1") -> some ApplicationProtocol {
-    Application(router: Studio.router(StudioOptions(runs: runs, host: host, token: token)))
+    Application(router: Studio.router(StudioOptions(runs: runs, host: host, token: token), jobs: jobs))
   }
+
+  static let jobs = TrainingJobs(root: runs, dataDirectory: DataDirectory(url: runs))
 
   static var authorised: HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
 }
@@ -186,6 +188,75 @@ struct StudioRouteTests {
       }
       try await client.execute(uri: "/api/runs", method: .get) { #expect($0.status == .ok) }
     }
+  }
+
+  /// A job trains off the request path, shows its progress, stops with a checkpoint when asked,
+  /// and resumes; bad job requests get 4xx.
+  @Test func trainingJobsRunStopAndResume() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      let headers = StudioFixture.authorised
+      try await client.execute(
+        uri: "/api/jobs", method: .post, headers: headers,
+        body: ByteBuffer(string: #"{"recipe": "dcgan", "data": "shapes", "steps": 3, "batchSize": 4, "name": "job-short"}"#)
+      ) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+      }
+      let short = try await Self.waitForJob(client, "job-short") { ["finished", "failed"].contains($0.state) }
+      #expect(short.state == "finished" && short.step == 3, "\(short)")
+      try await client.execute(uri: "/api/runs/job-short", method: .get) { response in
+        #expect(String(buffer: response.body).contains(#""step":3"#))
+      }
+
+      try await client.execute(
+        uri: "/api/jobs", method: .post, headers: headers,
+        body: ByteBuffer(string: #"{"recipe": "dcgan", "data": "shapes", "steps": 100000, "batchSize": 2, "name": "job-long"}"#)
+      ) { #expect($0.status == .ok) }
+      _ = try await Self.waitForJob(client, "job-long") { $0.state == "running" && $0.step >= 1 }
+      try await client.execute(uri: "/api/runs", method: .get) { response in
+        #expect(String(buffer: response.body).contains(#""status":"training""#))
+      }
+      try await client.execute(uri: "/api/jobs/job-long/stop", method: .post, headers: headers) { #expect($0.status == .ok) }
+      let stopped = try await Self.waitForJob(client, "job-long") { ["stopped", "failed"].contains($0.state) }
+      #expect(stopped.state == "stopped", "\(stopped)")
+      let run = RunDirectory(url: StudioFixture.runs.appending(path: "job-long"))
+      #expect(run.checkpoints().last?.step == stopped.step)
+      try await client.execute(
+        uri: "/api/jobs/job-long/resume", method: .post, headers: headers, body: ByteBuffer(string: #"{"steps": \#(stopped.step + 2)}"#)
+      ) { #expect($0.status == .ok, "\(String(buffer: $0.body))") }
+      let resumed = try await Self.waitForJob(client, "job-long") { ["finished", "failed"].contains($0.state) }
+      #expect(resumed.state == "finished" && resumed.step == stopped.step + 2, "\(resumed)")
+
+      for (body, status) in [
+        (#"{"recipe": "stylegan"}"#, 400), (#"{"recipe": "dcgan", "data": "text:/etc/passwd"}"#, 400),
+        (#"{"recipe": "dcgan", "data": "shakespeare"}"#, 400), (#"{"recipe": "dcgan", "steps": 0}"#, 400),
+        (#"{"recipe": "dcgan", "name": "../escape"}"#, 400), (#"{"recipe": "dcgan", "name": "dcgan"}"#, 400),
+        (#"{"recipe": "dcgan", "learningRate": -1}"#, 400), (#"{"steps": 3}"#, 400),
+      ] {
+        try await client.execute(uri: "/api/jobs", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+          #expect(response.status.code == status, "\(body): \(String(buffer: response.body))")
+        }
+      }
+      try await client.execute(uri: "/api/jobs/nope/stop", method: .post, headers: headers) { #expect($0.status == .notFound) }
+      try await client.execute(uri: "/api/jobs/nope/resume", method: .post, headers: headers) { #expect($0.status == .notFound) }
+    }
+  }
+
+  struct JobRow: Decodable {
+    var id: String
+    var state: String
+    var step: Int
+  }
+
+  /// Polls `GET /api/jobs` until job `id` satisfies `done` (at most 120 s).
+  static func waitForJob(_ client: any TestClientProtocol, _ id: String, until done: (JobRow) -> Bool) async throws -> JobRow {
+    for _ in 0..<1200 {
+      let rows = try await client.execute(uri: "/api/jobs", method: .get) { response in
+        try JSONDecoder().decode([String: [JobRow]].self, from: Data(response.body.readableBytesView))["jobs"] ?? []
+      }
+      if let row = rows.last(where: { $0.id == id }), done(row) { return row }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    throw StudioError.notFound("job \(id) did not get there in 120 s")
   }
 
   /// A link in the samples folder that points out of the run is not followed.
