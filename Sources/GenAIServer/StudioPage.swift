@@ -36,6 +36,16 @@ enum StudioPage {
         <th data-key="step">step</th><th data-key="status">status</th><th data-key="best">best</th>
       </tr></thead><tbody id="runrows"></tbody></table>
       <p id="runserror" class="error"></p>
+      <fieldset><legend>Train</legend>
+        <select id="newrecipe"></select>
+        <input id="newdata" placeholder="data (default: the recipe's)" size="22">
+        <label>steps <input id="newsteps" type="number" min="1"></label>
+        <label>batch <input id="newbatch" type="number" min="1"></label>
+        <input id="newname" placeholder="run name (optional)" size="16">
+        <button id="train">Start</button> <span id="trainerror" class="error"></span>
+      </fieldset>
+      <table><thead><tr><th>job</th><th>state</th><th>step</th><th>rate</th><th>left</th><th></th></tr></thead>
+        <tbody id="jobrows"></tbody></table>
     </section>
     <section id="run"><p>Choose a run on the left.</p></section>
     <script>
@@ -74,12 +84,65 @@ enum StudioPage {
       sortUp = sortKey === th.dataset.key ? !sortUp : true; sortKey = th.dataset.key; drawRuns();
     });
     q("#filter").oninput = drawRuns;
+    let jobs = [];
+    async function loadRecipes() {
+      const recipes = (await (await api("/api/recipes")).json()).recipes;
+      q("#newrecipe").innerHTML = recipes.map((r) => `<option value="${esc(r.name)}" title="${esc(r.summary)}">${esc(r.name)}</option>`).join("");
+    }
+    async function startJob() {
+      q("#trainerror").textContent = "";
+      const body = { recipe: q("#newrecipe").value };
+      if (q("#newdata").value) body.data = q("#newdata").value;
+      if (q("#newsteps").value) body.steps = Number(q("#newsteps").value);
+      if (q("#newbatch").value) body.batchSize = Number(q("#newbatch").value);
+      if (q("#newname").value) body.name = q("#newname").value;
+      try {
+        await api("/api/jobs", { method: "POST", body: JSON.stringify(body) });
+        await loadJobs(); await loadRuns();
+      } catch (e) { q("#trainerror").textContent = e.message; }
+    }
+    const duration = (s) => s == null ? "" : s >= 3600 ? (s / 3600).toFixed(1) + " h" : s >= 60 ? Math.round(s / 60) + " min" : Math.round(s) + " s";
+    async function loadJobs() {
+      try { jobs = (await (await api("/api/jobs")).json()).jobs; } catch (e) { return; }
+      q("#jobrows").innerHTML = jobs.slice().reverse().map((j) => `<tr title="${esc(j.message || "")}">
+        <td>${esc(j.id)}</td><td class="status-${j.state === "running" ? "training" : j.state}">${j.state}</td>
+        <td>${j.step}/${j.steps}</td><td>${j.stepsPerSecond == null ? "" : j.stepsPerSecond.toFixed(2) + "/s"}</td>
+        <td>${duration(j.secondsLeft)}</td>
+        <td>${["queued", "running"].includes(j.state) ? `<button class="stop" data-id="${esc(j.id)}">Stop</button>` : ""}</td></tr>`).join("");
+      document.querySelectorAll("button.stop").forEach((b) => b.onclick = async () => {
+        await api(`/api/jobs/${encodeURIComponent(b.dataset.id)}/stop`, { method: "POST" }).catch((e) => alert(e.message));
+        loadJobs();
+      });
+      const live = chosen && jobs.slice().reverse().find((j) => j.id === chosen);
+      if (live && q("#live")) {
+        q("#live").textContent = `${live.state}: step ${live.step} of ${live.steps}` +
+          (live.stepsPerSecond ? `, ${live.stepsPerSecond.toFixed(2)} steps/s, ${duration(live.secondsLeft)} left` : "") +
+          (live.message ? ` (${live.message})` : "");
+        if (["running", "stopping"].includes(live.state)) {
+          const run = await (await api("/api/runs/" + encodeURIComponent(chosen))).json();
+          if (run.summary.newestSample && run.summary.newestSample.endsWith(".png")) {
+            const src = withToken(run.summary.newestSample);
+            if (q("#newest").getAttribute("src") !== src) q("#newest").src = src;
+          }
+        }
+      }
+    }
+    q("#train").onclick = startJob;
+    async function resumeRun(id) {
+      try {
+        await api(`/api/jobs/${encodeURIComponent(id)}/resume`, { method: "POST", body: "{}" });
+        await loadJobs();
+      } catch (e) { q("#live").textContent = e.message; }
+    }
     async function openRun(id) {
       chosen = id; drawRuns();
+      history.replaceState(null, "", "?run=" + encodeURIComponent(id) + (new URLSearchParams(location.search).get("token") ? "&token=" + encodeURIComponent(token) : ""));
       const run = await (await api("/api/runs/" + encodeURIComponent(id))).json();
       const s = run.summary;
       let html = `<h2>${esc(s.id)}</h2><p>${esc(s.recipe)} on ${esc(s.data)}, step ${s.step} of ${s.steps}, ${s.status}` +
-        (s.best == null ? "" : `; best ${esc(s.mainMetric)} ${s.best.toPrecision(4)} at step ${s.bestStep}`) + `</p>`;
+        (s.best == null ? "" : `; best ${esc(s.mainMetric)} ${s.best.toPrecision(4)} at step ${s.bestStep}`) + `</p>` +
+        `<p id="live"></p>` + (s.status === "stopped" ? `<button id="resume">Resume training</button>` : "") +
+        (s.newestSample && s.newestSample.endsWith(".png") ? `<p><img id="newest" class="grid" alt="newest sample" src="${withToken(s.newestSample)}"></p>` : `<img id="newest" hidden alt="">`);
       if (run.generates === "images") {
         const classes = run.classNames.length ? `<label>class <select id="label"><option value="">any</option>` +
           run.classNames.map((c) => `<option>${esc(c)}</option>`).join("") + `</select></label>` : "";
@@ -108,6 +171,7 @@ enum StudioPage {
       q("#run").innerHTML = html;
       if (q("#generate")) q("#generate").onclick = () => run.generates === "images" ? generateImages(id) : generateText(id);
       q("#rate").onclick = () => rate(id);
+      if (q("#resume")) q("#resume").onclick = () => resumeRun(id);
     }
     const numbers = (s) => s.split(",").map((x) => x.trim()).filter((x) => x).map(Number);
     async function generateImages(id) {
@@ -157,8 +221,12 @@ enum StudioPage {
         q("#rated").textContent = `saved; the run holds ${result.ratings} ratings (genai tune learns from them)`;
       } catch (e) { q("#rated").innerHTML = `<span class="error">${esc(e.message)}</span>`; }
     }
-    loadRuns();
+    loadRecipes(); loadRuns(); loadJobs();
+    // ?run=ID opens that run, so a run's page can be linked to.
+    const linked = new URLSearchParams(location.search).get("run");
+    if (linked) openRun(linked).catch((e) => { q("#run").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
     setInterval(loadRuns, 5000);
+    setInterval(loadJobs, 2000);
     </script></body></html>
     """
 }
