@@ -8,7 +8,8 @@ enum StudioGeneration {
   /// A grid for `asked` from the run's newest checkpoint (runs on `StudioWork.queue`).
   /// - Throws: a 400 when the run does not generate images or a value does not fit it.
   static func images(_ asked: ImageRequest, run: RunDirectory, id: String) throws -> GeneratedBatch {
-    let trained = try TrainedRecipe(loading: run.url.path)
+    let model = try StudioWork.model(run)
+    let trained = model.trained
     guard trained.recipe.imageGenerator != nil else {
       throw StudioError.badRequest("\(trained.config.recipe.name) runs do not generate images")
     }
@@ -23,7 +24,7 @@ enum StudioGeneration {
       }
     }
     let url = try nextFile(run, fileExtension: "png")
-    let files = try SampleWriter.write(trained.recipe, request: request, to: url, provenance: trained.provenance)
+    let files = try SampleWriter.write(trained.recipe, request: request, to: url, provenance: model.provenance)
     let batch = try SampleIndex(run: run).append(
       files: files, count: request.count, checkpoint: trained.checkpoint, request: request, recipe: trained.config.recipe.name)
     return GeneratedBatch(batch: batch, count: request.count, url: "/api/runs/\(id)/files/\(url.lastPathComponent)")
@@ -36,10 +37,12 @@ enum StudioGeneration {
     let (stream, output) = AsyncStream<ByteBuffer>.makeStream()
     try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
       StudioWork.queue.async {
+        let model: StudioWork.LoadedModel
         let trained: TrainedRecipe
         var request = SampleRequest()
         do {
-          trained = try TrainedRecipe(loading: run.url.path)
+          model = try StudioWork.model(run)
+          trained = model.trained
           guard let text = trained.recipe.textGenerator else {
             throw StudioError.badRequest("\(trained.config.recipe.name) runs do not generate text")
           }
@@ -60,7 +63,7 @@ enum StudioGeneration {
         ready.resume()
         do {
           let url = try nextFile(run, fileExtension: "txt")
-          let files = try SampleWriter.write(trained.recipe, request: request, to: url, provenance: trained.provenance) { character in
+          let files = try SampleWriter.write(trained.recipe, request: request, to: url, provenance: model.provenance) { character in
             output.yield(line(["text": character]))
           }
           let batch = try SampleIndex(run: run).append(
