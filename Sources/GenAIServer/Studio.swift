@@ -14,6 +14,10 @@ import Hummingbird
 /// | `GET /api/runs/{id}/files/{name}` | a sample file (PNG, text, WAV), one folder deep at most |
 /// | `POST /api/runs/{id}/images` | a grid of new images, recorded as a batch to rate |
 /// | `POST /api/runs/{id}/text` | new text, streamed as JSON lines as it is generated |
+/// | `POST /api/runs/{id}/walk` | a strip of images along the line between two seeds' codes |
+/// | `POST /api/runs/{id}/audio` | clips and their spectrograms, recorded as a batch to rate |
+/// | `POST /api/runs/{id}/restore?box=x,y,w,h` | an uploaded PNG repaired (box filled, else denoised) |
+/// | `POST /api/runs/{id}/tune` | `genai tune` on the likes, with its before/after measurement |
 /// | `POST /api/runs/{id}/ratings` | likes and dislikes of a batch's samples |
 /// | `GET /api/jobs` | training jobs: queued, running (step, rate, time left), done |
 /// | `POST /api/jobs` | queue a training run |
@@ -48,8 +52,10 @@ public enum Studio {
       })
     }
     router.get("/api/runs/:id") { _, context in
-      try answering {
-        var detail = try detail(catalog, try context.parameters.require("id"))
+      let run = try catalog.run(try context.parameters.require("id"))
+      let abilities = (try? await StudioWork.run { try StudioWork.abilities(of: run) }) ?? []
+      return try answering {
+        var detail = try detail(catalog, run.url.lastPathComponent, abilities: abilities)
         if let state = activeJobs(jobs)[detail.summary.id] { detail.summary.status = state }
         return detail
       }
@@ -100,6 +106,43 @@ public enum Studio {
       let asked = try await decodeBody(TextRequest.self, from: request).validated()
       return try await answering { try await StudioGeneration.text(asked, run: run, id: id) }
     }
+    router.post("/api/runs/:id/walk") { request, context in
+      let id = try context.parameters.require("id")
+      let run = try catalog.run(id)
+      let asked = try await decodeBody(WalkRequest.self, from: request).validated()
+      return try await answering { try await StudioWork.run { try StudioGeneration.walk(asked, run: run, id: id) } }
+    }
+    router.post("/api/runs/:id/audio") { request, context in
+      let id = try context.parameters.require("id")
+      let run = try catalog.run(id)
+      let asked = try await decodeBody(AudioRequest.self, from: request).validated()
+      return try await answering { try await StudioWork.run { try StudioGeneration.audio(asked, run: run, id: id) } }
+    }
+    router.post("/api/runs/:id/restore") { request, context in
+      // The body is the PNG itself (at most 4 MB); `?box=x,y,w,h` marks the damaged region.
+      let id = try context.parameters.require("id")
+      let run = try catalog.run(id)
+      let box = try request.uri.queryParameters["box"].map { text -> [Int] in
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, parts.allSatisfy({ $0 != nil }) else { throw StudioError.badRequest("box must be x,y,width,height, got \(text)") }
+        return parts.map { $0! }
+      }
+      let body: ByteBuffer
+      do {
+        body = try await request.body.collect(upTo: 4 << 20)
+      } catch {
+        throw HTTPError(.contentTooLarge, message: "uploads are at most 4 MB")
+      }
+      let png = Data(body.readableBytesView)
+      return try await answering { try await StudioWork.run { try StudioGeneration.restore(png: png, box: box, run: run, id: id) } }
+    }
+    router.post("/api/runs/:id/tune") { request, context in
+      let run = try catalog.run(try context.parameters.require("id"))
+      let asked = try await decodeBody(TuneRequest.self, from: request)
+      let samples = asked.samples ?? 500
+      guard (0...2000).contains(samples) else { throw StudioError.badRequest("samples must be in 0...2000, got \(samples)") }
+      return try await answering { try await StudioWork.run { try StudioGeneration.tune(run, samples: samples) } }
+    }
     router.post("/api/runs/:id/ratings") { request, context in
       let run = try catalog.run(try context.parameters.require("id"))
       let rating = try await decodeBody(RatingRequest.self, from: request)
@@ -148,7 +191,7 @@ public enum Studio {
     do { return try await body() } catch { throw StudioError.answer(error) }
   }
 
-  static func detail(_ catalog: RunCatalog, _ id: String) throws -> RunDetail {
+  static func detail(_ catalog: RunCatalog, _ id: String, abilities: [String]) throws -> RunDetail {
     let run = try catalog.run(id)
     let config = try run.readConfig()
     let lines = (try? MetricsLog.read(run.metricsURL)) ?? []
@@ -165,7 +208,7 @@ public enum Studio {
     let kind = config.recipe
     return RunDetail(
       summary: try catalog.summary(id), generates: kind.isFeatureNetwork ? nil : kind.dataKind.rawValue,
-      classNames: config.classNames ?? [], hasTunedPrior: (try? TunedPrior.load(run)) != nil,
+      classNames: config.classNames ?? [], hasTunedPrior: (try? TunedPrior.load(run)) != nil, abilities: abilities,
       samples: catalog.sampleFiles(run).map { "/api/runs/\(id)/files/\($0)" }, batches: batches, history: history,
       evaluations: lines.compactMap(\.evaluation))
   }

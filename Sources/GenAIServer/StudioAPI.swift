@@ -39,6 +39,9 @@ struct RunDetail: ResponseEncodable, Sendable {
   var generates: String?
   var classNames: [String]
   var hasTunedPrior: Bool
+  /// What its newest checkpoint can do: `images`, `latent` (walks, tuned priors), `restore`,
+  /// `text`, `audio`, `tune` (empty before its first checkpoint).
+  var abilities: [String]
   var samples: [String]
   var batches: [BatchInfo]
   var history: [HistoryPoint]

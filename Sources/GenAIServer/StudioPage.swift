@@ -163,13 +163,40 @@ enum StudioPage {
           <button id="generate">Generate</button> <span id="generror" class="error"></span>
           <pre id="text"></pre><div id="grid"></div></fieldset>`;
       }
+      if (run.generates === "audio") {
+        const classes = run.classNames.length ? `<label>class <select id="label"><option value="">each in turn</option>` +
+          run.classNames.map((c) => `<option>${esc(c)}</option>`).join("") + `</select></label>` : "";
+        html += `<fieldset><legend>Generate audio</legend>
+          <label>clips <input id="count" type="number" min="1" max="20" value="10"></label>
+          <label>seed <input id="seed" type="number" min="0" value="0"></label>${classes}
+          <button id="generate">Generate</button> <span id="generror" class="error"></span>
+          <div id="grid"></div></fieldset>`;
+      }
+      if (run.abilities.includes("latent")) {
+        html += `<fieldset><legend>Latent walk</legend>
+          <label>from seed <input id="walkfrom" type="number" min="0" value="0"></label>
+          <label>to seed <input id="walkto" type="number" min="0" value="1"></label>
+          <label>frames <input id="frames" type="number" min="2" max="32" value="10"></label>
+          <button id="walk">Walk</button> <span id="walkerror" class="error"></span><div id="strip"></div></fieldset>`;
+      }
+      if (run.abilities.includes("restore")) {
+        html += `<fieldset><legend>Restore an image</legend>
+          <input id="upload" type="file" accept="image/png">
+          <label>damaged box x,y,w,h on 28x28 (empty: denoise) <input id="box" placeholder="8,8,12,12" size="10"></label>
+          <button id="restore">Restore</button> <span id="restoreerror" class="error"></span><div id="restored"></div></fieldset>`;
+      }
       html += `<fieldset><legend>Rate a batch</legend>
         <label>batch <select id="batch">${run.batches.map((b) => `<option value="${b.batch}">${b.batch} (${b.count} samples)</option>`).reverse().join("")}</select></label>
         <label>like <input id="like" placeholder="2,5"></label><label>dislike <input id="dislike" placeholder="7"></label>
-        <button id="rate">Save ratings</button> <span id="rated"></span></fieldset>
+        <button id="rate">Save ratings</button> <span id="rated"></span>
+        ${run.abilities.includes("tune") ? `<p><button id="tune">Tune from the likes</button> <span id="tuneerror" class="error"></span></p><pre id="tuned"></pre>` : ""}</fieldset>
         <h3>Report</h3><iframe id="report" src="${withToken("/api/runs/" + encodeURIComponent(id) + "/report")}"></iframe>`;
       q("#run").innerHTML = html;
-      if (q("#generate")) q("#generate").onclick = () => run.generates === "images" ? generateImages(id) : generateText(id);
+      if (q("#generate")) q("#generate").onclick = () =>
+        run.generates === "images" ? generateImages(id) : run.generates === "audio" ? generateAudio(id) : generateText(id);
+      if (q("#walk")) q("#walk").onclick = () => walk(id);
+      if (q("#restore")) q("#restore").onclick = () => restore(id);
+      if (q("#tune")) q("#tune").onclick = () => tune(id);
       q("#rate").onclick = () => rate(id);
       if (q("#resume")) q("#resume").onclick = () => resumeRun(id);
     }
@@ -207,6 +234,47 @@ enum StudioPage {
           }
         }
       } catch (e) { q("#generror").textContent = e.message; }
+    }
+    async function generateAudio(id) {
+      q("#generror").textContent = "";
+      const body = { count: Number(q("#count").value), seed: Number(q("#seed").value) };
+      if (q("#label") && q("#label").value) body.label = q("#label").value;
+      try {
+        const made = await (await api(`/api/runs/${encodeURIComponent(id)}/audio`, { method: "POST", body: JSON.stringify(body) })).json();
+        q("#grid").innerHTML = `<p>batch ${made.batch}: samples numbered as the clips</p>` +
+          made.clips.map((c, i) => `<div>${i + 1} <audio controls preload="none" src="${withToken(c)}"></audio></div>`).join("") +
+          (made.spectrograms ? `<img class="grid" alt="spectrograms" src="${withToken(made.spectrograms)}">` : "");
+        await refreshBatches(id, made.batch);
+      } catch (e) { q("#generror").textContent = e.message; }
+    }
+    async function walk(id) {
+      q("#walkerror").textContent = "";
+      const body = { from: Number(q("#walkfrom").value), to: Number(q("#walkto").value), frames: Number(q("#frames").value) };
+      if (q("#label") && q("#label").value) body.label = q("#label").value;
+      try {
+        const made = await (await api(`/api/runs/${encodeURIComponent(id)}/walk`, { method: "POST", body: JSON.stringify(body) })).json();
+        q("#strip").innerHTML = `<img class="grid" alt="latent walk" src="${withToken(made.url)}">`;
+      } catch (e) { q("#walkerror").textContent = e.message; }
+    }
+    async function restore(id) {
+      q("#restoreerror").textContent = "";
+      const file = q("#upload").files[0];
+      if (!file) { q("#restoreerror").textContent = "choose a PNG first"; return; }
+      const box = q("#box").value.trim();
+      try {
+        const response = await fetch(withToken(`/api/runs/${encodeURIComponent(id)}/restore` + (box ? "?box=" + encodeURIComponent(box) : "")),
+          { method: "POST", headers: { "Authorization": "Bearer " + token, "Content-Type": "image/png" }, body: file });
+        const made = await response.json();
+        if (!response.ok) throw new Error((made.error && made.error.message) || response.statusText);
+        q("#restored").innerHTML = `<p>left: the upload at 28x28; right: restored</p><img class="grid" alt="restored" src="${withToken(made.output)}">`;
+      } catch (e) { q("#restoreerror").textContent = e.message; }
+    }
+    async function tune(id) {
+      q("#tuneerror").textContent = ""; q("#tuned").textContent = "tuning...";
+      try {
+        const result = await (await api(`/api/runs/${encodeURIComponent(id)}/tune`, { method: "POST", body: JSON.stringify({ samples: 200 }) })).json();
+        q("#tuned").textContent = result.summary + (result.measurement ? "\n\n" + result.measurement : "");
+      } catch (e) { q("#tuned").textContent = ""; q("#tuneerror").textContent = e.message; }
     }
     async function refreshBatches(id, newest) {
       const run = await (await api("/api/runs/" + encodeURIComponent(id))).json();

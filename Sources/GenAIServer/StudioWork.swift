@@ -42,4 +42,16 @@ enum StudioWork {
     loaded = (key, model)
     return model
   }
+
+  /// What the newest checkpoint of `run` can do, by name (see `RunDetail.abilities`). Call only
+  /// from `queue`.
+  static func abilities(of run: RunDirectory) throws -> [String] {
+    let recipe = try model(run).trained.recipe
+    let answers: [(String, Bool)] = [
+      ("images", recipe.imageGenerator != nil), ("latent", recipe.latentImageGenerator != nil),
+      ("restore", recipe.imageRestorer != nil), ("text", recipe.textGenerator != nil), ("audio", recipe.audioGenerator != nil),
+      ("tune", recipe.latentImageGenerator != nil || recipe.textGenerator != nil),
+    ]
+    return answers.filter(\.1).map(\.0)
+  }
 }

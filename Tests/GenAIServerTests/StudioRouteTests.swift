@@ -17,6 +17,7 @@ enum StudioFixture {
     let text = root.appending(path: "play.txt")
     try! Data(String(repeating: "ROMEO:\nBut soft, what light through yonder window breaks?\n", count: 30).utf8).write(to: text)
     try! train(CharGPT.kind, data: .files(.text, path: text.path), in: root.appending(path: "gpt"))
+    try! train(VAEGAN.kind, data: .shapes, in: root.appending(path: "vaegan"))
     return root
   }()
 
@@ -55,14 +56,16 @@ struct StudioRouteTests {
       try await client.execute(uri: "/api/runs", method: .get) { response in
         #expect(response.status == .ok)
         let list = try JSONDecoder().decode(RunListBody.self, from: Data(response.body.readableBytesView))
-        #expect(list.runs.map(\.id) == ["dcgan", "gpt"])
-        #expect(list.runs.map(\.recipe) == ["dcgan", "char-gpt"])
-        #expect(list.runs.allSatisfy { $0.status == "finished" && $0.step == 2 })
+        let fixture = list.runs.filter { ["dcgan", "gpt", "vaegan"].contains($0.id) }  // other tests add runs
+        #expect(fixture.map(\.id) == ["dcgan", "gpt", "vaegan"])
+        #expect(fixture.map(\.recipe) == ["dcgan", "char-gpt", "vaegan"])
+        #expect(fixture.allSatisfy { $0.status == "finished" && $0.step == 2 })
       }
       try await client.execute(uri: "/api/runs/gpt", method: .get) { response in
         #expect(response.status == .ok)
         let body = String(buffer: response.body)
         #expect(body.contains(#""generates":"text""#) && body.contains(#""history":["#))
+        #expect(body.contains(#""abilities":["text","tune"]"#), "\(body)")
       }
       try await client.execute(uri: "/api/recipes", method: .get) { response in
         #expect(String(buffer: response.body).contains(#""name":"vaegan""#))
@@ -257,6 +260,54 @@ struct StudioRouteTests {
       try await Task.sleep(for: .milliseconds(100))
     }
     throw StudioError.notFound("job \(id) did not get there in 120 s")
+  }
+
+  /// Latent walks, restoration of an upload, and tuning from likes.
+  @Test func walksRestoresAndTunes() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      let headers = StudioFixture.authorised
+      try await client.execute(uri: "/api/runs/dcgan/walk", method: .post, headers: headers, body: ByteBuffer(string: #"{"from": 1, "to": 2, "frames": 6}"#)) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        let made = try JSONDecoder().decode(GeneratedBatch.self, from: Data(response.body.readableBytesView))
+        #expect(made.count == 6)
+      }
+      // A 28x28 grey PNG with a bright square, then repaired where a box marks it.
+      var pixels = [UInt8](repeating: 20, count: 28 * 28)
+      for y in 8..<20 { for x in 8..<20 { pixels[y * 28 + x] = 230 } }
+      let png = PNGEncoder.encode(Bitmap(width: 28, height: 28, channels: 1, pixels: pixels))
+      try await client.execute(uri: "/api/runs/vaegan/restore?box=10,10,6,6", method: .post, headers: headers, body: ByteBuffer(bytes: png)) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        #expect(String(buffer: response.body).contains("restored.png"))
+      }
+      try await client.execute(uri: "/api/runs/vaegan/restore", method: .post, headers: headers, body: ByteBuffer(bytes: png)) { #expect($0.status == .ok) }
+      let wide = PNGEncoder.encode(Bitmap(width: 1500, height: 2, channels: 1, fill: [0]))
+      for (uri, body, status) in [
+        ("/api/runs/vaegan/restore", [UInt8]("not a png".utf8), 400), ("/api/runs/vaegan/restore", wide, 400),
+        ("/api/runs/vaegan/restore?box=20,20,10,10", png, 400), ("/api/runs/vaegan/restore?box=1,2", png, 400),
+        ("/api/runs/dcgan/restore", png, 400), ("/api/runs/vaegan/restore", [UInt8](repeating: 0, count: 5 << 20), 413),
+        ("/api/runs/gpt/walk", [UInt8]("{}".utf8), 400), ("/api/runs/dcgan/walk", [UInt8](#"{"frames": 1}"#.utf8), 400),
+        ("/api/runs/dcgan/audio", [UInt8]("{}".utf8), 400), ("/api/runs/dcgan/audio", [UInt8](#"{"count": 50}"#.utf8), 400),
+        ("/api/runs/gpt/tune", [UInt8]("{}".utf8), 400), ("/api/runs/dcgan/tune", [UInt8](#"{"samples": -1}"#.utf8), 400),
+      ] {
+        try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+          #expect(response.status.code == status, "\(uri): \(String(buffer: response.body))")
+        }
+      }
+      // Tuning from a like: the prior is fitted and saved.
+      let made = try await client.execute(uri: "/api/runs/dcgan/images", method: .post, headers: headers, body: ByteBuffer(string: #"{"count": 4}"#)) {
+        try JSONDecoder().decode(GeneratedBatch.self, from: Data($0.body.readableBytesView))
+      }
+      try await client.execute(uri: "/api/runs/dcgan/ratings", method: .post, headers: headers, body: ByteBuffer(string: #"{"batch": \#(made.batch), "like": [2]}"#)) {
+        #expect($0.status == .ok)
+      }
+      try await client.execute(uri: "/api/runs/dcgan/tune", method: .post, headers: headers, body: ByteBuffer(string: #"{"samples": 0}"#)) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        #expect(String(buffer: response.body).contains("fitted the latent prior"))
+      }
+      let run = RunDirectory(url: StudioFixture.runs.appending(path: "dcgan"))
+      #expect(try TunedPrior.load(run) != nil)
+      try FileManager.default.removeItem(at: TunedPrior.url(run))  // other tests expect the run untuned
+    }
   }
 
   /// A link in the samples folder that points out of the run is not followed.
