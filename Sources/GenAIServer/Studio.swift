@@ -11,6 +11,7 @@ import Hummingbird
 /// | `GET /api/runs` | every run: recipe, data, step, status, main metric's best, newest sample |
 /// | `GET /api/runs/{id}` | one run: samples, rated batches, training curve, evaluations |
 /// | `GET /api/runs/{id}/report` | the run's `genai report` page (curves as SVG) |
+/// | `GET /api/runs/{id}/events` | server-sent events while it trains: new metrics lines, job progress |
 /// | `GET /api/runs/{id}/files/{name}` | a sample file (PNG, text, WAV), one folder deep at most |
 /// | `POST /api/runs/{id}/images` | a grid of new images, recorded as a batch to rate |
 /// | `POST /api/runs/{id}/text` | new text, streamed as JSON lines as it is generated |
@@ -59,6 +60,10 @@ public enum Studio {
         if let state = activeJobs(jobs)[detail.summary.id] { detail.summary.status = state }
         return detail
       }
+    }
+    router.get("/api/runs/:id/events") { _, context in
+      let run = try catalog.run(try context.parameters.require("id"))
+      return StudioEvents.stream(run, id: run.url.lastPathComponent, jobs: jobs)
     }
     router.get("/api/jobs") { _, _ in JobList(jobs: jobs.list()) }
     router.post("/api/jobs") { request, _ in

@@ -84,7 +84,40 @@ enum StudioPage {
       sortUp = sortKey === th.dataset.key ? !sortUp : true; sortKey = th.dataset.key; drawRuns();
     });
     q("#filter").oninput = drawRuns;
-    let jobs = [];
+    let jobs = [], source = null, curve = [];
+    const notLosses = ["step", "epoch", "steps_per_s", "time", "peak_rss_mb", "kind"];
+    // The losses so far as lines on one chart (each loss scaled to its own range), redrawn as
+    // server-sent events bring new steps.
+    function drawCurve() {
+      const svg = q("#curve");
+      if (!svg) return;
+      const names = [...new Set(curve.flatMap((p) => Object.keys(p.losses)))].sort();
+      const colours = ["#1f6feb", "#d9480f", "#2f9e44", "#9c36b5", "#e8590c", "#0c8599"];
+      const width = 640, height = 170, steps = curve.map((p) => p.step);
+      const x0 = Math.min(...steps), x1 = Math.max(...steps, x0 + 1);
+      svg.innerHTML = names.map((name, k) => {
+        const points = curve.filter((p) => Number.isFinite(p.losses[name]));
+        const values = points.map((p) => p.losses[name]);
+        const lo = Math.min(...values), hi = Math.max(...values, lo + 1e-9);
+        const path = points.map((p) => `${(8 + (p.step - x0) / (x1 - x0) * (width - 16)).toFixed(1)},${(height - 20 - (p.losses[name] - lo) / (hi - lo) * (height - 40)).toFixed(1)}`).join(" ");
+        const colour = colours[k % colours.length];
+        return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${path}"/>` +
+          `<text x="${10 + k * 150}" y="14" fill="${colour}" font-size="12">${esc(name)} ${values.length ? values[values.length - 1].toPrecision(4) : ""}</text>`;
+      }).join("") + `<text x="8" y="${height - 4}" font-size="11">step ${x0}</text><text x="${width - 80}" y="${height - 4}" font-size="11">step ${x1}</text>`;
+    }
+    function follow(id) {
+      if (source) { source.close(); source = null; }
+      source = new EventSource(withToken(`/api/runs/${encodeURIComponent(id)}/events`));
+      source.addEventListener("metrics", (event) => {
+        const line = JSON.parse(event.data);
+        if (line.kind !== undefined || line.step === undefined) return;
+        const losses = {};
+        for (const [key, value] of Object.entries(line)) if (!notLosses.includes(key) && typeof value === "number") losses[key] = value;
+        curve.push({ step: line.step, losses });
+        drawCurve();
+      });
+      source.addEventListener("done", () => { source.close(); source = null; });
+    }
     async function loadRecipes() {
       const recipes = (await (await api("/api/recipes")).json()).recipes;
       q("#newrecipe").innerHTML = recipes.map((r) => `<option value="${esc(r.name)}" title="${esc(r.summary)}">${esc(r.name)}</option>`).join("");
@@ -97,8 +130,10 @@ enum StudioPage {
       if (q("#newbatch").value) body.batchSize = Number(q("#newbatch").value);
       if (q("#newname").value) body.name = q("#newname").value;
       try {
-        await api("/api/jobs", { method: "POST", body: JSON.stringify(body) });
+        const job = await (await api("/api/jobs", { method: "POST", body: JSON.stringify(body) })).json();
         await loadJobs(); await loadRuns();
+        // The run folder appears when the job starts; open it then.
+        setTimeout(() => openRun(job.id).catch(() => {}), 1500);
       } catch (e) { q("#trainerror").textContent = e.message; }
     }
     const duration = (s) => s == null ? "" : s >= 3600 ? (s / 3600).toFixed(1) + " h" : s >= 60 ? Math.round(s / 60) + " min" : Math.round(s) + " s";
@@ -119,11 +154,13 @@ enum StudioPage {
           (live.stepsPerSecond ? `, ${live.stepsPerSecond.toFixed(2)} steps/s, ${duration(live.secondsLeft)} left` : "") +
           (live.message ? ` (${live.message})` : "");
         if (["running", "stopping"].includes(live.state)) {
-          const run = await (await api("/api/runs/" + encodeURIComponent(chosen))).json();
-          if (run.summary.newestSample && run.summary.newestSample.endsWith(".png")) {
-            const src = withToken(run.summary.newestSample);
-            if (q("#newest").getAttribute("src") !== src) q("#newest").src = src;
-          }
+          try {
+            const run = await (await api("/api/runs/" + encodeURIComponent(chosen))).json();
+            if (run.summary.newestSample && run.summary.newestSample.endsWith(".png")) {
+              const src = withToken(run.summary.newestSample);
+              if (q("#newest").getAttribute("src") !== src) { q("#newest").src = src; q("#newest").hidden = false; }
+            }
+          } catch (e) { /* the run folder appears when the job starts */ }
         }
       }
     }
@@ -132,12 +169,13 @@ enum StudioPage {
       try {
         await api(`/api/jobs/${encodeURIComponent(id)}/resume`, { method: "POST", body: "{}" });
         await loadJobs();
+        follow(id);
       } catch (e) { q("#live").textContent = e.message; }
     }
     async function openRun(id) {
+      const run = await (await api("/api/runs/" + encodeURIComponent(id))).json();
       chosen = id; drawRuns();
       history.replaceState(null, "", "?run=" + encodeURIComponent(id) + (new URLSearchParams(location.search).get("token") ? "&token=" + encodeURIComponent(token) : ""));
-      const run = await (await api("/api/runs/" + encodeURIComponent(id))).json();
       const s = run.summary;
       let html = `<h2>${esc(s.id)}</h2><p>${esc(s.recipe)} on ${esc(s.data)}, step ${s.step} of ${s.steps}, ${s.status}` +
         (s.best == null ? "" : `; best ${esc(s.mainMetric)} ${s.best.toPrecision(4)} at step ${s.bestStep}`) + `</p>` +
@@ -190,6 +228,7 @@ enum StudioPage {
         <label>like <input id="like" placeholder="2,5"></label><label>dislike <input id="dislike" placeholder="7"></label>
         <button id="rate">Save ratings</button> <span id="rated"></span>
         ${run.abilities.includes("tune") ? `<p><button id="tune">Tune from the likes</button> <span id="tuneerror" class="error"></span></p><pre id="tuned"></pre>` : ""}</fieldset>
+        <h3>Losses</h3><svg id="curve" width="640" height="170" role="img" aria-label="training losses"></svg>
         <h3>Report</h3><iframe id="report" src="${withToken("/api/runs/" + encodeURIComponent(id) + "/report")}"></iframe>`;
       q("#run").innerHTML = html;
       if (q("#generate")) q("#generate").onclick = () =>
@@ -199,6 +238,10 @@ enum StudioPage {
       if (q("#tune")) q("#tune").onclick = () => tune(id);
       q("#rate").onclick = () => rate(id);
       if (q("#resume")) q("#resume").onclick = () => resumeRun(id);
+      curve = run.history.slice();
+      drawCurve();
+      if (source) { source.close(); source = null; }
+      if (["training", "queued"].includes(s.status)) follow(id);
     }
     const numbers = (s) => s.split(",").map((x) => x.trim()).filter((x) => x).map(Number);
     async function generateImages(id) {
@@ -273,7 +316,7 @@ enum StudioPage {
       q("#tuneerror").textContent = ""; q("#tuned").textContent = "tuning...";
       try {
         const result = await (await api(`/api/runs/${encodeURIComponent(id)}/tune`, { method: "POST", body: JSON.stringify({ samples: 200 }) })).json();
-        q("#tuned").textContent = result.summary + (result.measurement ? "\n\n" + result.measurement : "");
+        q("#tuned").textContent = result.summary + (result.measurement ? "\\n\\n" + result.measurement : "");
       } catch (e) { q("#tuned").textContent = ""; q("#tuneerror").textContent = e.message; }
     }
     async function refreshBatches(id, newest) {

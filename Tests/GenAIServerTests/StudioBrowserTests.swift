@@ -49,6 +49,8 @@ struct StudioBrowserTests {
         """)
       try browser.waitFor("document.querySelector('#jobrows').textContent.includes('browser-job') && document.querySelector('#jobrows').textContent.includes('finished')", timeout: 120)
       try browser.waitFor("document.querySelector('#runrows').textContent.includes('browser-job')", timeout: 20)
+      try browser.evaluate("document.querySelector('tr.run[data-id=\"browser-job\"]').click()")
+      try browser.waitFor("document.querySelectorAll('#curve polyline').length >= 2")  // d_loss and g_loss
 
       let shot = profile.appending(path: "studio.png")
       try browser.screenshot().write(to: shot)

@@ -244,6 +244,28 @@ struct StudioRouteTests {
     }
   }
 
+  /// While a job trains, its run streams new metrics lines and job progress as server-sent
+  /// events, then `done`; a run that is not training answers `done` at once.
+  @Test func eventsFollowATrainingRun() async throws {
+    try await StudioFixture.app().test(.router) { client in
+      try await client.execute(uri: "/api/runs/dcgan/events", method: .get) { response in
+        #expect(response.headers[.contentType] == "text/event-stream")
+        #expect(String(buffer: response.body) == "event: done\ndata: {}\n\n")
+      }
+      try await client.execute(
+        uri: "/api/jobs", method: .post, headers: StudioFixture.authorised,
+        body: ByteBuffer(string: #"{"recipe": "dcgan", "data": "shapes", "steps": 40, "batchSize": 2, "name": "job-events"}"#)
+      ) { #expect($0.status == .ok) }
+      _ = try await Self.waitForJob(client, "job-events") { $0.state == "running" && $0.step >= 1 }
+      try await client.execute(uri: "/api/runs/job-events/events", method: .get) { response in
+        let text = String(buffer: response.body)
+        let metrics = text.components(separatedBy: "event: metrics\ndata: ").dropFirst()
+        #expect(!metrics.isEmpty && text.contains("event: job") && text.hasSuffix("event: done\ndata: {}\n\n"), "\(text.prefix(400))")
+        #expect(metrics.contains { $0.contains(#""step":40"#) }, "\(text.suffix(400))")
+      }
+    }
+  }
+
   struct JobRow: Decodable {
     var id: String
     var state: String
