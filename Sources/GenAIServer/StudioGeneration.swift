@@ -1,6 +1,7 @@
 import Foundation
 import GenAI
 import Hummingbird
+import Synchronization
 
 /// What the studio generates: image grids and streamed text, written and indexed as
 /// `genai sample` does (same provenance, same batches to rate), as `samples/studio-NNNN.*`.
@@ -35,6 +36,9 @@ enum StudioGeneration {
   /// and the request checked before the response starts, so those failures are plain 4xx.
   static func text(_ asked: TextRequest, run: RunDirectory, id: String) async throws -> Response {
     let (stream, output) = AsyncStream<ByteBuffer>.makeStream()
+    // A client that goes away stops the generation at the next character.
+    let gone = StopFlag()
+    output.onTermination = { _ in gone.raise() }
     try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
       StudioWork.queue.async {
         let model: StudioWork.LoadedModel
@@ -64,6 +68,7 @@ enum StudioGeneration {
         do {
           let url = try nextFile(run, fileExtension: "txt")
           let files = try SampleWriter.write(trained.recipe, request: request, to: url, provenance: model.provenance) { character in
+            if gone.isRaised { throw CancellationError() }
             output.yield(line(["text": character]))
           }
           let batch = try SampleIndex(run: run).append(
@@ -89,4 +94,11 @@ enum StudioGeneration {
   static func line(_ value: some Encodable) -> ByteBuffer {
     ByteBuffer(string: ((try? JSONLines.line(value)) ?? "{}") + "\n")
   }
+}
+
+/// A flag one thread raises and another reads.
+final class StopFlag: Sendable {
+  private let raised = Atomic<Bool>(false)
+  func raise() { raised.store(true, ordering: .relaxed) }
+  var isRaised: Bool { raised.load(ordering: .relaxed) }
 }

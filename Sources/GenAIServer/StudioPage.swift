@@ -102,7 +102,7 @@ enum StudioPage {
         const path = points.map((p) => `${(8 + (p.step - x0) / (x1 - x0) * (width - 16)).toFixed(1)},${(height - 20 - (p.losses[name] - lo) / (hi - lo) * (height - 40)).toFixed(1)}`).join(" ");
         const colour = colours[k % colours.length];
         return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${path}"/>` +
-          `<text x="${10 + k * 150}" y="14" fill="${colour}" font-size="12">${esc(name)} ${values.length ? values[values.length - 1].toPrecision(4) : ""}</text>`;
+          `<text x="${10 + k * Math.floor((width - 20) / names.length)}" y="14" fill="${colour}" font-size="11">${esc(name)} ${values.length ? values[values.length - 1].toPrecision(4) : ""}</text>`;
       }).join("") + `<text x="8" y="${height - 4}" font-size="11">step ${x0}</text><text x="${width - 80}" y="${height - 4}" font-size="11">step ${x1}</text>`;
     }
     function follow(id) {

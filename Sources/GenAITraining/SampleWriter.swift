@@ -102,7 +102,7 @@ public enum SampleWriter {
   @discardableResult
   public static func write(
     _ recipe: any Recipe, request: SampleRequest, to url: URL, provenance: [String: String] = [:],
-    onCharacter: (String) -> Void = { _ in }
+    onCharacter: (String) throws -> Void = { _ in }
   ) throws -> [URL] {
     try request.validate()
     var info = provenance

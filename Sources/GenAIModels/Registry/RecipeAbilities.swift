@@ -106,7 +106,7 @@ public protocol TextGenerating: CharacterModel {
   /// - Throws: `RecipeError` for a negative length, bad options or an unknown priming character.
   func sample(
     prime: String, length: Int, options: SamplingOptions, using generator: inout SeededGenerator,
-    onCharacter: (String) -> Void
+    onCharacter: (String) throws -> Void
   ) throws -> String
   /// What a text file's provenance records about how `options` were applied (char-gpt: how the
   /// context moved past the block size).
@@ -138,7 +138,7 @@ extension CharGPT: TextGenerating {
   /// `sample` with the KV cache (the `TextGenerating` form).
   public func sample(
     prime: String, length: Int, options: SamplingOptions, using generator: inout SeededGenerator,
-    onCharacter: (String) -> Void
+    onCharacter: (String) throws -> Void
   ) throws -> String {
     try sample(prime: prime, length: length, options: options, useCache: true, using: &generator, onCharacter: onCharacter)
   }

@@ -107,13 +107,14 @@ public enum TextSampler {
   }
 
   /// Generates `length` characters after `prime` with `predictor`, calling `onCharacter` with
-  /// each new character as soon as it is chosen. Returns the generated text (without the prime).
+  /// each new character as soon as it is chosen (an error it throws ends the generation, e.g.
+  /// when the reader went away). Returns the generated text (without the prime).
   /// - Throws: `RecipeError` for a negative length, bad options or a prime the vocabulary cannot
-  ///   encode.
+  ///   encode; what `onCharacter` throws.
   public static func generate(
     predictor: inout some NextTokenPredictor, vocabulary: Vocabulary, prime: String, length: Int,
     options: SamplingOptions, recipe: String, using generator: inout SeededGenerator,
-    onCharacter: (String) -> Void = { _ in }
+    onCharacter: (String) throws -> Void = { _ in }
   ) throws -> String {
     guard length >= 0 else { throw RecipeError(recipe: recipe, "length must be ≥ 0, got \(length)") }
     try options.validate(recipe: recipe)
@@ -125,7 +126,7 @@ public enum TextSampler {
     for i in 0..<length {
       let ch = vocabulary.symbol(for: id)
       out += ch
-      onCharacter(ch)
+      try onCharacter(ch)
       if i + 1 < length { id = predictor.feed(token: id) { chooser.choose($0, using: &generator) } }
     }
     return out
@@ -301,7 +302,7 @@ extension CharRNN {
   /// - Throws: `RecipeError` for a negative length, bad options or an unknown priming character.
   public func sample(
     prime: String = "", length: Int, options: SamplingOptions = SamplingOptions(),
-    using generator: inout SeededGenerator, onCharacter: (String) -> Void = { _ in }
+    using generator: inout SeededGenerator, onCharacter: (String) throws -> Void = { _ in }
   ) throws -> String {
     try sampling(network) {
       var predictor = RNNPredictor(network: network)
@@ -321,7 +322,7 @@ extension CharGPT {
   /// - Throws: `RecipeError` for a negative length, bad options or an unknown priming character.
   public func sample(
     prime: String = "", length: Int, options: SamplingOptions = SamplingOptions(), useCache: Bool = true,
-    using generator: inout SeededGenerator, onCharacter: (String) -> Void = { _ in }
+    using generator: inout SeededGenerator, onCharacter: (String) throws -> Void = { _ in }
   ) throws -> String {
     try sampling(network) {
       var predictor = GPTPredictor(network: network, useCache: useCache, exactContext: options.exactContext)
