@@ -166,6 +166,7 @@ public enum Studio {
   /// training job, if any, which saves a checkpoint first.
   public static func serve(_ options: StudioOptions, dataDirectory: DataDirectory = .resolve()) async throws {
     let jobs = TrainingJobs(root: options.runs, dataDirectory: dataDirectory)
+    for problem in jobs.restoreQueue() { print("queue: \(problem)") }
     let app = Application(
       router: router(options, jobs: jobs),
       configuration: .init(address: .hostname(options.host, port: options.port), serverName: "genai studio"))

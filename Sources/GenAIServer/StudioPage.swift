@@ -116,7 +116,11 @@ enum StudioPage {
         curve.push({ step: line.step, losses });
         drawCurve();
       });
-      source.addEventListener("done", () => { source.close(); source = null; });
+      source.addEventListener("done", () => {
+        source.close(); source = null;
+        // The report's curves, evaluations and grids as they are now that the run stopped.
+        if (q("#report")) q("#report").src = q("#report").src;
+      });
     }
     async function loadRecipes() {
       const recipes = (await (await api("/api/recipes")).json()).recipes;
@@ -251,8 +255,8 @@ enum StudioPage {
       if (q("#prior")) body.prior = q("#prior").value;
       try {
         const made = await (await api(`/api/runs/${encodeURIComponent(id)}/images`, { method: "POST", body: JSON.stringify(body) })).json();
-        q("#grid").innerHTML = `<p>batch ${made.batch}: samples numbered left to right, top to bottom</p><img class="grid" alt="generated grid" src="${withToken(made.url)}">`;
-        await refreshBatches(id, made.batch);
+        await refreshBatches(id, made.batch);  // first, so the rating form names this batch when the grid shows
+        q("#grid").innerHTML = `<p id="made" data-batch="${made.batch}">batch ${made.batch}: samples numbered left to right, top to bottom</p><img class="grid" alt="generated grid" src="${withToken(made.url)}"> <a href="${withToken(made.url)}" download>download</a>`;
       } catch (e) { q("#generror").textContent = e.message; }
     }
     async function generateText(id) {
@@ -273,7 +277,10 @@ enum StudioPage {
             const message = JSON.parse(buffered.slice(0, end)); buffered = buffered.slice(end + 1);
             if (message.text !== undefined) q("#text").textContent += message.text;
             if (message.error) q("#generror").textContent = message.error;
-            if (message.batch) await refreshBatches(id, message.batch);
+            if (message.batch) {
+              await refreshBatches(id, message.batch);
+              q("#grid").innerHTML = `<a href="${withToken(message.url)}" download>download the text</a>`;
+            }
           }
         }
       } catch (e) { q("#generror").textContent = e.message; }
@@ -296,7 +303,7 @@ enum StudioPage {
       if (q("#label") && q("#label").value) body.label = q("#label").value;
       try {
         const made = await (await api(`/api/runs/${encodeURIComponent(id)}/walk`, { method: "POST", body: JSON.stringify(body) })).json();
-        q("#strip").innerHTML = `<img class="grid" alt="latent walk" src="${withToken(made.url)}">`;
+        q("#strip").innerHTML = `<img class="grid" alt="latent walk" src="${withToken(made.url)}"> <a href="${withToken(made.url)}" download>download</a>`;
       } catch (e) { q("#walkerror").textContent = e.message; }
     }
     async function restore(id) {
@@ -309,7 +316,7 @@ enum StudioPage {
           { method: "POST", headers: { "Authorization": "Bearer " + token, "Content-Type": "image/png" }, body: file });
         const made = await response.json();
         if (!response.ok) throw new Error((made.error && made.error.message) || response.statusText);
-        q("#restored").innerHTML = `<p>left: the upload at 28x28; right: restored</p><img class="grid" alt="restored" src="${withToken(made.output)}">`;
+        q("#restored").innerHTML = `<p>left: the upload at 28x28; right: restored</p><img class="grid" alt="restored" src="${withToken(made.output)}"> <a href="${withToken(made.output)}" download>download</a>`;
       } catch (e) { q("#restoreerror").textContent = e.message; }
     }
     async function tune(id) {

@@ -4,8 +4,10 @@ import Synchronization
 
 /// The studio's training jobs: one trains at a time, in the order they were asked for, on a
 /// thread of its own (never on a request's); the others wait in a visible queue. Runs are
-/// written to disk as the CLI writes them, so a reload or a restart of the server loses only
-/// the queue, and a stopped run resumes from its newest checkpoint.
+/// written to disk as the CLI writes them, and the queue too (`.studio-queue.json` in the runs
+/// folder, rewritten atomically at each change): a server stopped or killed while a job trains
+/// or waits takes them up again when it starts, the running one resumed from its newest
+/// checkpoint.
 final class TrainingJobs: Sendable {
   /// Where a job stands.
   enum State: String, Codable, Sendable {
@@ -28,9 +30,21 @@ final class TrainingJobs: Sendable {
     var message: String?
   }
 
+  /// A job as the queue file keeps it: a new run of `config`, or (without one) the
+  /// continuation of run `id` to `steps`.
+  struct Pending: Codable, Sendable {
+    var id: String
+    var config: RunConfig?
+    var steps: Int?
+  }
+
   private struct Ledger {
     var jobs: [Job] = []
     var stopRequested: Set<String> = []
+    /// What is waiting or training, in order, as the queue file holds it.
+    var pending: [Pending] = []
+    /// Set by `shutdown`: what is stopped then stays in the queue file for the next start.
+    var shuttingDown = false
   }
 
   /// The runs folder.
@@ -45,6 +59,43 @@ final class TrainingJobs: Sendable {
     self.dataDirectory = dataDirectory
   }
 
+  /// The queue file.
+  var queueURL: URL { root.appending(path: ".studio-queue.json") }
+
+  /// Queues again what the queue file holds from the server's last life (a run that had
+  /// started is resumed); entries that cannot be queued are dropped with the reason returned.
+  func restoreQueue() -> [String] {
+    guard let data = FileManager.default.contents(atPath: queueURL.path) else { return [] }
+    guard let entries = try? JSONDecoder().decode([Pending].self, from: data) else {
+      return ["\(queueURL.lastPathComponent) is not a queue file; ignored"]
+    }
+    var problems: [String] = []
+    for entry in entries {
+      do {
+        let started = RunDirectory(url: root.appending(path: entry.id)).exists
+        if let config = entry.config, !started {
+          _ = try start(config, id: entry.id)
+        } else {
+          _ = try resume(entry.id, steps: entry.steps ?? entry.config?.steps)
+        }
+      } catch {
+        problems.append("\(entry.id): \(error)")
+      }
+    }
+    persist()
+    return problems
+  }
+
+  /// Writes the queue file (atomically), or removes it when nothing waits.
+  private func persist() {
+    let pending = ledger.withLock { $0.pending }
+    if pending.isEmpty {
+      try? FileManager.default.removeItem(at: queueURL)
+    } else if let data = try? JSONEncoder().encode(pending) {
+      try? data.write(to: queueURL, options: .atomic)
+    }
+  }
+
   /// Every job, oldest first.
   func list() -> [Job] { ledger.withLock { $0.jobs } }
 
@@ -55,7 +106,7 @@ final class TrainingJobs: Sendable {
     let run = RunDirectory(url: root.appending(path: id))
     guard !FileManager.default.fileExists(atPath: run.url.path) else { throw StudioError.badRequest("a run called \(id) exists") }
     let job = Job(id: id, recipe: config.recipe.name, state: .queued, step: 0, steps: config.steps)
-    try enqueue(job) { [dataDirectory] in try Trainer.start(config: config, in: run, dataDirectory: dataDirectory) }
+    try enqueue(job, Pending(id: id, config: config)) { [dataDirectory] in try Trainer.start(config: config, in: run, dataDirectory: dataDirectory) }
     return job
   }
 
@@ -65,7 +116,7 @@ final class TrainingJobs: Sendable {
     let run = RunDirectory(url: root.appending(path: id))
     let config = try run.readConfig()
     let job = Job(id: id, recipe: config.recipe.name, state: .queued, step: run.checkpoints().last?.step ?? 0, steps: steps ?? config.steps)
-    try enqueue(job) { try Trainer.resume(run, steps: steps, dataDirectory: nil) }
+    try enqueue(job, Pending(id: id, steps: steps)) { try Trainer.resume(run, steps: steps, dataDirectory: nil) }
     return job
   }
 
@@ -75,17 +126,24 @@ final class TrainingJobs: Sendable {
     ledger.withLock { ledger -> Job? in
       guard let index = ledger.jobs.lastIndex(where: { $0.id == id }) else { return nil }
       switch ledger.jobs[index].state {
-      case .queued: ledger.jobs[index].state = .cancelled
+      case .queued:
+        ledger.jobs[index].state = .cancelled
+        ledger.pending.removeAll { $0.id == id }
       case .running: ledger.jobs[index].state = .stopping; ledger.stopRequested.insert(id)
       default: return nil
       }
       return ledger.jobs[index]
+    }.map { job in
+      persist()
+      return job
     }
   }
 
-  /// Stops every job and waits until the running one has saved its checkpoint.
+  /// Stops every job and waits until the running one has saved its checkpoint; the queue file
+  /// keeps them all for the next start.
   func shutdown() {
     ledger.withLock { ledger in
+      ledger.shuttingDown = true
       for index in ledger.jobs.indices {
         switch ledger.jobs[index].state {
         case .queued: ledger.jobs[index].state = .cancelled
@@ -97,14 +155,32 @@ final class TrainingJobs: Sendable {
     queue.sync {}
   }
 
-  private func enqueue(_ job: Job, makeTrainer: @escaping @Sendable () throws -> Trainer) throws {
+  private func enqueue(_ job: Job, _ pending: Pending, makeTrainer: @escaping @Sendable () throws -> Trainer) throws {
     try ledger.withLock { ledger in
       if ledger.jobs.contains(where: { $0.id == job.id && [.queued, .running, .stopping].contains($0.state) }) {
         throw StudioError.badRequest("\(job.id) is queued or training already")
       }
       ledger.jobs.append(job)
+      ledger.pending.removeAll { $0.id == job.id }
+      ledger.pending.append(pending)
     }
+    persist()
     queue.async { [self] in run(job.id, makeTrainer) }
+  }
+
+  /// The queue file's entry for job `id` becomes a resume once its run exists (so a restart
+  /// continues it), and goes when the job ends, unless the server is shutting down.
+  private func settle(_ id: String, ended: Bool) {
+    ledger.withLock { ledger in
+      guard let index = ledger.pending.firstIndex(where: { $0.id == id }) else { return }
+      if ended {
+        if !ledger.shuttingDown { ledger.pending.remove(at: index) }
+      } else if RunDirectory(url: root.appending(path: id)).exists {
+        let steps = ledger.pending[index].steps ?? ledger.pending[index].config?.steps
+        ledger.pending[index] = Pending(id: id, steps: steps)
+      }
+    }
+    persist()
   }
 
   /// Trains job `id` unless it was cancelled while it waited.
@@ -133,6 +209,7 @@ final class TrainingJobs: Sendable {
         }
       }
       trainer.shouldStop = { [self] in ledger.withLock { $0.stopRequested.contains(id) } }
+      settle(id, ended: false)
       let outcome = try trainer.train()
       _ = update(id) { job in
         if case .interrupted = outcome { job.state = .stopped } else { job.state = .finished }
@@ -148,6 +225,7 @@ final class TrainingJobs: Sendable {
       }
     }
     ledger.withLock { _ = $0.stopRequested.remove(id) }
+    settle(id, ended: true)
   }
 
   /// Applies `change` to the newest job called `id`; returns what `change` returned.

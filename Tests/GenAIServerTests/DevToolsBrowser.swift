@@ -54,9 +54,24 @@ final class DevToolsBrowser {
 
   deinit { close() }
 
-  /// Ends the browser.
+  /// Ends the browser: the page is left (no more polling or streams), the browser asked to
+  /// close and given a moment, then killed. A server torn down while a browser still opens
+  /// connections can trap inside SwiftNIO, so tests close the browser this way first.
   func close() {
     guard pid > 0 else { return }
+    _ = try? send("Page.navigate", ["url": "about:blank"], timeout: 5)
+    _ = try? send("Browser.close", [:], timeout: 5, toPage: false)
+    for _ in 0..<50 {
+      var status: Int32 = 0
+      if waitpid(pid, &status, WNOHANG) == pid { pid = 0; break }
+      usleep(100_000)
+    }
+    if pid == 0 {
+      Glibc.close(toBrowser)
+      Glibc.close(fromBrowser)
+      usleep(1_000_000)  // its helper processes, and the connections they opened, go with it
+      return
+    }
     kill(pid, SIGKILL)
     var status: Int32 = 0
     waitpid(pid, &status, 0)
@@ -68,7 +83,7 @@ final class DevToolsBrowser {
   /// Sends `method` (to the page's session once `open` attached one) and returns its result.
   /// - Throws: `BrowserError` for a protocol error or no answer within `timeout` seconds.
   @discardableResult
-  func send(_ method: String, _ params: [String: Any] = [:], timeout: Double = 30, toPage: Bool = true) throws -> [String: Any] {
+  func send(_ method: String, _ params: [String: Any] = [:], timeout: Double = 120, toPage: Bool = true) throws -> [String: Any] {
     let id = nextID
     nextID += 1
     var message: [String: Any] = ["id": id, "method": method, "params": params]
@@ -106,7 +121,7 @@ final class DevToolsBrowser {
   /// The value of `expression` in the page (a promise is awaited).
   /// - Throws: `BrowserError` with the exception's text when it throws.
   @discardableResult
-  func evaluate(_ expression: String, timeout: Double = 30) throws -> Any? {
+  func evaluate(_ expression: String, timeout: Double = 120) throws -> Any? {
     let result = try send(
       "Runtime.evaluate", ["expression": expression, "awaitPromise": true, "returnByValue": true], timeout: timeout)
     if let exception = result["exceptionDetails"] as? [String: Any] {
@@ -117,7 +132,7 @@ final class DevToolsBrowser {
 
   /// Polls `condition` (a JavaScript expression) until it is true.
   /// - Throws: `BrowserError` when it is not within `timeout` seconds.
-  func waitFor(_ condition: String, timeout: Double = 60) throws {
+  func waitFor(_ condition: String, timeout: Double = 180) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
       if try evaluate("Boolean(\(condition))") as? Bool == true { return }

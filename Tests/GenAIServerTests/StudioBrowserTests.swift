@@ -29,7 +29,9 @@ struct StudioBrowserTests {
       // A grid: shown, numbered as a batch, then rated.
       try browser.evaluate("document.querySelector('#count').value = 9; document.querySelector('#generate').click()")
       try browser.waitFor("(() => { const i = document.querySelector('#grid img'); return i && i.complete && i.naturalWidth > 0 })()")
-      let batch = try #require(try browser.evaluate("Number(document.querySelector('#batch').value)") as? Int)
+      // The batch this grid is (other tests add batches to the same run meanwhile).
+      let batch = try #require(try browser.evaluate("Number(document.querySelector('#made').dataset.batch)") as? Int)
+      #expect(try browser.evaluate("Number(document.querySelector('#batch').value)") as? Int == batch)
       try browser.evaluate("document.querySelector('#like').value = '2,5'; document.querySelector('#rate').click()")
       try browser.waitFor("document.querySelector('#rated').textContent.includes('saved')")
       let ratings = Ratings(run: RunDirectory(url: runs.appending(path: "dcgan"))).entries().filter { $0.batch == batch }
@@ -47,8 +49,8 @@ struct StudioBrowserTests {
         document.querySelector('#newsteps').value = 4; document.querySelector('#newbatch').value = 2;
         document.querySelector('#newname').value = 'browser-job'; document.querySelector('#train').click()
         """)
-      try browser.waitFor("document.querySelector('#jobrows').textContent.includes('browser-job') && document.querySelector('#jobrows').textContent.includes('finished')", timeout: 120)
-      try browser.waitFor("document.querySelector('#runrows').textContent.includes('browser-job')", timeout: 20)
+      try browser.waitFor("document.querySelector('#jobrows').textContent.includes('browser-job') && document.querySelector('#jobrows').textContent.includes('finished')", timeout: 300)
+      try browser.waitFor("document.querySelector('#runrows').textContent.includes('browser-job')", timeout: 60)
       try browser.evaluate("document.querySelector('tr.run[data-id=\"browser-job\"]').click()")
       try browser.waitFor("document.querySelectorAll('#curve polyline').length >= 2")  // d_loss and g_loss
 

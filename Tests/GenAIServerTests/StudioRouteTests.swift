@@ -272,16 +272,16 @@ struct StudioRouteTests {
     var step: Int
   }
 
-  /// Polls `GET /api/jobs` until job `id` satisfies `done` (at most 120 s).
+  /// Polls `GET /api/jobs` until job `id` satisfies `done` (at most 300 s).
   static func waitForJob(_ client: any TestClientProtocol, _ id: String, until done: (JobRow) -> Bool) async throws -> JobRow {
-    for _ in 0..<1200 {
+    for _ in 0..<3000 {
       let rows = try await client.execute(uri: "/api/jobs", method: .get) { response in
         try JSONDecoder().decode([String: [JobRow]].self, from: Data(response.body.readableBytesView))["jobs"] ?? []
       }
       if let row = rows.last(where: { $0.id == id }), done(row) { return row }
       try await Task.sleep(for: .milliseconds(100))
     }
-    throw StudioError.notFound("job \(id) did not get there in 120 s")
+    throw StudioError.notFound("job \(id) did not get there in 300 s")
   }
 
   /// Latent walks, restoration of an upload, and tuning from likes.
