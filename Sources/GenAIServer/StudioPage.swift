@@ -84,7 +84,7 @@ enum StudioPage {
       sortUp = sortKey === th.dataset.key ? !sortUp : true; sortKey = th.dataset.key; drawRuns();
     });
     q("#filter").oninput = drawRuns;
-    let jobs = [], source = null, curve = [];
+    let jobs = [], source = null, curve = [], reportShown = 0;
     const notLosses = ["step", "epoch", "steps_per_s", "time", "peak_rss_mb", "kind"];
     // The losses so far as lines on one chart (each loss scaled to its own range), redrawn as
     // server-sent events bring new steps.
@@ -115,6 +115,8 @@ enum StudioPage {
         for (const [key, value] of Object.entries(line)) if (!notLosses.includes(key) && typeof value === "number") losses[key] = value;
         curve.push({ step: line.step, losses });
         drawCurve();
+        // The report (same SVG code as genai report) follows too, at most every 15 s.
+        if (q("#report") && Date.now() - reportShown > 15000) { reportShown = Date.now(); q("#report").src = q("#report").src; }
       });
       source.addEventListener("done", () => {
         source.close(); source = null;

@@ -67,6 +67,10 @@ struct StudioRouteTests {
         #expect(body.contains(#""generates":"text""#) && body.contains(#""history":["#))
         #expect(body.contains(#""abilities":["text","tune"]"#), "\(body)")
       }
+      try await client.execute(uri: "/api/runs/dcgan/report", method: .get) { response in
+        #expect(response.status == .ok && response.headers[.contentType] == "text/html; charset=utf-8")
+        #expect(String(buffer: response.body).contains("<svg"))  // genai report's curves
+      }
       try await client.execute(uri: "/api/recipes", method: .get) { response in
         #expect(String(buffer: response.body).contains(#""name":"vaegan""#))
       }
@@ -329,6 +333,39 @@ struct StudioRouteTests {
       let run = RunDirectory(url: StudioFixture.runs.appending(path: "dcgan"))
       #expect(try TunedPrior.load(run) != nil)
       try FileManager.default.removeItem(at: TunedPrior.url(run))  // other tests expect the run untuned
+    }
+  }
+
+  /// Audio clips from a spoken-digits run: WAV files and their spectrogram picture, as a batch.
+  @Test(.requiresSharedData(.spokenDigits))
+  func generatesAudio() async throws {
+    let runs = try TemporaryFolder.make("studio-audio")
+    defer { try? FileManager.default.removeItem(at: runs) }
+    var config = RunConfig(recipe: AudioDigits.kind)
+    config.steps = 1
+    config.batchSize = 4
+    config.sampleEvery = 0
+    config.checkpointEvery = 0
+    config.evalEvery = 0
+    config.audio.width = 4
+    config.audio.latentSize = 8
+    config.audio.labelSize = 4
+    config.audio.griffinLimIterations = 2
+    let trainer = try Trainer.start(config: config, in: RunDirectory(url: runs.appending(path: "digits")), dataDirectory: DataDirectory(url: SharedData.root))
+    trainer.interactive = false
+    trainer.write = { _ in }
+    _ = try trainer.train()
+    let app = Application(router: Studio.router(StudioOptions(runs: runs, token: StudioFixture.token), jobs: TrainingJobs(root: runs, dataDirectory: DataDirectory(url: runs))))
+    try await app.test(.router) { client in
+      try await client.execute(uri: "/api/runs/digits/audio", method: .post, headers: StudioFixture.authorised, body: ByteBuffer(string: #"{"count": 3, "label": "7"}"#)) { response in
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        let made = try JSONDecoder().decode(GeneratedAudio.self, from: Data(response.body.readableBytesView))
+        #expect(made.clips.count == 3 && made.clips.allSatisfy { $0.hasSuffix("-label7.wav") } && made.spectrograms != nil)
+        try await client.execute(uri: made.clips[0], method: .get) { clip in
+          #expect(clip.status == .ok && clip.headers[.contentType] == "audio/wav")
+          #expect(String(decoding: Data(clip.body.readableBytesView).prefix(4), as: UTF8.self) == "RIFF")
+        }
+      }
     }
   }
 
