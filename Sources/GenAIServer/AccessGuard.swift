@@ -22,7 +22,7 @@ struct AccessGuard<Context: RequestContext>: RouterMiddleware {
       return HTTPError(.forbidden, message: "this studio only answers requests addressed to localhost")
     }
     let changes = method != .get && method != .head
-    if (changes || !loopbackOnly) && presented != token {
+    if (changes || !loopbackOnly) && !Self.same(presented, token) {
       return HTTPError(.unauthorized, message: "missing or wrong token: send Authorization: Bearer TOKEN (printed when genai serve started)")
     }
     return nil
@@ -32,6 +32,16 @@ struct AccessGuard<Context: RequestContext>: RouterMiddleware {
   func presentedToken(_ request: Request) -> String? {
     if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
     return request.uri.queryParameters["token"].map(String.init)
+  }
+
+  /// Whether `presented` is `token`, compared in time that does not depend on where they first
+  /// differ, so a client cannot find the token a character at a time by timing answers.
+  static func same(_ presented: String?, _ token: String) -> Bool {
+    guard let presented else { return false }
+    let a = Array(presented.utf8), b = Array(token.utf8)
+    var difference = UInt8(a.count == b.count ? 0 : 1)
+    for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+    return difference == 0
   }
 
   /// `localhost` from `localhost:8080`, `[::1]` from `[::1]:8080`.

@@ -155,6 +155,8 @@ struct StudioRouteTests {
     #expect(guarded.refusal(method: .get, authority: "[::1]:8080", token: nil) == nil)
     #expect(guarded.refusal(method: .post, authority: "localhost", token: nil)?.status == .unauthorized)
     #expect(guarded.refusal(method: .post, authority: "localhost", token: "t0k3n-abcd") == nil)
+    #expect(guarded.refusal(method: .post, authority: "localhost", token: "t0k3n-abc")?.status == .unauthorized)
+    #expect(guarded.refusal(method: .post, authority: "localhost", token: "t0k3n-abcde")?.status == .unauthorized)
   }
 
   /// Hostile and malformed requests each get a 4xx with a message, and the server goes on.

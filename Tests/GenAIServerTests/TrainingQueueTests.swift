@@ -49,4 +49,19 @@ struct TrainingQueueTests {
     #expect(waiting.state == .finished && waiting.step == 3, "\(waiting)")
     #expect(!FileManager.default.fileExists(atPath: second.queueURL.path))  // nothing waits any more
   }
+
+  /// A queue file someone edited badly is reported, not trusted: garbage is ignored as a whole,
+  /// an entry for a run that is not there is dropped with its reason.
+  @Test func aBadQueueFileIsReportedAndIgnored() throws {
+    let root = try TemporaryFolder.make("studio-bad-queue")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let jobs = TrainingJobs(root: root, dataDirectory: DataDirectory(url: root))
+    try Data("not json".utf8).write(to: jobs.queueURL)
+    #expect(jobs.restoreQueue().first?.contains("not a queue file") == true)
+    #expect(jobs.list().isEmpty)
+    try Data(#"[{"id": "gone", "steps": 5}]"#.utf8).write(to: jobs.queueURL)
+    let problems = jobs.restoreQueue()
+    #expect(problems.count == 1 && problems[0].hasPrefix("gone:"), "\(problems)")
+    #expect(jobs.list().isEmpty && !FileManager.default.fileExists(atPath: jobs.queueURL.path))
+  }
 }
