@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "GenAITraining", targets: ["GenAITraining"]),
     .library(name: "GenAIMetrics", targets: ["GenAIMetrics"]),
     .library(name: "GenAIServer", targets: ["GenAIServer"]),
+    .library(name: "GenAIDistributed", targets: ["GenAIDistributed"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
   ],
@@ -28,6 +29,8 @@ let package = Package(
     // The compute kernels whose speed depends on per-function CPU targets (C can say
     // `__attribute__((target("avx512f")))`, Swift cannot); chosen at run time.
     .target(name: "CGenAIKernels"),
+    // Open MPI, opened with dlopen when genai runs under mpirun: nothing to link, nothing required.
+    .target(name: "CGenAIMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
     // The system zlib behind GenAIData's Zlib, Gzip and CRC32 (PNG, gzip'd IDX). zlib1g-dev is one
     // of the Swift toolchain's own Linux prerequisites; macOS has zlib in its SDK.
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
@@ -36,6 +39,8 @@ let package = Package(
     .target(name: "GenAIData", dependencies: ["GenAITensor", "CZlib"]),
     .target(name: "GenAIModels", dependencies: ["GenAITensor", "GenAINN", "GenAIData"]),
     .target(name: "GenAIMetrics", dependencies: ["GenAITensor"]),
+    // Data-parallel training's processes: MPI's world as the engine's `Collective`.
+    .target(name: "GenAIDistributed", dependencies: ["GenAITensor", "CGenAIMPI"]),
     .target(name: "GenAITraining", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics"]),
     .target(
       name: "GenAI", dependencies: ["GenAITensor", "GenAINN", "GenAIData", "GenAIModels", "GenAIMetrics", "GenAITraining"]),
@@ -43,7 +48,7 @@ let package = Package(
     .executableTarget(
       name: "GenAICLI",
       dependencies: [
-        "GenAI", "GenAIServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "GenAI", "GenAIServer", "GenAIDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
       ]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenAI
+import GenAIDistributed
 
 /// The `genai` command: a thin shell over the GenAI libraries.
 @main
@@ -47,5 +48,7 @@ struct InfoCommand: ParsableCommand {
     let kib = { (level: Int32) in "\(genaiCacheSize(level) / 1024) KiB" }
     print("caches:        L1d \(kib(1)), L2 \(kib(2)), L3 \(kib(3))")
     print("threads:       \(ThreadPool.shared.threadCount) (set GENAI_THREADS to change)")
+    let mpi = MPIWorld.probe()
+    print("MPI:           \(mpi.found ? mpi.description : "not found (\(mpi.description)); `mpirun -np N genai train` needs Open MPI")")
   }
 }

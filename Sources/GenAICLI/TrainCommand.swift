@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenAI
+import GenAIDistributed
 
 /// `genai train RECIPE --data DATASET ...`: trains a recipe into a run folder.
 struct TrainCommand: ParsableCommand {
@@ -34,6 +35,17 @@ struct TrainCommand: ParsableCommand {
         class coverage); --monitor says what to do: rollback, lower-d-lr, instance-noise \
         (comma-separated), warn, or off.
 
+        More than one process (data-parallel, Open MPI): `mpirun -np N genai train ...` trains one \
+        model on N processes, one machine or many (`--hostfile`), with the same run folder and result \
+        as one process on the same global --batch-size (which N must divide). Each process takes its \
+        rows of every batch; gradients are averaged after every backward pass; batch norm uses the \
+        global batch's statistics (two small all-reduces per layer each way, and the unfused \
+        normalisation); process 0 alone writes the run folder, which --resume continues with any N. \
+        Threads per process default to the cores divided by the processes on each machine. A \
+        collective that waits more than GENAI_MPI_TIMEOUT seconds (default 300) for a hung or lost \
+        process ends the job, naming it. genai finds Open MPI's library at run time \
+        (GENAI_MPI_LIBRARY overrides); `genai info` says whether it did.
+
         Examples:
           genai train dcgan --data fashion-mnist --steps 3000
           genai train dcgan --conditional --out runs/cdcgan
@@ -42,6 +54,7 @@ struct TrainCommand: ParsableCommand {
           genai train classifier --data spoken-digits
           genai train dcgan --eval-every 250 --keep-best 3 --patience 4 --monitor rollback,instance-noise
           genai train --resume runs/cdcgan --steps 6000
+          mpirun -np 2 genai train char-gpt --data shakespeare --out runs/gpt2p
         """)
   }
 
@@ -140,6 +153,19 @@ struct TrainCommand: ParsableCommand {
   var plain = false
 
   func run() throws {
+    // Under mpirun this process is one of several (nil otherwise: one process, as always).
+    let world = try MPIWorld.launched()
+    do {
+      try train(group: world)
+    } catch {
+      guard let world, world.size > 1 else { throw error }
+      // One process's error ends them all (the others may be waiting for it in a collective).
+      world.abort("\(error)")
+    }
+    world?.finalize()
+  }
+
+  func train(group: (any Collective)?) throws {
     let trainer: Trainer
     Interruption.install()
     defer { Interruption.uninstall() }
@@ -148,7 +174,7 @@ struct TrainCommand: ParsableCommand {
       trainer = try SettingFlags.presenting {
         try Trainer.resume(
           RunDirectory(url: URL(fileURLWithPath: resume)), recipe: recipe, steps: steps,
-          dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) })
+          dataDirectory: dataDir.map { DataDirectory.resolve(path: $0) }, group: group)
       }
     } else {
       guard let kind = recipe else {
@@ -162,7 +188,8 @@ struct TrainCommand: ParsableCommand {
         : RunDirectory.defaultURL(name: kind.name)
       let run = RunDirectory(url: out.map { URL(fileURLWithPath: $0) } ?? defaultURL)
       trainer = try SettingFlags.presenting {
-        try Trainer.start(config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir))
+        try Trainer.start(
+          config: config, epochs: epochs, in: run, dataDirectory: DataDirectory.resolve(path: dataDir), group: group)
       }
     }
     if plain { trainer.interactive = false }

@@ -148,12 +148,11 @@ public final class MultiHeadSelfAttention: Module, UnaryLayer {
     // A single new token may attend to everything; otherwise mask keys after each query.
     if causal && T > 1 { scores = Tensor.select(causalMask(queries: T, past: past), scores, Tensor(-.infinity)) }
     var a = scores.softmax(axis: -1)
-    var generator = randomSource
     let p = isTraining ? dropout : 0
-    if p > 0 { a = a.dropout(p: p, using: &generator) }
+    if p > 0 { a = randomSource.dropout(a, p: p) }
     // [B, heads, T, hd] -> [B, T, heads, hd] -> [B, T, C]
     var y = c_proj(a.matmul(v).permuted([0, 2, 1, 3]).reshaped([B, T, C]))
-    if p > 0 { y = y.dropout(p: p, using: &generator) }
+    if p > 0 { y = randomSource.dropout(y, p: p) }
     return (y, KVCache(keys: k, values: v))
   }
 

@@ -33,6 +33,6 @@ public final class Dropout: Module, UnaryLayer {
   /// `x` with dropout applied in training mode; `x` itself in evaluation mode or when `p == 0`.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     guard isTraining, p > 0 else { return x }
-    return x.dropout(p: p, using: &randomSource.generator)
+    return randomSource.dropout(x, p: p)
   }
 }

@@ -42,6 +42,13 @@ public class BatchNormBase: Module {
     super.init()
   }
 
+  /// The processes whose batches this layer's statistics span in training (synchronised batch
+  /// norm, for data-parallel training); `nil` normalises by this process's batch alone. With a
+  /// group, N processes holding a global batch's shards normalise exactly as one process holding
+  /// the whole batch does, at the price of two small all-reduces (2·C floats) forward and two
+  /// backward per layer, and of the unfused (composed) normalisation.
+  public var statisticsGroup: (any Collective)?
+
   /// The number of channels `C` when the layer has parameters or running statistics.
   var channelCount: Int? { (weight ?? runningMean)?.count }
 
@@ -51,9 +58,12 @@ public class BatchNormBase: Module {
   func normalize(_ x: Tensor, overAxes axes: [Int]) -> Tensor {
     let c = x.shape[1]
     guard !isTraining, let runningMean, let runningVar else {
-      let (y, mean, variance) = x.normalized(overAxes: axes, epsilon: epsilon, scale: weight, offset: bias)
+      let group = isTraining ? statisticsGroup.flatMap { $0.size > 1 ? $0 : nil } : nil
+      let (y, mean, variance) =
+        group.map { synchronizedNormalization(x, overAxes: axes, group: $0) }
+        ?? x.normalized(overAxes: axes, epsilon: epsilon, scale: weight, offset: bias)
       if isTraining, let runningMean, let runningVar {
-        let n = x.count / Swift.max(c, 1)
+        let n = x.count / Swift.max(c, 1) * (group?.size ?? 1)
         require(n > 1,
           "[BatchNorm] expects more than 1 value per channel when training, got input \(shapeString(x.shape))")
         // PyTorch's rule, with the unbiased batch variance for the running variance.
@@ -80,6 +90,23 @@ public class BatchNormBase: Module {
     var shift = -(runningMean * k)
     if let bias { shift = shift + bias }
     return x * k.reshaped(channelShape) + shift.reshaped(channelShape)
+  }
+
+  /// Training-mode normalisation by the statistics of the global batch spread over `group`
+  /// (every member's shard of it), in recorded ops: `allSum`'s pullback sums the statistics'
+  /// gradients over the members, so the backward pass needs nothing of its own.
+  func synchronizedNormalization(_ x: Tensor, overAxes axes: [Int], group: any Collective)
+    -> (normalized: Tensor, mean: Tensor, variance: Tensor)
+  {
+    let keptShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+    let total = Float(x.count / Swift.max(x.shape[1], 1) * group.size)
+    let mean = x.sum(axes: axes, keepDims: true).allSum(over: group) / total
+    let centered = x - mean
+    let variance = (centered * centered).sum(axes: axes, keepDims: true).allSum(over: group) / total
+    var y = centered * (variance + epsilon).pow(-0.5)
+    if let weight { y = y * weight.reshaped(keptShape) }
+    if let bias { y = y + bias.reshaped(keptShape) }
+    return (y, mean.detached(), variance.detached())
   }
 
   /// Running statistics under PyTorch's names.
@@ -141,6 +168,15 @@ public final class BatchNorm2d: BatchNormBase, UnaryLayer {
 }
 
 extension Module {
+  /// Makes every batch norm in this module and its children take its training statistics over
+  /// `group`'s processes (`nil`: over this process's batch alone); see
+  /// `BatchNormBase.statisticsGroup`.
+  public func synchronizeBatchNorm(over group: (any Collective)?) {
+    for (_, module) in namedModules() {
+      if let norm = module as? BatchNormBase { norm.statisticsGroup = group }
+    }
+  }
+
   /// `entries` with the tensors named in `names` (Swift property name → state-dict key) renamed:
   /// how a layer gives a buffer PyTorch's snake-case key while keeping a Swift property name.
   func renamingTensors(_ entries: [Entry], _ names: [String: String]) -> [Entry] {

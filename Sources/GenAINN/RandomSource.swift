@@ -14,6 +14,22 @@ public final class RandomSource: RandomNumberGenerator {
 
   /// The next 64 random bits.
   public func next() -> UInt64 { generator.next() }
+
+  /// The rows of every batch this process holds; `.whole` except in data-parallel training,
+  /// where each process draws the whole batch's numbers and keeps its rows (see
+  /// `Tensor.randn(rowsOf:_:using:)`), so N processes draw what one process would.
+  public var batchShard = BatchShard.whole
+
+  /// N(0, 1) samples for this process's rows of a batch; `shape[0]` is the local batch size.
+  public func normal(batchShape shape: [Int]) -> Tensor { Tensor.randn(rowsOf: batchShard, shape, using: &generator) }
+
+  /// U[0, 1) samples for this process's rows of a batch; `shape[0]` is the local batch size.
+  public func uniform(batchShape shape: [Int]) -> Tensor { Tensor.uniform(rowsOf: batchShard, shape, using: &generator) }
+
+  /// Inverted dropout of `x`, whose axis `batchAxis` runs over this process's rows of a batch.
+  public func dropout(_ x: Tensor, p: Float, batchAxis: Int = 0) -> Tensor {
+    x.dropout(p: p, rowsOf: batchShard, batchAxis: batchAxis, using: &generator)
+  }
 }
 
 extension Module {

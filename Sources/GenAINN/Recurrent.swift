@@ -263,7 +263,6 @@ func runStacked<Cell: RecurrentCell>(
         "[\(op)] state must be [layers, B, H] = \(shapeString([L, B, H])), got \(shapeString(s.shape))")
     }
   }
-  var generator = randomSource
   var sequence: Tensor? = nil  // [T, B, ·]: each step's rows are contiguous
   var finals = [[Tensor]](repeating: [], count: Cell.stateCount)
   for (l, cell) in cells.enumerated() {
@@ -287,7 +286,7 @@ func runStacked<Cell: RecurrentCell>(
     let (outputs, final) = cell.sequence(projected: gx, state: state)
     for k in 0..<Cell.stateCount { finals[k].append(final[k]) }
     var next = outputs  // [T, B, H]
-    if dropout > 0 && l < L - 1 { next = next.dropout(p: dropout, using: &generator) }
+    if dropout > 0 && l < L - 1 { next = randomSource.dropout(next, p: dropout, batchAxis: 1) }
     sequence = next
   }
   return (swapBatchAndTime(sequence!), finals.map { Tensor.stack($0, axis: 0) })

@@ -144,6 +144,7 @@ extension Tensor {
         leaf.grad = gg
       }
     }
+    if !createGraph, let reduce = GradientReduction.current { reduce(grads.leaves.map(\.0)) }
   }
 
   /// Clears `grad`.

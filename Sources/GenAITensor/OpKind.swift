@@ -21,4 +21,6 @@ public enum OpKind: String, CaseIterable, Sendable {
   case lstm, attention
   // Normalisation and losses
   case normalize, softmaxCrossEntropy
+  // Across processes
+  case allSum
 }

@@ -10,9 +10,16 @@ import Synchronization
 public final class ThreadPool: @unchecked Sendable {
   /// The process-wide pool, one thread per core (the caller counts as one).
   /// `GENAI_THREADS` overrides the count (e.g. `1` to measure single-core speed).
-  public static let shared = ThreadPool(
-    threads: ProcessInfo.processInfo.environment["GENAI_THREADS"].flatMap { Int($0) }
-      ?? ProcessInfo.processInfo.activeProcessorCount)
+  public static let shared = ThreadPool(threads: defaultThreadCount(ProcessInfo.processInfo.environment))
+
+  /// `GENAI_THREADS`, else the cores shared among the processes an MPI launcher started on this
+  /// machine (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`), so that N data-parallel processes on one
+  /// machine do not each start a thread per core.
+  static func defaultThreadCount(_ environment: [String: String]) -> Int {
+    if let n = environment["GENAI_THREADS"].flatMap({ Int($0) }) { return n }
+    let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+    return Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))
+  }
 
   /// Threads that run chunks, the calling thread included.
   public let threadCount: Int

@@ -29,30 +29,47 @@ extension Trainer {
       evaluator: try Evaluator(run: run, config: config, options: options), metric: main.name, better: main.better, interval: interval)
   }
 
+  /// `evaluate` on the writing process; in a data-parallel run the others take its verdict and
+  /// the class coverage it measured (for the GAN monitor), so all stop at the same step.
+  func evaluateEverywhere(
+    _ evaluation: TrainingEvaluation, metrics: MetricsLog, progress: TrainingProgress, monitor: GANHealthMonitor?
+  ) throws -> Bool {
+    var outcome = (stop: false, coverage: Double?.none)
+    if writes { outcome = try evaluate(evaluation, metrics: metrics, progress: progress) }
+    if let parallel {
+      let shared = parallel.fromWriter([outcome.stop ? 1 : 0, outcome.coverage ?? .nan])
+      outcome = (shared[0] > 0, shared[1].isNaN ? nil : shared[1])
+    }
+    if let coverage = outcome.coverage { monitor?.observe(coverage: coverage) }
+    return outcome.stop
+  }
+
   /// Measures the main metric now, logs it, keeps the checkpoint if it is among the best, and
-  /// returns whether early stopping says to stop.
-  func evaluate(_ evaluation: TrainingEvaluation, metrics: MetricsLog, progress: TrainingProgress, monitor: GANHealthMonitor?) throws -> Bool {
-    guard !evaluationDisabled else { return false }
+  /// returns whether early stopping says to stop, with the class coverage when measured.
+  func evaluate(_ evaluation: TrainingEvaluation, metrics: MetricsLog, progress: TrainingProgress) throws
+    -> (stop: Bool, coverage: Double?)
+  {
+    guard !evaluationDisabled else { return (false, nil) }
     let report: EvaluationReport
     do {
       report = try evaluation.evaluator.evaluate(recipe, step: step, checkpoint: run.checkpointURL(step: step).lastPathComponent)
     } catch {
       progress.message("evaluation at step \(step) failed: \(error); training goes on without it")
       evaluationDisabled = true
-      return false
+      return (false, nil)
     }
     guard !report.metrics.isEmpty else {
       progress.message("evaluation during training is off: \(report.warnings.joined(separator: "; "))")
       evaluationDisabled = true
-      return false
+      return (false, nil)
     }
     try run.write(evaluation: report)
     try metrics.append(.evaluation(EvaluationLine(report)))
-    if let coverage = report.metric("coverage") { monitor?.observe(coverage: coverage.value) }
+    let coverage = report.metric("coverage")?.value
     guard let main = report.metric(evaluation.metric) else {
       progress.message("evaluation during training is off: \(report.warnings.joined(separator: "; "))")
       evaluationDisabled = true
-      return false
+      return (false, coverage)
     }
     let best = BestCheckpoints(run: run)
     let improved = best.improves(main.value, better: evaluation.better)
@@ -63,8 +80,7 @@ extension Trainer {
     let ceiling = main.ceiling.map { String(format: " (real data %.4g)", $0) } ?? ""
     let top = best.entries().first.map { String(format: "; best %.4g at step %d", $0.value, $0.step) } ?? ""
     progress.message(String(format: "eval at step %d: %@ %.4g%@%@", step, evaluation.metric, main.value, ceiling, top))
-    if let patience = config.patience, evaluationsWithoutImprovement >= patience { return true }
-    return false
+    return (config.patience.map { evaluationsWithoutImprovement >= $0 } ?? false, coverage)
   }
 
   /// The health monitor for GAN recipes (`nil` for others or when the policy is `off`).
@@ -95,6 +111,9 @@ extension Trainer {
     let gan = recipe.adversarial
     // A rollback restores weights and moments, not the monitor's earlier learning-rate decisions.
     let discriminatorRate = gan?.discriminatorOptimizer.learningRate
+    // In a data-parallel run, wait until the writing process has finished this step's files, so
+    // that every process sees the same checkpoints to roll back to.
+    if let parallel { _ = parallel.fromWriter([0]) }
     for action in monitor.policy.actions {
       switch action {
       case .rollback:

@@ -43,6 +43,11 @@ public final class Trainer {
   public var monitorTiming = (checkEvery: 50, cooldown: 200, window: 100)
 
   let loader: BatchLoader
+  /// This process's part in a data-parallel run, or `nil` for a single process.
+  let parallel: DataParallel?
+  /// Whether this process writes the run folder (always, except on the other processes of a
+  /// data-parallel run).
+  var writes: Bool { parallel?.writes ?? true }
   /// Evaluations in a row without a new best main metric (early stopping).
   var evaluationsWithoutImprovement = 0
   /// Instance noise's starting σ and step, while it decays.
@@ -50,27 +55,40 @@ public final class Trainer {
   /// Set when the main metric cannot be measured (no feature network): evaluation stops.
   var evaluationDisabled = false
 
-  private init(run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int) {
+  private init(
+    run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int,
+    parallel: DataParallel?
+  ) {
     self.run = run
     self.config = config
     self.recipe = recipe
     self.data = data
     self.loader = loader
     self.step = step
+    self.parallel = parallel
+    parallel?.prepare(recipe)
+    if let parallel, !parallel.writes {
+      write = { _ in }
+      interactive = false
+    }
   }
 
   /// Loads the data, builds the recipe and creates the run folder for a new run.
-  /// - Parameter epochs: when given, `config.steps` becomes this many passes over the data.
+  /// - Parameters:
+  ///   - epochs: when given, `config.steps` becomes this many passes over the data.
+  ///   - group: the processes of a data-parallel run (this one among them), or `nil`.
   /// - Throws: `SettingError` for a setting out of range; `TrainingError` for missing data or
   ///   an existing run in the folder; `DataError` for bad data files; `RecipeError` for options
   ///   the recipe rejects.
   public static func start(
-    config: RunConfig, epochs: Int? = nil, in run: RunDirectory, dataDirectory: DataDirectory
+    config: RunConfig, epochs: Int? = nil, in run: RunDirectory, dataDirectory: DataDirectory,
+    group: (any Collective)? = nil
   ) throws -> Trainer {
+    let parallel = group.map(DataParallel.init)
     var config = config
     try config.validate()
     if let epochs { try SettingError.check(epochs >= 1, "epochs", "must be at least 1, got \(epochs)") }
-    guard !run.exists else {
+    guard !(parallel?.writes ?? true) || !run.exists else {
       throw TrainingError("\(run.url.path) already holds a run; continue it with `genai train --resume \(run.url.path)` or choose another --out")
     }
     let (data, vocabulary) = try TrainingData.load(
@@ -81,9 +99,9 @@ public final class Trainer {
     if let epochs { config.steps = epochs * max(1, data.count / min(config.batchSize, data.count)) }
     config.classNames = data.classNames.isEmpty ? nil : data.classNames
     let recipe = try config.makeRecipe()
-    let loader = try makeLoader(data, config: config)
-    try run.create(config: config)
-    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0)
+    let loader = try makeLoader(data, config: config, shard: parallel?.shard ?? .whole)
+    if parallel?.writes ?? true { try run.create(config: config) }
+    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0, parallel: parallel)
   }
 
   /// Reopens the run in `run` at its newest checkpoint.
@@ -91,12 +109,16 @@ public final class Trainer {
   ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
   ///   - steps: a new total step count (to train a finished run further), or `nil`.
   ///   - dataDirectory: where named datasets are; `nil` uses the folder the run started with.
+  ///   - group: the processes of a data-parallel run (this one among them), or `nil`; any number
+  ///     of processes can resume a run saved by any other number.
   /// - Throws: `TrainingError` when the folder is not a run, has no checkpoint or is of another
   ///   recipe; `SettingError` when `steps` is not above the steps done; `CheckpointError` when
   ///   the checkpoint does not match the recipe's networks.
   public static func resume(
-    _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory?
+    _ run: RunDirectory, recipe expected: RecipeKind? = nil, steps: Int? = nil, dataDirectory: DataDirectory?,
+    group: (any Collective)? = nil
   ) throws -> Trainer {
+    let parallel = group.map(DataParallel.init)
     var config = try run.readConfig()
     let dataDirectory =
       dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
@@ -114,14 +136,15 @@ public final class Trainer {
     if let steps {
       try SettingError.check(steps > state.step, "steps", "must be above the \(state.step) steps \(run.url.path) has done, got \(steps)")
       config.steps = steps
-      try run.write(config: config)
+      if parallel?.writes ?? true { try run.write(config: config) }
     }
     let (data, _) = try TrainingData.load(
       config.data, for: config.recipe, directory: dataDirectory,
       sequenceLength: config.recipe.contextLength(config.options), vocabulary: config.vocabulary)
-    let loader = try makeLoader(data, config: config)
+    let loader = try makeLoader(data, config: config, shard: parallel?.shard ?? .whole)
     if let position = state.dataPosition { try loader.restore(position) }
-    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)
+    return Trainer(
+      run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step, parallel: parallel)
   }
 
   /// The recipe a checkpoint was saved by, from its metadata (`nil` for foreign files).
@@ -135,9 +158,10 @@ public final class Trainer {
     }
   }
 
-  private static func makeLoader(_ data: TrainingData, config: RunConfig) throws -> BatchLoader {
+  private static func makeLoader(_ data: TrainingData, config: RunConfig, shard: BatchShard) throws -> BatchLoader {
     let batch = min(config.batchSize, data.count)
-    return try BatchLoader(data.source, batchSize: batch, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1)
+    return try BatchLoader(
+      data.source, batchSize: batch, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1, shard: shard)
   }
 
   /// Trains until `config.steps`, an interruption or early stopping. Samples and a checkpoint are
@@ -147,7 +171,17 @@ public final class Trainer {
   /// - Throws: what the recipe's step throws (a non-finite loss names the step, unless the
   ///   monitor's policy rolls back), `TrainingError` or `SafeTensorsError` when a file cannot be written.
   public func train() throws -> TrainingOutcome {
-    let metrics = try MetricsLog(url: run.metricsURL)
+    guard let parallel else { return try trainSteps() }
+    // Every backward pass of a step averages its gradients over the processes.
+    return try GradientReduction.with({ parallel.averageGradients($0) }) {
+      try parallel.checkConsistency(recipe, step: step)
+      return try trainSteps()
+    }
+  }
+
+  /// The training loop of `train()`.
+  private func trainSteps() throws -> TrainingOutcome {
+    let metrics = try MetricsLog(url: run.metricsURL, writes: writes)
     let progress = TrainingProgress(
       total: config.steps, startStep: step, logEvery: config.logEvery, interactive: interactive, write: write)
     let name = config.recipe.name
@@ -159,25 +193,31 @@ public final class Trainer {
     let clock = ContinuousClock()
     var lastLog = (step: step, time: clock.now)
     var failures = 0
+    var agreedStop = false  // data-parallel: a stop every process has agreed on
     while step < config.steps {
-      if Interruption.isRequested || shouldStop() {
+      if parallel == nil ? Interruption.isRequested || shouldStop() : agreedStop {
         try saveCheckpoint()
         progress.message("interrupted at step \(step); checkpoint saved. Continue with: genai train --resume \(run.url.path)")
         return .interrupted(step: step)
       }
       guard let batch = loader.next() else { throw TrainingError("the data loader ended unexpectedly") }
-      let losses: [String: Float]
+      var losses: [String: Float]
       do {
         losses = try recipe.trainStep(batch)
         failures = 0
       } catch {
-        // A GAN that blew up can be rolled back instead of losing the run (at most 3 times in a row).
+        // A GAN that blew up can be rolled back instead of losing the run (at most 3 times in a
+        // row). Not in a data-parallel run: the other processes are inside the step's
+        // collectives, so a failed step ends the run (the last checkpoint is intact).
         failures += 1
-        guard let monitor, monitor.policy.actions.contains(.rollback), failures <= 3 else {
+        guard let monitor, monitor.policy.actions.contains(.rollback), failures <= 3, parallel == nil else {
           throw TrainingError("step \(step + 1) of \(name) failed: \(error)")
         }
         try react(monitor, reason: "step \(step + 1) failed: \(error)", metrics: metrics, progress: progress)
         continue
+      }
+      if let parallel {
+        (losses, agreedStop) = parallel.agree(losses: losses, stop: Interruption.isRequested || shouldStop())
       }
       step += 1
       decayInstanceNoise()
@@ -202,8 +242,9 @@ public final class Trainer {
           try react(monitor, reason: reason, metrics: metrics, progress: progress)
         }
       }
+      if let parallel, step % DataParallel.consistencyInterval == 0 { try parallel.checkConsistency(recipe, step: step) }
       if let evaluation, step % evaluation.interval == 0, step < config.steps {
-        if try evaluate(evaluation, metrics: metrics, progress: progress, monitor: monitor) {
+        if try evaluateEverywhere(evaluation, metrics: metrics, progress: progress, monitor: monitor) {
           try saveCheckpoint()
           let files = try writeSamples()
           progress.message("stopped early at step \(step): \(evaluation.metric) did not improve in \(config.patience ?? 0) evaluations; samples \(files.map(\.path).joined(separator: ", "))")
@@ -213,14 +254,16 @@ public final class Trainer {
       onStep?(step)
     }
     try saveCheckpoint()
-    if let evaluation { _ = try evaluate(evaluation, metrics: metrics, progress: progress, monitor: monitor) }
+    if let evaluation { _ = try evaluateEverywhere(evaluation, metrics: metrics, progress: progress, monitor: monitor) }
     let files = try writeSamples()
     progress.message("done: \(step) steps; samples \(files.map(\.path).joined(separator: ", ")); checkpoint \(run.checkpointURL(step: step).path)")
     return .finished(step: step)
   }
 
-  /// Saves `checkpoints/step-N.safetensors` (atomically) and prunes old ones.
+  /// Saves `checkpoints/step-N.safetensors` (atomically) and prunes old ones (on the writing
+  /// process of a data-parallel run; the others hold the same state and write nothing).
   public func saveCheckpoint() throws {
+    guard writes else { return }
     try saveCheckpoint(to: run.checkpointURL(step: step))
     run.pruneCheckpoints(keep: config.keepCheckpoints)
   }
@@ -237,6 +280,7 @@ public final class Trainer {
   /// time, so the files show how the model changes).
   @discardableResult
   public func writeSamples() throws -> [URL] {
+    guard writes else { return [] }
     var request = SampleRequest()
     request.seed = config.seed &+ 0x5EED
     let url: URL

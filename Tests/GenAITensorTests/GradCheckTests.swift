@@ -616,6 +616,10 @@ enum GradCatalog {
     ) {
       $0[0].softmaxCrossEntropy(targets: indices([], [1]), reduction: .sum)
     },
+    // Three members holding the same values: the sum is 3x, and so is its gradient.
+    GradCase("allSum [2,3] over 3 replicas", .allSum, inputs: { [$0.uniform([2, 3])] }) {
+      $0[0].allSum(over: ReplicaGroup(size: 3))
+    },
   ]
 
   /// Every primitive case; each names the `OpKind` it checks.

@@ -83,12 +83,16 @@ public final class BatchLoader {
   ///   - epochs: how many epochs to run, or `nil` to run until the caller stops.
   ///   - prefetch: batches to prepare ahead on a background thread, 0...2 (0: synchronous).
   ///   - position: where to start, e.g. a position saved in a checkpoint.
+  ///   - shard: in data-parallel training, which rows of every batch this process makes: the
+  ///     global order and batches stay those of one process (`batchSize` is the global batch), and
+  ///     each process makes its own contiguous share of each (augmentation draws are per process).
   /// - Throws: `DataError` when the source is empty, `batchSize < 1`, `prefetch` is outside
-  ///   0...2, an epoch would have no batch (`dropLast` with fewer items than `batchSize`), or the
-  ///   position is not in this loader's range.
+  ///   0...2, an epoch would have no batch (`dropLast` with fewer items than `batchSize`), the
+  ///   shard does not divide the batch (or is used without `dropLast`), or the position is not in
+  ///   this loader's range.
   public init(
     _ source: some BatchSource, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
-    epochs: Int? = nil, prefetch: Int = 1, position: Position? = nil
+    epochs: Int? = nil, prefetch: Int = 1, position: Position? = nil, shard: BatchShard = .whole
   ) throws(DataError) {
     let name = "BatchLoader(\(type(of: source)))"
     guard batchSize >= 1 else { throw DataError(file: name, "batch size must be at least 1, got \(batchSize)") }
@@ -101,7 +105,12 @@ public final class BatchLoader {
       throw DataError(file: name,
         "\(source.count) items are fewer than one batch of \(batchSize): with dropLast an epoch has no batches")
     }
-    self.plan = BatchPlan(source: source, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, epochs: epochs)
+    guard shard.count == 1 || (dropLast && batchSize % shard.count == 0) else {
+      throw DataError(file: name,
+        "a batch of \(batchSize) cannot be split evenly over \(shard.count) processes: choose a batch size that is a multiple of \(shard.count)")
+    }
+    self.plan = BatchPlan(
+      source: source, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, epochs: epochs, shard: shard)
     self.prefetch = prefetch
     self.position = Position(seed: seed)
     if let position { try restore(position) }
@@ -239,8 +248,10 @@ struct BatchPlan: Sendable {
   let epochs: Int?
   let count: Int
   let batchesPerEpoch: Int
+  let shard: BatchShard
 
-  init(source: any BatchSource, batchSize: Int, shuffle: Bool, dropLast: Bool, epochs: Int?) {
+  init(source: any BatchSource, batchSize: Int, shuffle: Bool, dropLast: Bool, epochs: Int?, shard: BatchShard) {
+    self.shard = shard
     self.source = source
     self.batchSize = batchSize
     self.shuffle = shuffle
@@ -270,10 +281,16 @@ struct BatchPlan: Sendable {
     return Array(order?.items[lo..<hi] ?? [])
   }
 
-  /// The batch at `p`.
+  /// The batch at `p` (this process's rows of it).
   func batch(at p: BatchLoader.Position, order: inout EpochOrder?) -> Batch {
     var g = BatchLoader.batchGenerator(seed: p.seed, epoch: p.epoch, batch: p.batch)
-    return source.makeBatch(indices: indices(at: p, order: &order), generator: &g)
+    if shard.count > 1 {
+      // Each process's augmentation stream of its own (not the same draws for both halves).
+      g = SeededGenerator(seed: BatchLoader.derivedSeed(g.next(), domain: 3, UInt64(shard.index), 0))
+    }
+    let items = indices(at: p, order: &order)
+    let mine = shard.count == 1 ? items : Array(items[shard.rows(of: items.count)])
+    return source.makeBatch(indices: mine, generator: &g)
   }
 }
 

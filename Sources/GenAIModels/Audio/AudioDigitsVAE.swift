@@ -113,7 +113,7 @@ public final class AudioDigitsVAE: Module {
 
   /// `z = mean + e^{½ logVariance} · ε`, `ε ~ N(0, I)` `[N, D]` drawn from `noise`.
   public func reparameterize(mean: Tensor, logVariance: Tensor) -> Tensor {
-    let eps = Tensor.randn(mean.shape, using: &noise.generator)
+    let eps = noise.normal(batchShape: mean.shape)
     return mean + (logVariance * 0.5).exp() * eps
   }
 }

@@ -81,7 +81,7 @@ public final class DCGAN: ImageGenerating {
     let n = real.shape[0]
     generator.train()
     discriminator.train()
-    let z = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+    let z = generator.noise.normal(batchShape: [n, DCGANGenerator.latentSize])
     let fake = generator(z, labels: labels)
 
     let d = try discriminatorStep(real: noisy(real), fake: noisy(fake.detached()), labels: labels)
@@ -94,7 +94,7 @@ public final class DCGAN: ImageGenerating {
     if labels != nil && modeSeekingWeight > 0 {
       // Mode seeking (Mao et al. 2019): a second draw for the same labels; G is penalised when two
       // latents give nearly the same image, which a conditional G otherwise drifts into.
-      let z2 = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+      let z2 = generator.noise.normal(batchShape: [n, DCGANGenerator.latentSize])
       let fake2 = generator(z2, labels: labels)
       let ratio = (fake - fake2).abs().mean() / (z - z2).abs().mean()
       gLoss = gLoss + Tensor(modeSeekingWeight) / (ratio + 1e-5)
@@ -110,7 +110,7 @@ public final class DCGAN: ImageGenerating {
   /// `images` plus instance noise when it is on (unchanged, with no draw, when it is off).
   func noisy(_ images: Tensor) -> Tensor {
     guard instanceNoise > 0 else { return images }
-    return images + Tensor.randn(images.shape, using: &generator.noise.generator) * instanceNoise
+    return images + generator.noise.normal(batchShape: images.shape) * instanceNoise
   }
 
   /// One D update on `real` against `fake` (already detached): zero grads, the two D calls,

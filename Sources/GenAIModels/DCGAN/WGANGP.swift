@@ -83,9 +83,9 @@ public final class WGANGP: ImageGenerating {
     critic.train()
 
     // Critic step.
-    let z = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+    let z = generator.noise.normal(batchShape: [n, DCGANGenerator.latentSize])
     let fake = withNoGrad { generator(z, labels: labels) }
-    let alpha = Tensor.uniform([n, 1, 1, 1], using: &generator.noise.generator)
+    let alpha = generator.noise.uniform(batchShape: [n, 1, 1, 1])
     criticOptimizer.zeroGrad()
     let realScore = critic(real, labels: labels).mean()
     let fakeScore = critic(fake, labels: labels).mean()
@@ -101,7 +101,7 @@ public final class WGANGP: ImageGenerating {
       critic.freeze()
       defer { critic.unfreeze() }
       generatorOptimizer.zeroGrad()
-      let z2 = Tensor.randn([n, DCGANGenerator.latentSize], using: &generator.noise.generator)
+      let z2 = generator.noise.normal(batchShape: [n, DCGANGenerator.latentSize])
       let loss = -critic(generator(z2, labels: labels), labels: labels).mean()
       try loss.backward()
       generatorOptimizer.step()

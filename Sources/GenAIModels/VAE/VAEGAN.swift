@@ -85,7 +85,7 @@ public final class VAEGAN: ImageGenerating {
     let (mean, logVariance) = vae.encode(x)
     let z = vae.reparameterize(mean: mean, logVariance: logVariance)
     let reconstruction = generate(z)
-    let prior = generate(Tensor.randn(mean.shape, using: &vae.noise.generator))
+    let prior = generate(vae.noise.normal(batchShape: mean.shape))
     let n = x.shape[0]
     let ones = Tensor.ones([n, 1]), zeros = Tensor.zeros([n, 1])
 

@@ -24,7 +24,7 @@ extension VAENetwork {
   /// The reparameterisation trick: `z = μ + e^{½·logσ²} · ε` with `ε ~ N(0, I)` drawn from
   /// `noise`; `mean` and `logVariance` are `[N, D]`, so is `z`. Gradients flow to both inputs.
   public func reparameterize(mean: Tensor, logVariance: Tensor) -> Tensor {
-    let eps = Tensor.randn(mean.shape, using: &noise.generator)
+    let eps = noise.normal(batchShape: mean.shape)
     return mean + (logVariance * 0.5).exp() * eps
   }
 }

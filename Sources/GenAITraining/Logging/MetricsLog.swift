@@ -5,17 +5,21 @@ import Foundation
 public struct MetricsLog: Sendable {
   /// The file.
   public let url: URL
+  /// Whether lines are written: `false` on the processes of a data-parallel run other than the
+  /// first, which alone writes the run folder.
+  public let writes: Bool
 
   /// The log at `url`, created when missing so an unwritable run folder fails before training.
   /// - Throws: `TrainingError` naming the file.
-  public init(url: URL) throws {
+  public init(url: URL, writes: Bool = true) throws {
     self.url = url
-    try JSONLines.append([MetricsLine](), to: url)
+    self.writes = writes
+    if writes { try JSONLines.append([MetricsLine](), to: url) }
   }
 
   /// Appends `line`.
   /// - Throws: `TrainingError` naming the file.
-  public func append(_ line: MetricsLine) throws { try JSONLines.append([line], to: url) }
+  public func append(_ line: MetricsLine) throws { if writes { try JSONLines.append([line], to: url) } }
 
   /// Every line of the metrics file at `url` (for reports, evaluations and tests).
   /// - Throws: `TrainingError` naming the file, and the line and field for a line that is not a
