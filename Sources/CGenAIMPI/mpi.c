@@ -10,6 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 typedef void *Handle;  // MPI_Comm, MPI_Datatype, MPI_Op, MPI_Request: pointers in Open MPI
 
 static struct {
@@ -33,6 +39,7 @@ static struct {
 static int world_rank, world_size;
 static long sequence;             // collectives so far on this rank (the same order on every rank)
 static long *arrived;             // rank 0: the newest sequence number each rank announced
+static double *heard;             // rank 0: when each rank last sent anything (monotonic seconds)
 static Handle *arrival_requests;  // rank 0: the posted receive of each rank's announcement
 static long announce_ring[64];    // other ranks: buffers of announcements still in flight
 
@@ -99,8 +106,12 @@ int genai_mpi_init(int *rank, int *size) {
   mpi.comm_size(mpi.comm_world, &world_size);
   if (world_rank == 0 && world_size > 1) {
     arrived = calloc((size_t)world_size, sizeof *arrived);
+    heard = calloc((size_t)world_size, sizeof *heard);
     arrival_requests = calloc((size_t)world_size, sizeof *arrival_requests);
-    for (int r = 1; r < world_size; r++) post_arrival(r);
+    for (int r = 1; r < world_size; r++) {
+      heard[r] = now_seconds();
+      post_arrival(r);
+    }
   }
   *rank = world_rank;
   *size = world_size;
@@ -117,11 +128,6 @@ void genai_mpi_library_version(char *out, size_t out_size) {
   snprintf(out, out_size, "%s", text);
 }
 
-static double now_seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /// Rank 0: takes in the announcements that have arrived (re-posting each receive).
 static void collect_arrivals(void) {
@@ -131,13 +137,15 @@ static void collect_arrivals(void) {
       int flag = 0;
       mpi.test(&arrival_requests[r], &flag, NULL);
       if (!flag) break;
+      heard[r] = now_seconds();
       post_arrival(r);  // the next announcement; arrived[r] now holds this one's number
     }
   }
 }
 
 /// Every rank but 0 tells rank 0 it reached collective number `sequence` (a small eager send,
-/// freed at once), so that rank 0 can name the ranks that never arrive.
+/// freed at once), and repeats it every half second while it waits, so that rank 0 can name the
+/// ranks that never arrive or stopped answering inside the collective.
 static void announce(void) {
   if (world_rank == 0 || world_size < 2) return;
   long *slot = &announce_ring[sequence % 64];
@@ -153,6 +161,7 @@ static int wait_all(Handle *requests, int n, double timeout_seconds, double grac
   double start = now_seconds();
   int pending = n;
   long polls = 0;
+  double last_heartbeat = start;
   while (pending > 0) {
     pending = 0;
     for (int i = 0; i < n; i++) {
@@ -163,7 +172,11 @@ static int wait_all(Handle *requests, int n, double timeout_seconds, double grac
     }
     if (!pending) break;
     collect_arrivals();
-    double elapsed = now_seconds() - start;
+    double now = now_seconds(), elapsed = now - start;
+    if (now - last_heartbeat > 0.5) {
+      announce();
+      last_heartbeat = now;
+    }
     if (timeout_seconds > 0 && elapsed > timeout_seconds + grace) return GENAI_MPI_TIMEOUT;
     if (++polls > 64 && elapsed > 1e-3) {
       struct timespec pause = {0, 100000};
@@ -179,8 +192,12 @@ static void list_missing(int *missing, int capacity, int *count) {
   if (world_rank != 0) return;
   collect_arrivals();
   *count = 0;
+  double now = now_seconds();
   for (int r = 1; r < world_size; r++) {
-    if (arrived[r] < sequence && *count < capacity) missing[(*count)++] = r;
+    // Never reached this collective, or reached it and then fell silent (a live waiting rank
+    // repeats its announcement every half second).
+    int silent = now - heard[r] > 2.0;
+    if ((arrived[r] < sequence || silent) && *count < capacity) missing[(*count)++] = r;
   }
 }
 

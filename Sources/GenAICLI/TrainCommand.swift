@@ -162,6 +162,7 @@ struct TrainCommand: ParsableCommand {
       // One process's error ends them all (the others may be waiting for it in a collective).
       world.abort("\(error)")
     }
+    if let world, world.size > 1, world.rank == 0 { print("MPI: \(world.summary)") }
     world?.finalize()
   }
 

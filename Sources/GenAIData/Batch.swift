@@ -18,6 +18,18 @@ public struct Batch: @unchecked Sendable {
     self.tokens = tokens
     self.targets = targets
   }
+
+  /// Rows `range` of every part (the first axis of each), for one process's share of a batch.
+  public func rows(_ range: Range<Int>) -> Batch {
+    func cut(_ t: IndexTensor?) -> IndexTensor? {
+      guard let t, let first = t.shape.first, first > 0 else { return t }
+      let width = t.count / first
+      return IndexTensor(Array(t.values[range.lowerBound * width..<range.upperBound * width]))
+        .reshaped([range.count] + t.shape.dropFirst())
+    }
+    let cutInputs = inputs.rank > 0 && inputs.shape[0] >= range.upperBound ? withNoGrad { inputs.slice(axis: 0, range) } : inputs
+    return Batch(inputs: cutInputs, labels: cut(labels), tokens: cut(tokens), targets: cut(targets))
+  }
 }
 
 /// Anything a `BatchLoader` can draw batches from: a fixed number of items addressed by index.

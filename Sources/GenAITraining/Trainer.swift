@@ -253,6 +253,8 @@ public final class Trainer {
       }
       onStep?(step)
     }
+    // The processes of a data-parallel run end holding the same model (checked, not assumed).
+    if let parallel { try parallel.checkConsistency(recipe, step: step) }
     try saveCheckpoint()
     if let evaluation { _ = try evaluateEverywhere(evaluation, metrics: metrics, progress: progress, monitor: monitor) }
     let files = try writeSamples()

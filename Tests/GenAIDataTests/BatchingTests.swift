@@ -223,3 +223,34 @@ func batchRestoredPositionContinuesIdentically(prefetch: Int) throws {
   let resumed = try BatchLoader(windows, batchSize: 4, epochs: 2, position: .init(seed: 21, epoch: 1, batch: 3))
   #expect(resumed.map { $0.tokens?.values ?? [] } == Array(all[11...]))
 }
+
+// MARK: - Shards (data-parallel training)
+
+@Suite("BatchLoader shards") struct BatchLoaderShardTests {
+  /// Three processes' shards of every batch, put side by side, are one process's batches: the
+  /// same items in the same order, epoch after epoch.
+  @Test func shardsPartitionEveryGlobalBatch() throws {
+    let source = BatchingTestSource(count: 50)
+    let whole = try BatchLoader(source, batchSize: 12, dropLast: true, seed: 4, prefetch: 0)
+    let shards = try (0..<3).map {
+      try BatchLoader(source, batchSize: 12, dropLast: true, seed: 4, prefetch: 0, shard: BatchShard(index: $0, count: 3))
+    }
+    for _ in 0..<10 {  // 4 batches an epoch: crosses two epoch boundaries
+      let expected = try #require(whole.next()).labels?.values
+      let parts = try shards.map { try #require($0.next()) }
+      #expect(parts.allSatisfy { $0.inputs.shape[0] == 4 })
+      #expect(parts.flatMap { $0.labels?.values ?? [] } == expected)
+      #expect(shards.allSatisfy { $0.position == whole.position })
+    }
+  }
+
+  /// A batch the processes cannot share evenly is refused with the sizes named.
+  @Test func unevenShardsAreRefused() {
+    #expect(throws: DataError.self) {
+      try BatchLoader(BatchingTestSource(count: 50), batchSize: 10, dropLast: true, shard: BatchShard(index: 0, count: 3))
+    }
+    #expect(throws: DataError.self) {
+      try BatchLoader(BatchingTestSource(count: 50), batchSize: 12, dropLast: false, shard: BatchShard(index: 0, count: 3))
+    }
+  }
+}

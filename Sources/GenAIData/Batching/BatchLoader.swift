@@ -83,9 +83,9 @@ public final class BatchLoader {
   ///   - epochs: how many epochs to run, or `nil` to run until the caller stops.
   ///   - prefetch: batches to prepare ahead on a background thread, 0...2 (0: synchronous).
   ///   - position: where to start, e.g. a position saved in a checkpoint.
-  ///   - shard: in data-parallel training, which rows of every batch this process makes: the
-  ///     global order and batches stay those of one process (`batchSize` is the global batch), and
-  ///     each process makes its own contiguous share of each (augmentation draws are per process).
+  ///   - shard: in data-parallel training, which rows of every batch this process gets: the
+  ///     global order, batches and augmentation stay those of one process (`batchSize` is the
+  ///     global batch), and each process keeps its contiguous share of each.
   /// - Throws: `DataError` when the source is empty, `batchSize < 1`, `prefetch` is outside
   ///   0...2, an epoch would have no batch (`dropLast` with fewer items than `batchSize`), the
   ///   shard does not divide the batch (or is used without `dropLast`), or the position is not in
@@ -284,13 +284,11 @@ struct BatchPlan: Sendable {
   /// The batch at `p` (this process's rows of it).
   func batch(at p: BatchLoader.Position, order: inout EpochOrder?) -> Batch {
     var g = BatchLoader.batchGenerator(seed: p.seed, epoch: p.epoch, batch: p.batch)
-    if shard.count > 1 {
-      // Each process's augmentation stream of its own (not the same draws for both halves).
-      g = SeededGenerator(seed: BatchLoader.derivedSeed(g.next(), domain: 3, UInt64(shard.index), 0))
-    }
-    let items = indices(at: p, order: &order)
-    let mine = shard.count == 1 ? items : Array(items[shard.rows(of: items.count)])
-    return source.makeBatch(indices: mine, generator: &g)
+    let whole = source.makeBatch(indices: indices(at: p, order: &order), generator: &g)
+    // Every process makes the whole batch and keeps its rows: augmentation and random text
+    // windows are drawn row after row from one generator, so this is the only way each row gets
+    // the draws it gets in one process. Making a batch is cheap next to a training step.
+    return shard.count == 1 ? whole : whole.rows(shard.rows(of: whole.inputs.shape.first ?? 0))
   }
 }
 
