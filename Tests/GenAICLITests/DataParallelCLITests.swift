@@ -143,7 +143,7 @@ enum MPITest {
   }
 
   /// A started job with its combined output.
-  final class Job {
+  final class Job: @unchecked Sendable {
     let process = Process()
     let output = Pipe()
     private var collected = Data()
