@@ -141,7 +141,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     try SettingError.check(sampleEvery >= 0, "sampleEvery", "must be >= 0, got \(sampleEvery)")
     try SettingError.check(checkpointEvery >= 0, "checkpointEvery", "must be >= 0, got \(checkpointEvery)")
     try SettingError.check(logEvery >= 1, "logEvery", "must be at least 1, got \(logEvery)")
-    try SettingError.check(sampleCount, in: 1...Self.countLimit, "sampleCount")
+    try SettingError.check(sampleCount, in: 1...SampleRequest.countLimit, "sampleCount")
     try SettingError.check(keepCheckpoints >= 1, "keepCheckpoints", "must be at least 1, got \(keepCheckpoints)")
     try SettingError.check(klWarmupSteps >= 0, "klWarmupSteps", "must be >= 0, got \(klWarmupSteps)")
     try SettingError.check((evalEvery ?? 0) >= 0, "evalEvery", "must be >= 0, got \(evalEvery ?? 0)")
@@ -175,6 +175,15 @@ public struct RunConfig: Codable, Equatable, Sendable {
     do {
       config = try JSONDecoder().decode(RunConfig.self, from: data)
     } catch let error as DecodingError {
+      // Foundation reports a number that does not fit its field (a fraction or a negative where a
+      // count or the seed goes, or one too large) as invalid JSON, without the field.
+      if (try? JSONSerialization.jsonObject(with: data)) is [String: Any] {
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+          throw TrainingError(
+            "\(source): a number does not fit its field (a fraction, or a negative, where a whole count or the seed "
+              + "is expected, or a value too large); the file is valid JSON otherwise")
+        }
+      }
       throw TrainingError("\(source): not a genai run configuration (\(Self.describe(error)))")
     }
     do {
