@@ -134,6 +134,13 @@ public final class Trainer {
       throw TrainingError(
         "\(run.configURL.path) trains with batches of \(config.batchSize), but \(data.origin) now holds only \(data.count) item(s)")
     }
+    // Labels index the classes the networks were built for: data whose classes changed since would
+    // feed labels past the end of the label embedding.
+    if let trained = config.classNames, trained != data.classNames {
+      throw TrainingError(
+        "\(run.configURL.path) was trained on the classes \(trained.joined(separator: ", ")), but \(data.origin) now holds "
+          + "\(data.classNames.isEmpty ? "no classes" : data.classNames.joined(separator: ", ")); start a new run for the new classes")
+    }
     let loader = try makeLoader(data, config: config)
     if let position = state.dataPosition { try loader.restore(position) }
     return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)

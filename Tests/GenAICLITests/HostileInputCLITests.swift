@@ -97,6 +97,23 @@ struct HostileInputCLITests {
     #expect(try RunDirectory(url: URL(fileURLWithPath: out)).readConfig().batchSize == 3)
   }
 
+  /// Resuming after the data's classes changed would feed labels past the label embedding: refused.
+  @Test func resumingWithChangedClassesIsRefused() throws {
+    let folder = try TemporaryFolder.make("cli-classes")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for (c, name) in ["cat", "dog"].enumerated() {
+      for i in 0..<2 { try writeImage(UInt8(50 * i + 20 * c), to: folder.appending(path: "pets/\(name)/\(i).png")) }
+    }
+    let run = folder.appending(path: "run").path
+    try #require(failure([
+      "train", "dcgan", "--conditional", "--data", "images:" + folder.appending(path: "pets").path, "--steps", "1", "--batch-size", "2",
+      "--sample-count", "2", "--out", run, "--plain",
+    ]) == nil)
+    try writeImage(200, to: folder.appending(path: "pets/emu/0.png"))
+    let message = failure(["train", "--resume", run, "--steps", "2", "--plain"])
+    #expect(message?.contains("was trained on the classes cat, dog, but") == true && message?.contains("cat, dog, emu") == true, "\(message ?? "succeeded")")
+  }
+
   /// `config.json` cases: fields only the file can set, wrong types, missing fields, numbers that
   /// do not fit. Each edits a copy of one tiny run, then resumes it; `sample` reads the same checks.
   static var fileCases: [(field: String, value: Any?, expected: String)] { [
