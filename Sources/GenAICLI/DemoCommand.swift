@@ -33,8 +33,8 @@ struct DemoCommand: ParsableCommand {
 
   func validate() throws {
     guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
-    guard points >= 2 else { throw ValidationError("--points must be at least 2, got \(points)") }
-    guard hidden > 0 else { throw ValidationError("--hidden must be positive, got \(hidden)") }
+    guard (2...1_000_000).contains(points) else { throw ValidationError("--points must be in 2...1000000, got \(points)") }
+    guard (1...4096).contains(hidden) else { throw ValidationError("--hidden must be in 1...4096, got \(hidden)") }
     guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
   }
 

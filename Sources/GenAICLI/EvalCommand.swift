@@ -70,22 +70,28 @@ struct EvalCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
-    if let samples, samples < 2 { throw ValidationError("--samples must be at least 2, got \(samples)") }
-    guard importanceSamples >= 1 else { throw ValidationError("--importance-samples must be at least 1, got \(importanceSamples)") }
+    try SettingFlags.presenting { try makeOptions().validate() }
   }
 
-  func run() throws {
-    let path = best ? try bestCheckpoint() : runPath
-    let trained = try TrainedRecipe(loading: path)
+  /// The options as typed (the classifier falls back to the run's own in `run()`).
+  func makeOptions() -> EvaluationOptions {
     var options = EvaluationOptions()
     options.metrics = metrics.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
     options.samples = samples
     options.data = data
     options.dataDirectory = dataDir.map { DataDirectory.resolve(path: $0) }
-    options.classifier = classifier ?? trained.config.classifier
+    options.classifier = classifier
     options.importanceSamples = importanceSamples
     options.seed = seed
     options.ceilings = !noCeiling
+    return options
+  }
+
+  func run() throws {
+    let path = best ? try bestCheckpoint() : runPath
+    let trained = try TrainedRecipe(loading: path)
+    var options = makeOptions()
+    options.classifier = classifier ?? trained.config.classifier
     let report = try SettingFlags.presenting {
       try Evaluator(run: trained.run, config: trained.config, options: options)
         .evaluate(trained.recipe, step: trained.step, checkpoint: trained.checkpoint.lastPathComponent)

@@ -52,8 +52,10 @@ struct RestoreCommand: ParsableCommand {
     guard modes == 1 else {
       throw ValidationError("choose one of --mask/--box (fill a damaged region), --denoise or --variations N")
     }
-    if let variations, variations < 1 { throw ValidationError("--variations must be at least 1, got \(variations)") }
-    guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+    if let variations, !(1...SampleRequest.countLimit).contains(variations) {
+      throw ValidationError("--variations must be in 1...\(SampleRequest.countLimit), got \(variations)")
+    }
+    guard (1...10_000).contains(rounds) else { throw ValidationError("--rounds must be in 1...10000, got \(rounds)") }
   }
 
   func run() throws {

@@ -6,7 +6,11 @@ import GenAI
 /// (`--batch-size must be at least 1, got 0`). The one place that knows flags from fields.
 enum SettingFlags {
   /// Fields whose flag is not the field's name in kebab case.
-  static let renamed: [String: String] = ["learningRate": "lr", "klWarmupSteps": "kl-warmup", "separateFiles": "separate"]
+  static let renamed: [String: String] = [
+    "learningRate": "lr", "klWarmupSteps": "kl-warmup", "separateFiles": "separate",
+    "charRNN.hiddenSize": "hidden", "charRNN.layers": "layers", "charGPT.layers": "layers", "charRNN.dropout": "dropout",
+    "charGPT.dropout": "dropout", "charRNN.sequenceLength": "context", "charGPT.blockSize": "context",
+  ]
 
   /// The flag that sets `field`: `--batch-size` for `batchSize`, `--lr` for `learningRate`.
   static func flag(for field: String) -> String {

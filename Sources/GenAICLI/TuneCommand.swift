@@ -42,8 +42,10 @@ struct TuneCommand: ParsableCommand {
 
   func validate() throws {
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-    guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
-    guard samples == 0 || samples >= 20 else { throw ValidationError("--samples must be 0 or at least 20, got \(samples)") }
+    guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+    guard samples == 0 || (20...RunConfig.countLimit).contains(samples) else {
+      throw ValidationError("--samples must be 0 or in 20...\(RunConfig.countLimit), got \(samples)")
+    }
   }
 
   func run() throws {

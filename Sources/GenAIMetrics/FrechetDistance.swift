@@ -90,6 +90,11 @@ public enum FrechetDistance {
       throw MetricError(
         metric: "FID", "both Gaussians must have the same dimension D, got \(a.dimension) and \(b.dimension)")
     }
+    // A diverged generator's NaN samples reach here as NaN statistics; the eigensolver refuses them.
+    for (statistics, name) in [(a, "first"), (b, "second")]
+    where !(statistics.mean.allSatisfy(\.isFinite) && statistics.covariance.allSatisfy(\.isFinite)) {
+      throw MetricError(metric: "FID", "the \(name) set's features are not finite (NaN or infinity): its samples hold non-finite values")
+    }
     let d = a.dimension
     var meanTerm = 0.0
     for j in 0..<d {

@@ -121,24 +121,42 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// - Throws: `RecipeError` for missing classes or vocabulary, or options the recipe rejects.
   public func makeRecipe() throws -> any Recipe { try recipe.make(setup) }
 
-  /// Checks ranges.
+  /// The largest batch, sample and evaluation counts accepted: far above any use, low enough that
+  /// a typo is refused instead of asking for more memory than the machine has.
+  public static let countLimit = 100_000
+
+  /// Checks the range of every field, those only `config.json` can set included, and the
+  /// recipes' own options (named `charRNN.hiddenSize` and so on): the one place a run's settings
+  /// are checked, whether they come from the command line, `--resume`, `genai sample` or the studio.
   /// - Throws: `SettingError` naming the first field out of range.
   public func validate() throws {
     try SettingError.check(steps >= 1, "steps", "must be at least 1, got \(steps)")
     try SettingError.check(batchSize >= 1, "batchSize", "must be at least 1, got \(batchSize)")
-    if let learningRate {
-      try SettingError.check(learningRate > 0 && learningRate.isFinite, "learningRate", "must be positive, got \(learningRate)")
-    }
+    // Batch normalisation in training mode needs two values per channel to have a variance.
+    try SettingError.check(
+      batchSize >= recipe.minimumBatchSize, "batchSize",
+      "must be at least \(recipe.minimumBatchSize) for \(recipe.name) (its batch normalisation needs 2 items per batch), got \(batchSize)")
+    try SettingError.check(batchSize <= Self.countLimit, "batchSize", "must be at most \(Self.countLimit), got \(batchSize)")
+    if let learningRate { try SettingError.checkPositive(learningRate, "learningRate") }
     try SettingError.check(sampleEvery >= 0, "sampleEvery", "must be >= 0, got \(sampleEvery)")
     try SettingError.check(checkpointEvery >= 0, "checkpointEvery", "must be >= 0, got \(checkpointEvery)")
     try SettingError.check(logEvery >= 1, "logEvery", "must be at least 1, got \(logEvery)")
-    try SettingError.check(sampleCount >= 1, "sampleCount", "must be at least 1, got \(sampleCount)")
+    try SettingError.check(sampleCount, in: 1...SampleRequest.countLimit, "sampleCount")
     try SettingError.check(keepCheckpoints >= 1, "keepCheckpoints", "must be at least 1, got \(keepCheckpoints)")
     try SettingError.check(klWarmupSteps >= 0, "klWarmupSteps", "must be >= 0, got \(klWarmupSteps)")
     try SettingError.check((evalEvery ?? 0) >= 0, "evalEvery", "must be >= 0, got \(evalEvery ?? 0)")
-    try SettingError.check((evalSamples ?? 2) >= 2, "evalSamples", "must be at least 2, got \(evalSamples ?? 0)")
+    if let evalSamples { try SettingError.check(evalSamples, in: 2...Self.countLimit, "evalSamples") }
     try SettingError.check((keepBest ?? 1) >= 1, "keepBest", "must be at least 1, got \(keepBest ?? 0)")
     try SettingError.check((patience ?? 1) >= 1, "patience", "must be at least 1, got \(patience ?? 0)")
+    try SettingError.check(classNames.map { Set($0).count == $0.count } ?? true, "classNames", "must not repeat a name")
+    try nested("charRNN") { try charRNN.validate() }
+    try nested("charGPT") { try charGPT.validate() }
+    try nested("audio") { try audio.validate() }
+  }
+
+  /// Runs `check`, naming a field it reports as one of `parent`'s.
+  private func nested(_ parent: String, _ check: () throws -> Void) throws {
+    do { try check() } catch let error as SettingError { throw error.nested(in: parent) }
   }
 
   /// Pretty, sorted JSON.
@@ -157,6 +175,15 @@ public struct RunConfig: Codable, Equatable, Sendable {
     do {
       config = try JSONDecoder().decode(RunConfig.self, from: data)
     } catch let error as DecodingError {
+      // Foundation reports a number that does not fit its field (a fraction or a negative where a
+      // count or the seed goes, or one too large) as invalid JSON, without the field.
+      if (try? JSONSerialization.jsonObject(with: data)) is [String: Any] {
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+          throw TrainingError(
+            "\(source): a number does not fit its field (a fraction, or a negative, where a whole count or the seed "
+              + "is expected, or a value too large); the file is valid JSON otherwise")
+        }
+      }
       throw TrainingError("\(source): not a genai run configuration (\(Self.describe(error)))")
     }
     do {

@@ -77,11 +77,17 @@ public struct SampleRequest: Sendable, Equatable, Codable {
     (try? JSONLines.line(self)) ?? "{}"
   }
 
+  /// The most images or clips one request draws: they are generated as one batch, so the limit
+  /// keeps a typo from asking for more memory than the machine has.
+  public static let countLimit = 10_000
+  /// The most characters one request generates (about 20 minutes of char-gpt in a release build).
+  public static let lengthLimit = 1_000_000
+
   /// Checks ranges.
   /// - Throws: `SettingError` naming the first field out of range.
   public func validate() throws {
-    try SettingError.check(count >= 1, "count", "must be at least 1, got \(count)")
-    try SettingError.check(length >= 0, "length", "must be >= 0, got \(length)")
+    try SettingError.check(count, in: 1...Self.countLimit, "count")
+    try SettingError.check(length, in: 0...Self.lengthLimit, "length")
     try SettingError.check(scale >= 1 && scale <= 16, "scale", "must be in 1...16, got \(scale)")
   }
 }

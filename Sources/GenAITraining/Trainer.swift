@@ -54,6 +54,8 @@ public final class Trainer {
   var noiseSchedule: (sigma: Float, start: Int)?
   /// Set when the main metric cannot be measured (no feature network): evaluation stops.
   var evaluationDisabled = false
+  /// What `start` changed in the request (a batch cut to the data's size), printed when training begins.
+  var notes: [String] = []
 
   private init(
     run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int,
@@ -96,12 +98,20 @@ public final class Trainer {
       sequenceLength: config.recipe.contextLength(config.options), vocabulary: nil)
     config.vocabulary = vocabulary
     config.dataDirectory = dataDirectory.url.standardizedFileURL.path
-    if let epochs { config.steps = epochs * max(1, data.count / min(config.batchSize, data.count)) }
+    let note = try config.fitBatch(to: data)
+    if let epochs {
+      let (steps, overflow) = epochs.multipliedReportingOverflow(by: data.count / config.batchSize)
+      try SettingError.check(!overflow, "epochs", "is too large: \(epochs) passes over \(data.count) items overflow the step count")
+      config.steps = steps
+    }
     config.classNames = data.classNames.isEmpty ? nil : data.classNames
+    try config.validate()
     let recipe = try config.makeRecipe()
     let loader = try makeLoader(data, config: config, shard: parallel?.shard ?? .whole)
     if parallel?.writes ?? true { try run.create(config: config) }
-    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0, parallel: parallel)
+    let trainer = Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0, parallel: parallel)
+    trainer.notes = note.map { [$0] } ?? []
+    return trainer
   }
 
   /// Reopens the run in `run` at its newest checkpoint.
@@ -141,6 +151,18 @@ public final class Trainer {
     let (data, _) = try TrainingData.load(
       config.data, for: config.recipe, directory: dataDirectory,
       sequenceLength: config.recipe.contextLength(config.options), vocabulary: config.vocabulary)
+    // The batches were fitted to the data when the run started; data that has shrunk since is not cut again.
+    guard data.count >= config.batchSize else {
+      throw TrainingError(
+        "\(run.configURL.path) trains with batches of \(config.batchSize), but \(data.origin) now holds only \(data.count) item(s)")
+    }
+    // Labels index the classes the networks were built for: data whose classes changed since would
+    // feed labels past the end of the label embedding.
+    if let trained = config.classNames, trained != data.classNames {
+      throw TrainingError(
+        "\(run.configURL.path) was trained on the classes \(trained.joined(separator: ", ")), but \(data.origin) now holds "
+          + "\(data.classNames.isEmpty ? "no classes" : data.classNames.joined(separator: ", ")); start a new run for the new classes")
+    }
     let loader = try makeLoader(data, config: config, shard: parallel?.shard ?? .whole)
     if let position = state.dataPosition { try loader.restore(position) }
     return Trainer(
@@ -159,9 +181,8 @@ public final class Trainer {
   }
 
   private static func makeLoader(_ data: TrainingData, config: RunConfig, shard: BatchShard) throws -> BatchLoader {
-    let batch = min(config.batchSize, data.count)
-    return try BatchLoader(
-      data.source, batchSize: batch, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1, shard: shard)
+    try BatchLoader(
+      data.source, batchSize: config.batchSize, shuffle: true, dropLast: true, seed: config.seed &+ 1, prefetch: 1, shard: shard)
   }
 
   /// Trains until `config.steps`, an interruption or early stopping. Samples and a checkpoint are
@@ -188,6 +209,7 @@ public final class Trainer {
     write(
       (step == 0 ? "training \(name)" : "resuming \(name) at step \(step)")
         + " on \(data.origin): \(data.count) items, batch \(loader.batchSize), \(config.steps) steps; run folder \(run.url.path)")
+    notes.forEach(write)
     let evaluation = try makeEvaluation()
     let monitor = try makeMonitor()
     let clock = ContinuousClock()

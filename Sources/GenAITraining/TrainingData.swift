@@ -64,7 +64,9 @@ public struct TrainingData {
       let corpus = try TextCorpus(contentsOf: URL(fileURLWithPath: path))
       return try text(corpus, origin: path, sequenceLength: sequenceLength, vocabulary: vocabulary)
     case .files(.audio, let path):
-      let set = try AudioSet.folder(URL(fileURLWithPath: path))
+      // Every audio recipe reads one-second clips at 8 kHz: other rates are resampled, and clips
+      // padded or cut to 8,000 samples, as the spoken digits are.
+      let set = try AudioSet.folder(URL(fileURLWithPath: path), cleaning: .spokenDigits)
       return (TrainingData(source: set, classNames: set.classNames, text: nil, origin: path), nil)
     case .named(let dataset):
       let folder = dataset.location(in: directory)
@@ -121,6 +123,10 @@ public struct TrainingData {
   ) throws -> (data: TrainingData, vocabulary: Vocabulary?) {
     // A resumed run keeps its vocabulary; characters it lacks are an error naming the offset.
     let vocab = vocabulary ?? Vocabulary.characters(in: corpus.text)
+    // One distinct character leaves nothing to predict.
+    guard vocab.size >= 2 else {
+      throw TrainingError("\(origin): the text has \(vocab.size) distinct character(s); a character model needs at least 2")
+    }
     let ids = try vocab.encode(corpus.text, source: origin)
     guard ids.count > sequenceLength + 1 else {
       throw TrainingError("\(origin): \(ids.count) characters are too few for sequences of \(sequenceLength)")

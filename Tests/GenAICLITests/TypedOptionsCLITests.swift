@@ -70,7 +70,7 @@ struct TypedOptionsCLITests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let out = folder.appending(path: "new").path
     #expect(failure(["train", "dcgan", "--data", "shapes", "--batch-size", "0", "--out", out]) == "--batch-size must be at least 1, got 0")
-    #expect(failure(["train", "vae", "--data", "shapes", "--lr=-1", "--out", out]) == "--lr must be positive, got -1.0")
+    #expect(failure(["train", "vae", "--data", "shapes", "--lr=-1", "--out", out]) == "--lr must be a positive number, got -1.0")
     #expect(failure(["train", "vae", "--data", "shapes", "--kl-warmup=-5", "--out", out]) == "--kl-warmup must be >= 0, got -5")
     #expect(failure(["sample", "runs/x", "--scale", "40"]) == "--scale must be in 1...16, got 40")
     // A run whose config.json holds batchSize 0: resuming it names the file's field, not --batch-size.

@@ -124,6 +124,17 @@ import GenAITensor
     #expect(fromFloats == fromTensors)
   }
 
+  /// A diverged generator's NaN samples give NaN statistics: an error, not the eigensolver's trap.
+  @Test func nonFiniteStatisticsAreAnError() throws {
+    let real = try gaussian([0, 0], [[1, 0], [0, 1]])
+    let diverged = try gaussian([.nan, 0], [[.nan, 0], [0, 1]])
+    #expect(throws: MetricError(metric: "FID", "the second set's features are not finite (NaN or infinity): its samples hold non-finite values")) {
+      try FrechetDistance.betweenGaussians(real, diverged)
+    }
+    let generated: [[Double]] = [[.infinity, 1], [1, 0], [2, 2]]
+    #expect(throws: MetricError.self) { try FrechetDistance.compute(real: [[0, 1], [1, 0], [2, 2]], generated: generated) }
+  }
+
   @Test func rejectsBadInput() throws {
     let a: [[Double]] = [[0, 1], [1, 0], [2, 2]]
     let b: [[Double]] = [[0, 1, 2], [1, 0, 1], [2, 2, 2]]

@@ -172,10 +172,10 @@ enum AudioTestData {
     }
     var config = AudioDigits.Config()
     config.width = 0
-    #expect(throws: RecipeError.self) { try AudioDigits(config: config, seed: 0) }
+    #expect(throws: SettingError("width", "must be in 1...256, got 0")) { try AudioDigits(config: config, seed: 0) }
     config = AudioDigits.Config()
-    config.temperature = 0
-    #expect(throws: RecipeError.self) { try AudioDigits(config: config, seed: 0) }
+    config.temperature = .nan
+    #expect(throws: SettingError("temperature", "must be a positive number, got nan")) { try AudioDigits(config: config, seed: 0) }
     // Config round-trips through JSON (the CLI stores it).
     let data = try JSONEncoder().encode(AudioTestData.tiny)
     #expect(try JSONDecoder().decode(AudioDigits.Config.self, from: data) == AudioTestData.tiny)

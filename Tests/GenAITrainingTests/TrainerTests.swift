@@ -123,7 +123,7 @@ struct TrainerTests {
     #expect(throws: RecipeError.self) { try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "x")) }
     request.label = nil
     request.count = -2
-    #expect(throws: SettingError("count", "must be at least 1, got -2")) {
+    #expect(throws: SettingError("count", "must be in 1...10000, got -2")) {
       try SampleWriter.write(trained.recipe, request: request, to: folder.appending(path: "y.png"))
     }
   }

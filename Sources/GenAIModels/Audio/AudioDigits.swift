@@ -24,7 +24,8 @@ public final class AudioDigits: AudioGenerating {
   /// generated digits.
   public static let kind = RecipeKind(
     name: "audio", summary: "spoken digits 0-9 at 8 kHz, conditioned on the digit",
-    data: [.audio(steps: Config().steps, batchSize: Config().batchSize)], mainMetric: MainMetric("accuracy", better: .higher)
+    data: [.audio(steps: Config().steps, batchSize: Config().batchSize)], mainMetric: MainMetric("accuracy", better: .higher),
+    minimumBatchSize: 2
   ) { setup in
     var config = setup.options.audio
     if let rate = setup.learningRate { config.learningRate = rate }
@@ -59,6 +60,22 @@ public final class AudioDigits: AudioGenerating {
 
     /// The defaults above.
     public init() {}
+
+    /// Checks every field's range (sizes bounded so a typo cannot ask for more memory than a
+    /// machine has).
+    /// - Throws: `SettingError` naming the first field out of range.
+    public func validate() throws {
+      try SettingError.check(width, in: 1...256, "width")
+      try SettingError.check(latentSize, in: 1...4096, "latentSize")
+      try SettingError.check(labelSize, in: 1...4096, "labelSize")
+      try SettingError.checkPositive(learningRate, "learningRate")
+      try SettingError.check(batchSize, in: 1...65_536, "batchSize")
+      try SettingError.check(steps >= 0, "steps", "must be >= 0, got \(steps)")
+      try SettingError.check(klWarmupSteps >= 0, "klWarmupSteps", "must be >= 0, got \(klWarmupSteps)")
+      try SettingError.checkNonNegative(klWeight, "klWeight")
+      try SettingError.check(griffinLimIterations, in: 0...10_000, "griffinLimIterations")
+      try SettingError.checkPositive(temperature, "temperature")
+    }
   }
 
   /// The configuration the recipe was made with.
@@ -78,21 +95,9 @@ public final class AudioDigits: AudioGenerating {
   public var classCount: Int { network.classCount }
 
   /// A recipe with weights and the noise stream drawn from `seed`.
-  /// - Throws: `RecipeError` for non-positive sizes, a negative warm-up or KL weight, or a
-  ///   non-positive learning rate or temperature.
+  /// - Throws: `SettingError` for a field of `config` out of range (see `Config.validate()`).
   public init(config: Config = Config(), seed: UInt64) throws {
-    guard config.width > 0, config.latentSize > 0, config.labelSize > 0, config.batchSize > 0, config.steps >= 0,
-      config.griffinLimIterations >= 0
-    else {
-      throw RecipeError(
-        recipe: Self.name, "width, latent and label sizes and batch size must be positive; steps and Griffin–Lim rounds >= 0")
-    }
-    guard config.klWarmupSteps >= 0, config.klWeight >= 0 else {
-      throw RecipeError(recipe: Self.name, "KL warm-up steps and KL weight must be >= 0")
-    }
-    guard config.learningRate > 0, config.temperature > 0 else {
-      throw RecipeError(recipe: Self.name, "learning rate and temperature must be positive")
-    }
+    try config.validate()
     self.config = config
     var generator = SeededGenerator(seed: seed)
     network = AudioDigitsVAE(

@@ -8,7 +8,8 @@ public enum ClassifierRecipe {
       .images(steps: ImageClassifier.defaultSteps, batchSize: ImageClassifier.defaultBatchSize),
       .audio(steps: AudioClassifier.defaultSteps, batchSize: AudioClassifier.defaultBatchSize),
     ],
-    mainMetric: MainMetric("test_accuracy", better: .higher), isFeatureNetwork: true, benchmarked: false
+    mainMetric: MainMetric("test_accuracy", better: .higher), isFeatureNetwork: true, benchmarked: false,
+    minimumBatchSize: 2
   ) { setup in
     let classes = try setup.labelledClasses(for: "classifier")
     if setup.data.kind == .audio {

@@ -26,7 +26,8 @@ public final class DCGAN: ImageGenerating {
   /// `dcgan`: Fashion-MNIST by default, tracked by FID.
   public static let kind = RecipeKind(
     name: "dcgan", summary: "DCGAN, 28x28 grey, optional class conditioning",
-    data: [.images(steps: 3000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true
+    data: [.images(steps: 3000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true,
+    minimumBatchSize: 2
   ) { setup in
     DCGAN(
       classCount: try setup.conditioningClasses(for: name), seed: setup.seed,

@@ -24,7 +24,8 @@ public final class WGANGP: ImageGenerating {
   /// `wgan-gp`: Fashion-MNIST by default, tracked by FID.
   public static let kind = RecipeKind(
     name: "wgan-gp", summary: "DCGAN generator, critic with gradient penalty 10, 5 critic steps",
-    data: [.images(steps: 2000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true
+    data: [.images(steps: 2000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower), conditionable: true,
+    minimumBatchSize: 2
   ) { setup in
     WGANGP(
       classCount: try setup.conditioningClasses(for: name), seed: setup.seed,

@@ -26,6 +26,9 @@ public struct RecipeKind: Sendable, CustomStringConvertible {
   public let isFeatureNetwork: Bool
   /// Whether `genai bench` times it (on random data of its first data kind and default batch).
   public let benchmarked: Bool
+  /// The smallest batch it trains on: 2 for networks with batch normalisation in training mode,
+  /// which needs at least two values per channel to have a variance; else 1.
+  public let minimumBatchSize: Int
   private let window: @Sendable (RecipeOptions) -> Int
   private let build: @Sendable (RecipeSetup) throws -> any Recipe
 
@@ -33,7 +36,7 @@ public struct RecipeKind: Sendable, CustomStringConvertible {
   /// `make` builds the recipe, throwing `RecipeError` for inconsistent options.
   public init(
     name: String, summary: String, data: [RecipeData], mainMetric: MainMetric, pixelRange: PixelRange = .minusOneToOne,
-    conditionable: Bool = false, isFeatureNetwork: Bool = false, benchmarked: Bool = true,
+    conditionable: Bool = false, isFeatureNetwork: Bool = false, benchmarked: Bool = true, minimumBatchSize: Int = 1,
     contextLength: @escaping @Sendable (RecipeOptions) -> Int = { _ in 0 },
     make: @escaping @Sendable (RecipeSetup) throws -> any Recipe
   ) {
@@ -46,6 +49,7 @@ public struct RecipeKind: Sendable, CustomStringConvertible {
     self.conditionable = conditionable
     self.isFeatureNetwork = isFeatureNetwork
     self.benchmarked = benchmarked
+    self.minimumBatchSize = minimumBatchSize
     self.window = contextLength
     self.build = make
   }

@@ -173,6 +173,23 @@ public final class CharGPT: Recipe {
 
     /// nanoGPT's CPU configuration.
     public init() {}
+
+    /// Checks every field's range and that `heads` divides `width` (sizes bounded so a typo
+    /// cannot ask for more memory than a machine has).
+    /// - Throws: `SettingError` naming the first field out of range.
+    public func validate() throws {
+      try SettingError.check(layers, in: 1...64, "layers")
+      try SettingError.check(width, in: 1...8192, "width")
+      try SettingError.check(heads, in: 1...width, "heads")
+      try SettingError.check(width % heads == 0, "heads", "must divide width \(width), got \(heads)")
+      try SettingError.check(blockSize, in: 1...8192, "blockSize")
+      try SettingError.checkDropout(dropout, "dropout")
+      try SettingError.checkPositive(learningRate, "learningRate")
+      try SettingError.checkNonNegative(minLearningRate, "minLearningRate")
+      try SettingError.check(warmupSteps, in: 0...max(decaySteps, 0), "warmupSteps")
+      try SettingError.checkNonNegative(weightDecay, "weightDecay")
+      if let clipNorm { try SettingError.checkPositive(clipNorm, "clipNorm") }
+    }
   }
 
   /// The configuration.
@@ -189,20 +206,9 @@ public final class CharGPT: Recipe {
   public var fixedLearningRate: Float?
 
   /// A recipe over `vocabulary` with parameters drawn from `seed`.
-  /// - Throws: `RecipeError` for inconsistent sizes.
+  /// - Throws: `SettingError` for a field of `config` out of range (see `Config.validate()`).
   public init(vocabulary: Vocabulary, config: Config = Config(), seed: UInt64 = 0) throws {
-    guard config.layers > 0, config.heads > 0, config.width > 0, config.blockSize > 0,
-      config.width % config.heads == 0
-    else {
-      throw RecipeError(recipe: Self.name,
-        "layers, heads, width and block size must be positive and heads must divide width (got \(config.heads), \(config.width))")
-    }
-    guard config.dropout >= 0, config.dropout < 1 else {
-      throw RecipeError(recipe: Self.name, "dropout must be in [0, 1), got \(config.dropout)")
-    }
-    guard config.warmupSteps >= 0, config.warmupSteps <= config.decaySteps else {
-      throw RecipeError(recipe: Self.name, "need 0 ≤ warmupSteps ≤ decaySteps")
-    }
+    try config.validate()
     self.config = config
     self.vocabulary = vocabulary
     var generator = SeededGenerator(seed: seed)

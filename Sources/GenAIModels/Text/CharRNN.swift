@@ -139,6 +139,19 @@ public final class CharRNN: Recipe {
 
     /// The defaults above (charlstm.py's configuration).
     public init() {}
+
+    /// Checks every field's range (sizes bounded so a typo cannot ask for more memory than a
+    /// machine has).
+    /// - Throws: `SettingError` naming the first field out of range.
+    public func validate() throws {
+      try SettingError.check(embeddingSize, in: 1...4096, "embeddingSize")
+      try SettingError.check(hiddenSize, in: 1...8192, "hiddenSize")
+      try SettingError.check(layers, in: 1...64, "layers")
+      try SettingError.check(sequenceLength, in: 1...100_000, "sequenceLength")
+      try SettingError.checkDropout(dropout, "dropout")
+      try SettingError.checkPositive(learningRate, "learningRate")
+      if let clipNorm { try SettingError.checkPositive(clipNorm, "clipNorm") }
+    }
   }
 
   /// The configuration the recipe was made with.
@@ -153,14 +166,9 @@ public final class CharRNN: Recipe {
   public private(set) var carriedState: RecurrentState?
 
   /// A recipe over `vocabulary` with parameters drawn from `seed`.
-  /// - Throws: `RecipeError` for non-positive sizes or a dropout outside `[0, 1)`.
+  /// - Throws: `SettingError` for a field of `config` out of range (see `Config.validate()`).
   public init(vocabulary: Vocabulary, config: Config = Config(), seed: UInt64 = 0) throws {
-    guard config.embeddingSize > 0, config.hiddenSize > 0, config.layers > 0, config.sequenceLength > 0 else {
-      throw RecipeError(recipe: Self.name, "embedding, hidden size, layers and sequence length must be positive")
-    }
-    guard config.dropout >= 0, config.dropout < 1 else {
-      throw RecipeError(recipe: Self.name, "dropout must be in [0, 1), got \(config.dropout)")
-    }
+    try config.validate()
     self.config = config
     self.vocabulary = vocabulary
     var generator = SeededGenerator(seed: seed)

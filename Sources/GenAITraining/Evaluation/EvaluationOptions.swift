@@ -30,6 +30,16 @@ public struct EvaluationOptions: Sendable {
   /// Defaults: every metric that applies, with its ceiling.
   public init() {}
 
+  /// Checks the counts: at least 2 samples (statistics need two) and at most
+  /// `RunConfig.countLimit`; 1 to 100,000 importance draws.
+  /// - Throws: `SettingError` naming the first field out of range.
+  public func validate() throws {
+    if let samples { try SettingError.check(samples, in: 2...RunConfig.countLimit, "samples") }
+    try SettingError.check(importanceSamples, in: 1...100_000, "importanceSamples")
+    try SettingError.check(likelihoodImages, in: 1...RunConfig.countLimit, "likelihoodImages")
+    try SettingError.check(referenceCount, in: 2...RunConfig.countLimit, "referenceCount")
+  }
+
   /// Whether `name` is asked for.
   public func wants(_ name: String) -> Bool { metrics.map { $0.contains(name) } ?? true }
 

@@ -44,8 +44,10 @@ public final class Evaluator {
   var audioReferenceCache: SampleQuality.Described?
 
   /// An evaluator for `run`.
-  /// - Throws: `SettingError` when `options.data` is of another kind than the recipe models.
+  /// - Throws: `SettingError` when `options.data` is of another kind than the recipe models or a
+  ///   count is out of range (see `EvaluationOptions.validate()`).
   public init(run: RunDirectory, config: RunConfig, options: EvaluationOptions = EvaluationOptions()) throws {
+    try options.validate()
     self.run = run
     self.config = config
     self.options = options

@@ -1,5 +1,6 @@
 import Foundation
 import GenAIData
+import GenAIModels
 import GenAITensor
 
 /// Real data the model never trained on, for validation losses and the real-data ceilings beside
