@@ -69,7 +69,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case .wav:
       do {
         let audio = try WAV.decode(bytes, file: name)
-        check(audio.sampleRate > 0 && audio.channels > 0, "WAV with rate \(audio.sampleRate), \(audio.channels) channels")
+        check(
+          audio.sampleRate > 0 && audio.channels > 0, "WAV with rate \(audio.sampleRate), \(audio.channels) channels")
         if case .pcm = audio.encoding {
           check(audio.samples.allSatisfy { $0 >= -1 && $0 <= 1 }, "integer PCM decoded outside [-1, 1]")
         }

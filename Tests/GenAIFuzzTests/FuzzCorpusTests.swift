@@ -18,7 +18,8 @@ import Testing
     return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map { folder.appending(path: $0) }
   }
 
-  @Test("every seed of the target replays: valid seeds are accepted, bad-* seeds rejected", arguments: FuzzTarget.allCases)
+  @Test(
+    "every seed of the target replays: valid seeds are accepted, bad-* seeds rejected", arguments: FuzzTarget.allCases)
   func seedsReplay(target: FuzzTarget) throws {
     let files = try Self.seeds(target)
     #expect(files.count >= 3, "Fuzz/corpus/\(target.rawValue) holds \(files.count) seeds")
@@ -35,6 +36,21 @@ import Testing
         #expect(!outcome.isRejected, "\(file.lastPathComponent): \(outcome)")
       }
     }
+  }
+
+  @Test("the png target's CRC repair makes a file with a wrong chunk CRC decodable, and leaves a valid one alone")
+  func pngCRCRepair() throws {
+    let folder = Self.corpus.appending(path: "png")
+    let bad = [UInt8](try Data(contentsOf: folder.appending(path: "bad-crc.png")))
+    let repaired = FuzzTarget.withValidChunkCRCs(bad)
+    #expect(repaired != bad)
+    #expect(repaired.count == bad.count)
+    #expect(FuzzTarget.png.run(repaired) == .accepted("PNG 1x1x1"))
+    let good = [UInt8](try Data(contentsOf: folder.appending(path: "rgb8.png")))
+    #expect(FuzzTarget.withValidChunkCRCs(good) == good)
+    // A chunk whose length runs past the end is left as it is (the decoder reports it).
+    let cut = Array(good.prefix(20))
+    #expect(FuzzTarget.withValidChunkCRCs(cut) == cut)
   }
 
   @Test("the seed corpus stays small (under 200 KB in all)")
