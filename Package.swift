@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "GenAIDistributed", targets: ["GenAIDistributed"]),
     .executable(name: "genai", targets: ["GenAICLI"]),
     .executable(name: "genai-bench", targets: ["GenAIBench"]),
+    .executable(name: "genai-fuzz", targets: ["GenAIFuzz"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,9 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
       ]),
     .executableTarget(name: "GenAIBench", dependencies: ["GenAI"]),
+    // The readers' fuzz targets (Scripts/fuzz.sh builds them with libFuzzer; a plain build gives a
+    // `genai-fuzz` that replays files through them) and their seed corpus in Fuzz/corpus.
+    .executableTarget(name: "GenAIFuzz", dependencies: ["GenAIData", "GenAINN", "GenAITraining"], path: "Fuzz/Sources"),
     // What several test targets share: the gradient checker, the shared datasets and the trait
     // that skips a test without them, temporary folders, outside tools. Public engine API only,
     // so it builds in every configuration (a plain `swift build` builds it too).
@@ -72,5 +76,6 @@ let package = Package(
         "GenAI", "GenAIServer", "GenAITestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),
     .testTarget(name: "GenAIMetricsTests", dependencies: ["GenAIMetrics", "GenAITensor"]),
+    .testTarget(name: "GenAIFuzzTests", dependencies: ["GenAIFuzz"]),
   ]
 )
