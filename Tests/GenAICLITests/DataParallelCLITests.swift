@@ -174,8 +174,9 @@ enum MPITest {
       let deadline = Date().addingTimeInterval(seconds)
       while process.isRunning && Date() < deadline { usleep(50_000) }
       if process.isRunning {
-        process.terminate()
-        process.waitUntilExit()
+        // SIGKILL, mpirun's processes first (they would outlive it).
+        for child in MPITest.children(of: process.processIdentifier) { kill(child, SIGKILL) }
+        kill(process.processIdentifier, SIGKILL)
         Issue.record("mpirun did not end within \(seconds) s: \(text.suffix(800))")
       }
       process.waitUntilExit()
@@ -198,6 +199,12 @@ enum MPITest {
     job.process.standardOutput = job.output
     job.process.standardError = job.output
     job.startReading()
+    // The test runner's threads block SIGINT and SIGTERM, and a spawned child inherits the
+    // spawning thread's mask: unblock them around the spawn so that mpirun hears Ctrl-C.
+    var all = sigset_t(), saved = sigset_t()
+    sigemptyset(&all)
+    pthread_sigmask(SIG_SETMASK, &all, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
     try job.process.run()
     return job
   }
