@@ -46,8 +46,8 @@ def run(genai, recipe, processes, steps, data_dir, oversubscribe):
     with open(os.path.join(out, "run", "metrics.jsonl")) as f:
         for line in f:
             entry = json.loads(line)
-            if entry.get("kind", "train") == "train" and "stepsPerSecond" in entry:
-                rates.append(entry["stepsPerSecond"])
+            if "steps_per_s" in entry:  # training lines
+                rates.append(entry["steps_per_s"])
     rate = statistics.median(rates[1:] or rates)
     reduce_s, reduce_bytes, reduce_count = 0.0, 0, 0
     match = re.search(r"MPI: \d+ processes; (\d+) all-reduces of ([\d.]+) MB in all, ([\d.]+) s", done.stdout)
