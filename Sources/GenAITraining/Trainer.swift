@@ -49,6 +49,8 @@ public final class Trainer {
   var noiseSchedule: (sigma: Float, start: Int)?
   /// Set when the main metric cannot be measured (no feature network): evaluation stops.
   var evaluationDisabled = false
+  /// What `resume` had to tell the user (a damaged checkpoint skipped), written when training starts.
+  var notes: [String] = []
 
   private init(run: RunDirectory, config: RunConfig, recipe: any Recipe, data: TrainingData, loader: BatchLoader, step: Int) {
     self.run = run
@@ -86,7 +88,8 @@ public final class Trainer {
     return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: 0)
   }
 
-  /// Reopens the run in `run` at its newest checkpoint.
+  /// Reopens the run in `run` at its newest checkpoint (the one before it, with a note, when
+  /// the newest is damaged), deleting the temporary files of saves that a kill cut short.
   /// - Parameters:
   ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
   ///   - steps: a new total step count (to train a finished run further), or `nil`.
@@ -104,13 +107,9 @@ public final class Trainer {
     if let expected, expected != config.recipe {
       throw TrainingError("\(run.url.path) is a \(config.recipe.name) run, not \(expected.name)")
     }
-    guard let checkpoint = run.latestCheckpoint else {
-      throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
-    }
     let recipe = try config.makeRecipe()
-    try checkRecipe(of: checkpoint, is: config.recipe)
-    let state = try TrainingCheckpoint.load(
-      from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+    let (state, notes) = try loadNewestWholeCheckpoint(of: run, into: recipe, kind: config.recipe)
+    run.removeTemporaryCheckpointFiles()
     if let steps {
       try SettingError.check(steps > state.step, "steps", "must be above the \(state.step) steps \(run.url.path) has done, got \(steps)")
       config.steps = steps
@@ -121,7 +120,35 @@ public final class Trainer {
       sequenceLength: config.recipe.contextLength(config.options), vocabulary: config.vocabulary)
     let loader = try makeLoader(data, config: config)
     if let position = state.dataPosition { try loader.restore(position) }
-    return Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)
+    let trainer = Trainer(run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step)
+    trainer.notes = notes
+    return trainer
+  }
+
+  /// Restores `recipe` from the newest checkpoint of `run` that reads whole. A newer one that is
+  /// damaged (cut short by a power cut or a failing disk: saves themselves are atomic) is skipped
+  /// with a note rather than making the run unresumable; the oldest one's error is thrown.
+  /// - Returns: the restored state and the notes about skipped files.
+  static func loadNewestWholeCheckpoint(
+    of run: RunDirectory, into recipe: any Recipe, kind: RecipeKind
+  ) throws -> (ResumedTraining<BatchLoader.Position>, [String]) {
+    let candidates = run.checkpoints().reversed().map(\.url)
+    guard !candidates.isEmpty else {
+      throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
+    }
+    var notes: [String] = []
+    for (index, checkpoint) in candidates.enumerated() {
+      do {
+        try checkRecipe(of: checkpoint, is: kind)
+        let state = try TrainingCheckpoint.load(
+          from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+        return (state, notes)
+      } catch let error as SafeTensorsError where index < candidates.count - 1 {
+        // Loading reads the whole file before changing anything, so the recipe is untouched.
+        notes.append("note: skipping a damaged checkpoint: \(error); resuming from \(candidates[index + 1].lastPathComponent)")
+      }
+    }
+    preconditionFailure("the loop returns or throws at the oldest checkpoint")
   }
 
   /// The recipe a checkpoint was saved by, from its metadata (`nil` for foreign files).
@@ -148,6 +175,8 @@ public final class Trainer {
   ///   monitor's policy rolls back), `TrainingError` or `SafeTensorsError` when a file cannot be written.
   public func train() throws -> TrainingOutcome {
     let metrics = try MetricsLog(url: run.metricsURL)
+    for note in notes + (metrics.droppedTail.map { [$0.description] } ?? []) { write(note) }
+    notes = []
     let progress = TrainingProgress(
       total: config.steps, startStep: step, logEvery: config.logEvery, interactive: interactive, write: write)
     let name = config.recipe.name

@@ -13,19 +13,7 @@ public enum JSONLines {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
-  /// Appends `values` to `url` (created when missing), one line each, in one write with
-  /// `O_APPEND`, so concurrent writers (training, `genai eval`) never split each other's lines.
-  /// - Throws: `TrainingError` naming the file.
-  public static func append(_ values: [some Encodable], to url: URL) throws {
-    let text = try values.map { try line($0) + "\n" }.joined()
-    let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw TrainingError("cannot open \(url.path) for appending: \(String(cString: strerror(errno)))") }
-    do { try FileHandle(fileDescriptor: fd, closeOnDealloc: true).write(contentsOf: Data(text.utf8)) } catch {
-      throw TrainingError("cannot append to \(url.path): \(error.localizedDescription)")
-    }
-  }
-
-  /// Every line of `url` decoded as `T` (blank lines skipped).
+  /// Every line of `url` decoded as `T` (blank lines and a torn last line skipped, see `decode`).
   /// - Throws: `TrainingError` naming the file when it cannot be read, or `FILE:LINE` and what
   ///   was wrong for the first line that is not a `T`.
   public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
@@ -36,21 +24,33 @@ public enum JSONLines {
   }
 
   /// The lines of `data` that decode as `T`, and an error naming `source:LINE` for each that does
-  /// not, for readers that carry on past a half-written last line.
+  /// not, for readers that carry on past a bad line.
+  ///
+  /// A torn last line (no newline after it and not even complete JSON) is neither a value nor an
+  /// error: it is a line being written right now, or one cut off when its writer was killed, and
+  /// the next `append` removes it. A complete JSON object of the wrong shape is still an error.
   public static func decode<T: Decodable>(_ type: T.Type, lines data: Data, source: String) -> (values: [T], errors: [TrainingError]) {
     var values: [T] = []
     var errors: [TrainingError] = []
     let decoder = JSONDecoder()
     // Bytes, not Characters: "\r\n" is one Character, and a "\r" left at the end is JSON whitespace.
-    for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    for (index, line) in lines.enumerated()
     where !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
       do {
         values.append(try decoder.decode(T.self, from: Data(line)))
       } catch {
+        if index == lines.count - 1 && isTorn(line) { continue }
         errors.append(TrainingError("\(source):\(index + 1): \(reason(error))"))
       }
     }
     return (values, errors)
+  }
+
+  /// Whether `line`, the last of its file and without a newline, is not complete JSON: the start
+  /// of a line whose writer has not finished (or never will).
+  static func isTorn(_ line: some Collection<UInt8>) -> Bool {
+    (try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])) == nil
   }
 
   /// What a decoding error says, led by its field (lines are flat), without `DecodingError`'s repetition.
