@@ -26,7 +26,7 @@ struct DiskFullTests {
         "train", "char-rnn", "--data", "text:\(data.path)", "--steps", "2", "--batch-size", "4", "--hidden", "128",
         "--layers", "1", "--context", "16", "--log-every", "1", "--sample-every", "1", "--checkpoint-every", "1",
         "--eval-every", "0", "--out", runURL.path, "--plain",
-      ], log: folder.appending(path: "first.txt"))
+      ])
     try #require(first.status == 0, "\(first.output)")
     let previous = run.checkpointURL(step: 2)
     let checkpointBytes = try #require(try FileManager.default.attributesOfItem(atPath: previous.path)[.size] as? Int)
@@ -37,7 +37,7 @@ struct DiskFullTests {
     let blocks = checkpointBytes / 2048
     try #require(blocks * 512 > 16_384, "the checkpoint (\(checkpointBytes) bytes) is too small for this test")
     let full = try GenAIProcess.run(
-      ["train", "--resume", runURL.path, "--steps", "4", "--plain"], log: folder.appending(path: "full.txt"),
+      ["train", "--resume", runURL.path, "--steps", "4", "--plain"],
       fileSizeLimitBlocks: blocks)
     #expect(!full.killedBySignal && full.status != 0, "status \(full.status): \(full.output)")
     #expect(full.output.contains(run.checkpointURL(step: 3).path) && full.output.contains("File too large"), "\(full.output)")
@@ -51,17 +51,17 @@ struct DiskFullTests {
     #expect(try TrainingCheckpoint.load(from: previous, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self).step == 2)
     #expect(try MetricsLog.read(run.metricsURL).compactMap(\.training).last?.step == 3)
 
-    // A log that is already past the limit: the run stops before its first step, naming the file.
+    // No room at all: the first write, a metrics line, fails and the run stops, naming the file.
     // (No --steps: the config already asks for 4, and rewriting it would be the first write.)
     let tiny = try GenAIProcess.run(
-      ["train", "--resume", runURL.path, "--plain"], log: folder.appending(path: "tiny.txt"),
-      fileSizeLimitBlocks: 1)
+      ["train", "--resume", runURL.path, "--plain"],
+      fileSizeLimitBlocks: 0)
     #expect(!tiny.killedBySignal && tiny.status != 0, "status \(tiny.status): \(tiny.output)")
     #expect(tiny.output.contains(run.metricsURL.path) && tiny.output.contains("File too large"), "\(tiny.output)")
     #expect(run.checkpoints().map(\.step) == [1, 2])
 
     // With room again, the run goes on from step 2.
-    let after = try GenAIProcess.run(["train", "--resume", runURL.path, "--plain"], log: folder.appending(path: "after.txt"))
+    let after = try GenAIProcess.run(["train", "--resume", runURL.path, "--plain"])
     #expect(after.status == 0, "\(after.output)")
     #expect(run.checkpoints().last?.step == 4)
   }

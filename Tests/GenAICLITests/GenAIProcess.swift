@@ -27,11 +27,21 @@ struct GenAIProcess {
   }
 
   let process = Process()
-  let outputURL: URL
+  /// What the process prints, gathered from a pipe (a log file would fall under `ulimit -f` too).
+  private let output = Output()
+  private let done = DispatchSemaphore(value: 0)
 
-  /// Starts `genai arguments`, its output going to `log`. With `fileSizeLimitBlocks`, it runs
-  /// under `ulimit -f` of that many blocks (512 or 1024 bytes, as the shell counts them).
-  init(_ arguments: [String], log: URL, fileSizeLimitBlocks: Int? = nil) throws {
+  /// Bytes read from the child's pipe on another thread.
+  private final class Output: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ more: Data) { lock.withLock { data.append(more) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+  }
+
+  /// Starts `genai arguments`. With `fileSizeLimitBlocks`, it runs under `ulimit -f` of that
+  /// many blocks (512 or 1024 bytes, as the shell counts them).
+  init(_ arguments: [String], fileSizeLimitBlocks: Int? = nil) throws {
     guard let executable = Self.executable else { throw TrainingError(Self.missingReason) }
     if let blocks = fileSizeLimitBlocks {
       process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -40,13 +50,16 @@ struct GenAIProcess {
       process.executableURL = executable
       process.arguments = arguments
     }
-    outputURL = log
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    process.standardOutput = handle
-    process.standardError = handle
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let (reader, output, done) = (pipe.fileHandleForReading, output, done)
+    Thread.detachNewThread {
+      while case let chunk = reader.availableData, !chunk.isEmpty { output.append(chunk) }
+      done.signal()
+    }
   }
 
   /// Sends SIGKILL (if it still runs) and waits for the end.
@@ -63,12 +76,13 @@ struct GenAIProcess {
       _ = Glibc.kill(process.processIdentifier, SIGKILL)
     }
     process.waitUntilExit()
-    let output = String(decoding: FileManager.default.contents(atPath: outputURL.path) ?? Data(), as: UTF8.self)
-    return Result(status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal, output: output)
+    // The pipe ends when the process does; the wait is bounded in case something inherited it.
+    _ = done.wait(timeout: .now() + 10)
+    return Result(status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal, output: output.text)
   }
 
   /// Runs `genai arguments` to the end (at most `seconds`).
-  static func run(_ arguments: [String], log: URL, fileSizeLimitBlocks: Int? = nil, seconds: Double = 120) throws -> Result {
-    try GenAIProcess(arguments, log: log, fileSizeLimitBlocks: fileSizeLimitBlocks).wait(seconds: seconds)
+  static func run(_ arguments: [String], fileSizeLimitBlocks: Int? = nil, seconds: Double = 120) throws -> Result {
+    try GenAIProcess(arguments, fileSizeLimitBlocks: fileSizeLimitBlocks).wait(seconds: seconds)
   }
 }

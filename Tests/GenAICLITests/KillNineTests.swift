@@ -43,7 +43,7 @@ struct KillNineTests {
         try? FileManager.default.removeItem(at: runURL)
         arguments = Self.trainArguments(data: data, run: runURL)
       }
-      let child = try GenAIProcess(arguments, log: folder.appending(path: "log-\(kill).txt"))
+      let child = try GenAIProcess(arguments)
       Thread.sleep(forTimeInterval: Double.random(in: 0.05...1.2, using: &random))
       let result = child.kill()
       try #require(result.killedBySignal, "kill \(kill): genai ended by itself, status \(result.status):\n\(result.output)")
@@ -60,11 +60,11 @@ struct KillNineTests {
     try handle.seekToEnd()
     try handle.write(contentsOf: Data(#"{"epoch": 0, "loss": 1.5, "st"#.utf8))
     try handle.close()
-    let report = try GenAIProcess.run(["report", runURL.path], log: folder.appending(path: "report.txt"))
+    let report = try GenAIProcess.run(["report", runURL.path])
     #expect(report.status == 0, "\(report.output)")
     // Resuming finishes two more steps and removes the torn line.
     let final = try GenAIProcess.run(
-      ["train", "--resume", runURL.path, "--steps", String(latest + 2), "--plain"], log: folder.appending(path: "final.txt"))
+      ["train", "--resume", runURL.path, "--steps", String(latest + 2), "--plain"])
     #expect(final.status == 0, "\(final.output)")
     #expect(final.output.contains("half-written line"), "\(final.output)")
     #expect(run.checkpoints().last?.step == latest + 2)

@@ -98,6 +98,6 @@ struct CrashSafetyTests {
     resumed.interactive = false
     #expect(try resumed.train() == .finished(step: 4))
     #expect(written.contains { $0.contains("skipping a damaged checkpoint") && $0.contains(newest.path) && $0.contains("step-000002") }, "\(written)")
-    #expect(try TrainingCheckpoint.load(from: run.checkpointURL(step: 4), into: resumed.recipe.models).step == 4)
+    #expect(try TrainingCheckpoint.load(from: run.checkpointURL(step: 4), into: resumed.recipe.models, optimizers: resumed.recipe.optimizers, dataPosition: BatchLoader.Position.self).step == 4)
   }
 }
