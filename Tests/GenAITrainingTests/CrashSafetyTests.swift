@@ -11,20 +11,27 @@ import Testing
 @Suite("Crash safety of run folders")
 struct CrashSafetyTests {
   static let good = #"{"loss": 1, "step": 1}"# + "\n" + #"{"loss": 0.5, "step": 2}"# + "\n"
+  /// The start of a third line, as a kill in the middle of writing it leaves it.
+  static let torn = #"{"loss": 0.25, "st"#
+
+  /// A new folder holding `metrics.jsonl` with `text`; the caller removes the folder.
+  static func metricsFile(_ text: String) throws -> (folder: URL, file: URL) {
+    let folder = try TemporaryFolder.make("torn-metrics")
+    let url = folder.appending(path: "metrics.jsonl")
+    try Data(text.utf8).write(to: url)
+    return (folder, url)
+  }
 
   /// A line cut off mid-write at the end is left out by every reader; the same bytes in the
   /// middle of the file are still an error naming the line.
   @Test func tornLastLineIsSkippedButCorruptionInTheMiddleIsNot() throws {
-    let folder = try TemporaryFolder.make("torn-read")
+    let (folder, url) = try Self.metricsFile(Self.good + Self.torn)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let url = folder.appending(path: "metrics.jsonl")
-    let torn = #"{"loss": 0.25, "st"#
-    try Data((Self.good + torn).utf8).write(to: url)
     #expect(try MetricsLog.read(url).map(\.training?.step) == [1, 2])
     let history = RunHistory(contentsOf: url)
     #expect(history.training.count == 2 && history.skippedLines == 0)
 
-    try Data((Self.good + torn + "\n" + #"{"loss": 0.1, "step": 4}"# + "\n").utf8).write(to: url)
+    try Data((Self.good + Self.torn + "\n" + #"{"loss": 0.1, "step": 4}"# + "\n").utf8).write(to: url)
     #expect {
       try MetricsLog.read(url)
     } throws: { error in
@@ -38,13 +45,10 @@ struct CrashSafetyTests {
   /// Opening the log for appending (as training and `genai eval` do) removes a torn last line,
   /// so the next line does not glue onto it; a whole last line that only lacks its newline is kept.
   @Test func appendingRemovesATornLastLineAndKeepsAWholeOne() throws {
-    let folder = try TemporaryFolder.make("torn-append")
+    let (folder, url) = try Self.metricsFile(Self.good + Self.torn)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let url = folder.appending(path: "metrics.jsonl")
-    let torn = #"{"loss": 0.25, "st"#
-    try Data((Self.good + torn).utf8).write(to: url)
     let log = try MetricsLog(url: url)
-    #expect(log.droppedTail == JSONLines.DroppedTail(file: url.path, bytes: torn.utf8.count))
+    #expect(log.droppedTail == JSONLines.DroppedTail(file: url.path, bytes: Self.torn.utf8.count))
     #expect(log.droppedTail?.description.contains(url.path) == true)
     try log.append(.training(TrainingLine(step: 3, losses: ["loss": 0.25])))
     #expect(try MetricsLog.read(url).map(\.training?.step) == [1, 2, 3])
