@@ -38,7 +38,7 @@ extension JSONLines {
     var bytes = Array(text.utf8)
     var dropped: DroppedTail?
     if !tail.isEmpty {
-      if isTorn(tail) {
+      if isBlank(tail) || isTorn(tail) {
         guard ftruncate(fd, tailStart) == 0 else {
           throw TrainingError("cannot remove the half-written last line of \(url.path): \(String(cString: strerror(errno)))")
         }
