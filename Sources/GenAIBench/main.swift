@@ -4,10 +4,22 @@ import GenAI
 // genai-bench: engine throughput, side by side with numpy/PyTorch when Python has them.
 // Run it in release: `swift run -c release genai-bench [--quick] [--no-reference]`.
 
+// `genai-bench soak ...`: the memory soak (Soak.swift), on its own.
+if CommandLine.arguments.dropFirst().first == "soak" {
+  do {
+    try runSoak(try SoakSettings(Array(CommandLine.arguments.dropFirst(2))))
+    exit(0)
+  } catch {
+    FileHandle.standardError.write(Data("genai-bench: \(error)\n".utf8))
+    exit(1)
+  }
+}
+
 let arguments = Set(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
   print("""
     USAGE: genai-bench [--quick] [--no-reference] [--json]
+           genai-bench soak [--steps 10000] [--samples 10000] [--every 1000] [--batch 128] [--vae conv|mlp]
 
     Measures, in this process and on this machine:
       - float32 matmul GFLOP/s at 256, 512 and 1024 (2 threads),
@@ -18,6 +30,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
       --quick          shorter timing windows (noisier)
       --no-reference   skip the Python reference
       --json           also print one JSON line with every figure
+    soak: vae training steps, then sampling calls, printing peak and current RSS every --every,
+    so a leak shows as a rising figure (Sources/GenAIBench/Soak.swift).
     """)
   exit(0)
 }

@@ -27,6 +27,14 @@ struct GenAICommand: AsyncParsableCommand {
       DatasetsCommand.self, InfoCommand.self, DemoCommand.self,
     ],
     defaultSubcommand: QuickstartCommand.self)
+
+  /// The program's entry. A file-size limit (`ulimit -f`) then makes a write fail with `EFBIG`,
+  /// reported as an error naming the file with the files before it intact, instead of SIGXFSZ
+  /// killing the program in the middle of a write.
+  static func main() async {
+    signal(SIGXFSZ, SIG_IGN)
+    await main(nil)
+  }
 }
 
 /// `genai info`: what the engine runs on.

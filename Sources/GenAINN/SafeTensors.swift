@@ -100,6 +100,15 @@ public enum SafeTensors {
     try write(tensors, metadata: metadata, to: url, failureHook: nil)
   }
 
+  /// What the name of `write`'s temporary file carries after the target's name.
+  static let temporaryMarker = ".tmp-"
+
+  /// Whether `name` is the name of a temporary file of `write` (`.NAME.tmp-HEX`): one left by a
+  /// writer that was killed before it could finish or remove it. Never a complete file.
+  public static func isTemporaryFile(_ name: String) -> Bool {
+    name.hasPrefix(".") && name.contains(temporaryMarker)
+  }
+
   /// A point in `write` at which a test can inject a failure (to simulate a crash mid-save).
   enum WriteStage: Equatable {
     /// The header has been written to the temporary file.
@@ -122,7 +131,7 @@ public enum SafeTensors {
 
     let directory = url.deletingLastPathComponent()
     let tempURL = directory.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
+      ".\(url.lastPathComponent)\(temporaryMarker)\(String(UInt32.random(in: .min ... .max), radix: 16))")
     let fd = open(tempURL.path, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0o644)
     guard fd >= 0 else {
       throw SafeTensorsError(file: file, .unwritable("cannot create \(tempURL.path): \(errnoString())"))

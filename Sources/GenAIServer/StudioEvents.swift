@@ -14,6 +14,12 @@ enum StudioEvents {
       var pending = Data()
       while true {
         let job = jobs.list().last { $0.id == id }
+        // A resumed run cuts a torn last line off the file (see `JSONLines.append`): go on from
+        // the new end, without the torn bytes already read.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: run.metricsURL.path)[.size] as? Int), size < offset {
+          offset = size
+          pending.removeAll()
+        }
         if let data = newBytes(run.metricsURL, from: &offset) {
           pending.append(data)
           while let end = pending.firstIndex(of: UInt8(ascii: "\n")) {

@@ -1,4 +1,5 @@
 import Foundation
+import GenAINN
 
 /// A training run's folder:
 ///
@@ -103,7 +104,9 @@ public struct RunDirectory: Sendable, Equatable {
     checkpointsURL.appending(path: "step-" + String(format: "%06d", step) + ".safetensors")
   }
 
-  /// The step checkpoints present, oldest first.
+  /// The step checkpoints present, oldest first: the files named `step-N.safetensors`, never the
+  /// temporary files a save writes first (`.step-N.safetensors.tmp-HEX`, renamed into place only
+  /// when complete), so a save cut short by a kill is never taken for a checkpoint.
   public func checkpoints() -> [(step: Int, url: URL)] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsURL.path)) ?? []
     return names.compactMap { name -> (Int, URL)? in
@@ -116,6 +119,16 @@ public struct RunDirectory: Sendable, Equatable {
 
   /// The newest checkpoint, or `nil`.
   public var latestCheckpoint: URL? { checkpoints().last?.url }
+
+  /// Deletes the temporary files of checkpoint saves that never finished (their writer was
+  /// killed), in `checkpoints/` and `checkpoints/best/`: each is as large as a checkpoint. Only
+  /// for the run's trainer, the one writer of checkpoints, before it starts.
+  public func removeTemporaryCheckpointFiles() {
+    for folder in [checkpointsURL, BestCheckpoints(run: self).folder] {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+      for name in names where SafeTensors.isTemporaryFile(name) { try? FileManager.default.removeItem(at: folder.appending(path: name)) }
+    }
+  }
 
   /// Deletes all but the newest `keep` step checkpoints.
   public func pruneCheckpoints(keep: Int) {

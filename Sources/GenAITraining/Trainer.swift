@@ -54,7 +54,8 @@ public final class Trainer {
   var noiseSchedule: (sigma: Float, start: Int)?
   /// Set when the main metric cannot be measured (no feature network): evaluation stops.
   var evaluationDisabled = false
-  /// What `start` changed in the request (a batch cut to the data's size), printed when training begins.
+  /// What `start` changed in the request (a batch cut to the data's size) and what `resume` had
+  /// to tell the user (a damaged checkpoint skipped), written when training starts.
   var notes: [String] = []
 
   private init(
@@ -114,7 +115,8 @@ public final class Trainer {
     return trainer
   }
 
-  /// Reopens the run in `run` at its newest checkpoint.
+  /// Reopens the run in `run` at its newest checkpoint (the one before it, with a note, when
+  /// the newest is damaged), deleting the temporary files of saves that a kill cut short.
   /// - Parameters:
   ///   - recipe: when given, the recipe the caller expects; another recipe's run is an error.
   ///   - steps: a new total step count (to train a finished run further), or `nil`.
@@ -136,13 +138,9 @@ public final class Trainer {
     if let expected, expected != config.recipe {
       throw TrainingError("\(run.url.path) is a \(config.recipe.name) run, not \(expected.name)")
     }
-    guard let checkpoint = run.latestCheckpoint else {
-      throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
-    }
     let recipe = try config.makeRecipe()
-    try checkRecipe(of: checkpoint, is: config.recipe)
-    let state = try TrainingCheckpoint.load(
-      from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+    let (state, notes) = try loadNewestWholeCheckpoint(of: run, into: recipe, kind: config.recipe)
+    if parallel?.writes ?? true { run.removeTemporaryCheckpointFiles() }
     if let steps {
       try SettingError.check(steps > state.step, "steps", "must be above the \(state.step) steps \(run.url.path) has done, got \(steps)")
       config.steps = steps
@@ -165,8 +163,36 @@ public final class Trainer {
     }
     let loader = try makeLoader(data, config: config, shard: parallel?.shard ?? .whole)
     if let position = state.dataPosition { try loader.restore(position) }
-    return Trainer(
+    let trainer = Trainer(
       run: run, config: config, recipe: recipe, data: data, loader: loader, step: state.step, parallel: parallel)
+    trainer.notes = notes
+    return trainer
+  }
+
+  /// Restores `recipe` from the newest checkpoint of `run` that reads whole. A newer one that is
+  /// damaged (cut short by a power cut or a failing disk: saves themselves are atomic) is skipped
+  /// with a note rather than making the run unresumable; the oldest one's error is thrown.
+  /// - Returns: the restored state and the notes about skipped files.
+  static func loadNewestWholeCheckpoint(
+    of run: RunDirectory, into recipe: any Recipe, kind: RecipeKind
+  ) throws -> (ResumedTraining<BatchLoader.Position>, [String]) {
+    let candidates = run.checkpoints().reversed().map(\.url)
+    guard !candidates.isEmpty else {
+      throw TrainingError("\(run.url.path) has no checkpoint to resume from (looked in \(run.checkpointsURL.path))")
+    }
+    var notes: [String] = []
+    for (index, checkpoint) in candidates.enumerated() {
+      do {
+        try checkRecipe(of: checkpoint, is: kind)
+        let state = try TrainingCheckpoint.load(
+          from: checkpoint, into: recipe.models, optimizers: recipe.optimizers, dataPosition: BatchLoader.Position.self)
+        return (state, notes)
+      } catch let error as SafeTensorsError where index < candidates.count - 1 {
+        // Loading reads the whole file before changing anything, so the recipe is untouched.
+        notes.append("note: skipping a damaged checkpoint: \(error); resuming from \(candidates[index + 1].lastPathComponent)")
+      }
+    }
+    preconditionFailure("the loop returns or throws at the oldest checkpoint")
   }
 
   /// The recipe a checkpoint was saved by, from its metadata (`nil` for foreign files).
@@ -203,13 +229,14 @@ public final class Trainer {
   /// The training loop of `train()`.
   private func trainSteps() throws -> TrainingOutcome {
     let metrics = try MetricsLog(url: run.metricsURL, writes: writes)
+    for note in notes + (metrics.droppedTail.map { [$0.description] } ?? []) { write(note) }
+    notes = []
     let progress = TrainingProgress(
       total: config.steps, startStep: step, logEvery: config.logEvery, interactive: interactive, write: write)
     let name = config.recipe.name
     write(
       (step == 0 ? "training \(name)" : "resuming \(name) at step \(step)")
         + " on \(data.origin): \(data.count) items, batch \(loader.batchSize), \(config.steps) steps; run folder \(run.url.path)")
-    notes.forEach(write)
     let evaluation = try makeEvaluation()
     let monitor = try makeMonitor()
     let clock = ContinuousClock()

@@ -131,6 +131,8 @@ public enum WAV {
     do {
       try bytes.write(to: temp)
     } catch {
+      // A part-written temporary file (disk full) would otherwise stay behind.
+      try? FileManager.default.removeItem(at: temp)
       throw DataError(file: url.path, "cannot write the file: \(error.localizedDescription)")
     }
     if rename(temp.path, url.path) != 0 {

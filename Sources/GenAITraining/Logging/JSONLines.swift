@@ -13,37 +13,31 @@ public enum JSONLines {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
-  /// Appends `values` to `url` (created when missing), one line each, in one write with
-  /// `O_APPEND`, so concurrent writers (training, `genai eval`) never split each other's lines.
-  /// - Throws: `TrainingError` naming the file.
-  public static func append(_ values: [some Encodable], to url: URL) throws {
-    let text = try values.map { try line($0) + "\n" }.joined()
-    let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw TrainingError("cannot open \(url.path) for appending: \(String(cString: strerror(errno)))") }
-    do { try FileHandle(fileDescriptor: fd, closeOnDealloc: true).write(contentsOf: Data(text.utf8)) } catch {
-      throw TrainingError("cannot append to \(url.path): \(error.localizedDescription)")
-    }
-  }
-
-  /// Every line of `url` decoded as `T` (blank lines skipped).
+  /// Every line of `url` decoded as `T`, blank lines skipped, and a torn last line too: one with
+  /// no newline after it that is not even complete JSON is a line being written right now, or one
+  /// cut off when its writer was killed (the next `append` removes it). A complete JSON object of
+  /// the wrong shape is an error wherever it is, and so is any bad line before the last.
   /// - Throws: `TrainingError` naming the file when it cannot be read, or `FILE:LINE` and what
   ///   was wrong for the first line that is not a `T`.
   public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
     guard let data = FileManager.default.contents(atPath: url.path) else { throw TrainingError("cannot read \(url.path)") }
-    let (values, errors) = decode(type, lines: data, source: url.path)
+    var (values, errors) = decode(type, lines: data, source: url.path)
+    // A torn last line fails to decode, so it is the last error.
+    let tail = data[(data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex)...]
+    if !errors.isEmpty && !isBlank(tail) && isTorn(tail) { errors.removeLast() }
     if let first = errors.first { throw first }
     return values
   }
 
   /// The lines of `data` that decode as `T`, and an error naming `source:LINE` for each that does
-  /// not, for readers that carry on past a half-written last line.
+  /// not, for readers that carry on past a half-written last line (and may note it).
   public static func decode<T: Decodable>(_ type: T.Type, lines data: Data, source: String) -> (values: [T], errors: [TrainingError]) {
     var values: [T] = []
     var errors: [TrainingError] = []
     let decoder = JSONDecoder()
-    // Bytes, not Characters: "\r\n" is one Character, and a "\r" left at the end is JSON whitespace.
+    // Split on bytes: a "\r" left at the end of a line is JSON whitespace.
     for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
-    where !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
+    where !isBlank(line) {
       do {
         values.append(try decoder.decode(T.self, from: Data(line)))
       } catch {
@@ -51,6 +45,18 @@ public enum JSONLines {
       }
     }
     return (values, errors)
+  }
+
+  /// Whether `line` holds nothing but spaces, tabs and carriage returns (JSON whitespace; bytes,
+  /// not Characters: "\r\n" is one Character).
+  static func isBlank(_ line: some Collection<UInt8>) -> Bool {
+    line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+  }
+
+  /// Whether `line`, the last of its file and without a newline, is not complete JSON: the start
+  /// of a line whose writer has not finished (or never will).
+  static func isTorn(_ line: some Collection<UInt8>) -> Bool {
+    (try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])) == nil
   }
 
   /// What a decoding error says, led by its field (lines are flat), without `DecodingError`'s repetition.
