@@ -74,12 +74,7 @@ struct DataParallelCLITests {
   @Test func aKilledProcessEndsTheRun() throws {
     let folder = try TemporaryFolder.make("dp-kill")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let run = folder.appending(path: "run")
-    let job = try MPITest.start(processes: 2, [
-      "train", "dcgan", "--data", "shapes", "--batch-size", "16", "--steps", "100000", "--checkpoint-every", "2",
-      "--plain", "--eval-every", "0", "--sample-every", "0", "--out", run.path,
-    ])
-    try MPITest.waitForCheckpoint(in: run, job: job)
+    let (job, run) = try MPITest.startLongRun(in: folder)
     let ranks = MPITest.children(of: job.process.processIdentifier)
     try #require(ranks.count == 2, "expected 2 genai processes under mpirun, found \(ranks)")
     kill(ranks[1], SIGKILL)
@@ -94,12 +89,7 @@ struct DataParallelCLITests {
   @Test func aHungProcessIsNamed() throws {
     let folder = try TemporaryFolder.make("dp-hang")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let run = folder.appending(path: "run")
-    let job = try MPITest.start(processes: 2, [
-      "train", "dcgan", "--data", "shapes", "--batch-size", "16", "--steps", "100000", "--checkpoint-every", "2",
-      "--plain", "--eval-every", "0", "--sample-every", "0", "--out", run.path,
-    ], environment: ["GENAI_MPI_TIMEOUT": "3"])
-    try MPITest.waitForCheckpoint(in: run, job: job)
+    let (job, _) = try MPITest.startLongRun(in: folder, environment: ["GENAI_MPI_TIMEOUT": "3"])
     let ranks = MPITest.children(of: job.process.processIdentifier)
     try #require(ranks.count == 2, "expected 2 genai processes under mpirun, found \(ranks)")
     kill(ranks[1], SIGSTOP)
@@ -114,12 +104,7 @@ struct DataParallelCLITests {
   @Test func ctrlCSavesOnceAndEveryProcessExits() throws {
     let folder = try TemporaryFolder.make("dp-interrupt")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let run = folder.appending(path: "run")
-    let job = try MPITest.start(processes: 2, [
-      "train", "dcgan", "--data", "shapes", "--batch-size", "16", "--steps", "100000", "--checkpoint-every", "2",
-      "--plain", "--eval-every", "0", "--sample-every", "0", "--out", run.path,
-    ])
-    try MPITest.waitForCheckpoint(in: run, job: job)
+    let (job, run) = try MPITest.startLongRun(in: folder)
     kill(job.process.processIdentifier, SIGINT)
     let output = try job.finish(within: 60)
     #expect(output.contains("interrupted at step"), "\(output.suffix(800))")
@@ -132,7 +117,7 @@ struct DataParallelCLITests {
 /// Running `genai` under mpirun for the tests above.
 enum MPITest {
   static let mpirun = TestEnvironment.executable(named: "mpirun")
-  static let genai = TestEnvironment.builtProduct(named: "genai")
+  static let genai = GenAIProcess.executable
   static var available: Bool { mpirun != nil && genai != nil }
 
   /// mpirun's arguments for `processes` copies of genai on this machine (as root in CI, more
@@ -207,6 +192,18 @@ enum MPITest {
     defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
     try job.process.run()
     return job
+  }
+
+  /// Starts a 2-process dcgan run that would go on for hours (a checkpoint every 2 steps) in
+  /// `folder/run`, and returns once it has its first checkpoint.
+  static func startLongRun(in folder: URL, environment: [String: String] = [:]) throws -> (Job, URL) {
+    let run = folder.appending(path: "run")
+    let job = try start(processes: 2, [
+      "train", "dcgan", "--data", "shapes", "--batch-size", "16", "--steps", "100000", "--checkpoint-every", "2",
+      "--plain", "--eval-every", "0", "--sample-every", "0", "--out", run.path,
+    ], environment: environment)
+    try waitForCheckpoint(in: run, job: job)
+    return (job, run)
   }
 
   /// Runs a job to its end; a failure is an error carrying the output.

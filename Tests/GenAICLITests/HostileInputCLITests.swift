@@ -10,16 +10,8 @@ import Testing
 /// trap. The crash audit (docs/crash-audit.md) points at these cases.
 @Suite("Hostile input through the command line", .serialized)
 struct HostileInputCLITests {
-  /// The message `genai ARGS` fails with, as the executable prints it, or `nil` when it succeeds.
-  private func failure(_ arguments: [String]) -> String? {
-    do {
-      var command = try GenAICommand.parseAsRoot(arguments)
-      try command.run()
-      return nil
-    } catch {
-      return GenAICommand.message(for: error)
-    }
-  }
+  /// The message `genai ARGS` fails with, or `nil` when it succeeds.
+  private func failure(_ arguments: [String]) -> String? { genaiFailure(arguments) }
 
   /// Writes a 28x28 grey PNG whose pixels all hold `value`.
   private func writeImage(_ value: UInt8, to url: URL) throws {

@@ -10,16 +10,8 @@ import Testing
 /// its field in a run's `config.json`.
 @Suite("Typed command-line options")
 struct TypedOptionsCLITests {
-  /// The message `genai ARGS` fails with, as the executable prints it, or `nil` when it succeeds.
-  private func failure(_ arguments: [String]) -> String? {
-    do {
-      var command = try GenAICommand.parseAsRoot(arguments)
-      try command.run()
-      return nil
-    } catch {
-      return GenAICommand.message(for: error)
-    }
-  }
+  /// The message `genai ARGS` fails with, or `nil` when it succeeds.
+  private func failure(_ arguments: [String]) -> String? { genaiFailure(arguments) }
 
   @Test func typedOptionsParseIntoTheLibrarysValues() throws {
     let train = try #require(try GenAICommand.parseAsRoot(["train", "char-rnn", "--vae", "mlp", "--cell", "gru", "--monitor", "rollback,instance-noise"]) as? TrainCommand)

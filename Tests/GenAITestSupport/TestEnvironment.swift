@@ -10,17 +10,6 @@ public enum TestEnvironment {
     return !["", "0", "false", "no"].contains(v.lowercased())
   }
 
-  /// The executable product `name` of this package, built beside the test bundle by `swift
-  /// test` (e.g. `.build/release/genai`), or `nil` when it is not there.
-  public static func builtProduct(named name: String) -> URL? {
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var folder = runner.deletingLastPathComponent()
-    // On macOS the runner sits inside genaiPackageTests.xctest/Contents/MacOS.
-    while folder.pathComponents.contains(where: { $0.hasSuffix(".xctest") }) { folder.deleteLastPathComponent() }
-    let url = folder.appending(path: name)
-    return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-  }
-
   /// The first executable called `name` in the folders of `PATH`, or `nil`.
   public static func executable(named name: String) -> URL? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
