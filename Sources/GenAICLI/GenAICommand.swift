@@ -40,13 +40,15 @@ struct GenAICommand: AsyncParsableCommand {
 /// `genai info`: what the engine runs on.
 struct InfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "info", abstract: "Show the CPU path the kernels run on, the caches and the thread count.",
+    commandName: "info", abstract: "Show the CPU path the kernels run on, the caches, the thread count and whether MPI was found.",
     discussion: """
       Kernels (matrix products, convolutions, element-wise maps) are genai's own, compiled for \
       several instruction sets and chosen at run time from the CPU's features.
       Environment: GENAI_CPU=portable|avx2|avx512|neon forces a path; GENAI_THREADS sets the \
       thread count; GENAI_BLAS=openblas routes plain matrix products through OpenBLAS (when \
-      installed) for comparison.
+      installed) for comparison. GENAI_MPI_LIBRARY names Open MPI's libmpi for `mpirun -np N \
+      genai train` (found at run time; nothing else needs it), GENAI_MPI_TIMEOUT the seconds a \
+      process waits for the others before the job is ended.
       """)
 
   func run() throws {
