@@ -7,11 +7,10 @@ import GenAI
 // after the first interval. Run it in release:
 //   swift run -c release genai-bench soak [--steps 10000] [--samples 10000] [--every 1000]
 //     [--batch 128] [--vae conv|mlp] [--sample-count 64]
-// Measured on a shared 2-core x86 machine (release, batch 128, 64 images per call): conv VAE,
-// 2,000 steps (10,000 took too long there) then 10,000 calls: peak RSS 143.8 MB after 500 steps,
-// 144.3 MB after 1,000 to 2,000, 146.2 MB from the first 500 calls to the 10,000th; mlp VAE,
-// 10,000 steps then 10,000 calls: 50.3 MB after 1,000 steps, 50.9 MB from 2,000 on, 51.4 MB
-// through all sampling calls.
+// Measured on a 2-core AMD EPYC Zen 3 (release, batch 128, 64 images per call, beside a CI build):
+// conv VAE, 10,000 steps then 10,000 calls: peak RSS 143.9 MB after 1,000 steps, 144.4-144.5 MB from
+// 2,000 to 10,000, 146.4 MB through all sampling calls; mlp VAE, 10,000 steps then 10,000 calls:
+// 50.3 MB after 1,000 steps, 50.9 MB from 2,000 on, 51.4 MB through all sampling calls.
 
 /// The soak's settings, from `genai-bench soak ...`.
 struct SoakSettings {
