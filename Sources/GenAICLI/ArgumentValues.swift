@@ -20,6 +20,29 @@ extension MonitorPolicy: ExpressibleByArgument {
   public static var allValueStrings: [String] { words }
 }
 
+/// A set of `GANImprovement`s typed as `ema,ttur` (any order, spaces allowed) or `none`.
+struct GANImprovementList: ExpressibleByArgument {
+  let improvements: Set<GANImprovement>
+
+  init?(argument: String) {
+    let words = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    if words == ["none"] {
+      improvements = []
+      return
+    }
+    var set = Set<GANImprovement>()
+    for word in words {
+      guard let improvement = GANImprovement(rawValue: word) else { return nil }
+      set.insert(improvement)
+    }
+    guard !set.isEmpty else { return nil }
+    improvements = set
+  }
+
+  /// `none` and each improvement (which combine, separated by commas).
+  static var allValueStrings: [String] { ["none"] + GANImprovement.allCases.map(\.rawValue) }
+}
+
 extension NamedDataset: ExpressibleByArgument {
   /// The dataset of the catalogue called `name` (as `DatasetCatalog.dataset(named:)`), or `nil`.
   public init?(argument name: String) {

@@ -28,14 +28,23 @@ struct EvalCommand: ParsableCommand {
       six unseen voices of spoken-digits, plays outside tiny.txt for shakespeare; --data scores \
       any other data of the right kind, e.g. `--data text:hamlet.txt`.
 
+      Images made elsewhere (another framework's samples, say) are scored the same way with \
+      --images DIR instead of a run: a folder of 28x28 grey PNGs, every file kept (duplicates \
+      too), compared with --data's training images (default fashion-mnist) and its test split as \
+      the ceiling. Benchmarks/dcgan_quality.py scores a Keras DCGAN's samples so.
+
       Examples:
         genai eval runs/dcgan
+        genai eval --images keras-samples/ --data fashion-mnist --json
         genai eval runs/gpt --data text:othello.txt --metrics val_loss,bits_per_char
         genai eval runs/vae --json > vae-eval.json
       """)
 
   @Argument(help: ArgumentHelp("A run folder (newest checkpoint) or a checkpoint file.", valueName: "run"))
-  var runPath: String
+  var runPath: String?
+
+  @Option(help: ArgumentHelp("Score this folder of 28x28 PNG images instead of a run's samples.", valueName: "dir"))
+  var images: String?
 
   @Flag(help: "Evaluate the best checkpoint (checkpoints/best.json) instead of the newest.")
   var best = false
@@ -70,6 +79,12 @@ struct EvalCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
+    switch (runPath, images) {
+    case (nil, nil): throw ValidationError("give a run folder (or checkpoint) to evaluate, or --images DIR")
+    case (.some, .some): throw ValidationError("give a run or --images, not both")
+    default: break
+    }
+    if images != nil && best { throw ValidationError("--best needs a run, not --images") }
     try SettingFlags.presenting { try makeOptions().validate() }
   }
 
@@ -88,7 +103,9 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
-    let path = best ? try bestCheckpoint() : runPath
+    if let images { return try scoreFolder(images) }
+    let runPath = runPath!  // validate() requires one of the two
+    let path = best ? try bestCheckpoint(runPath) : runPath
     let trained = try TrainedRecipe(loading: path)
     var options = makeOptions()
     options.classifier = classifier ?? trained.config.classifier
@@ -102,15 +119,41 @@ struct EvalCommand: ParsableCommand {
     try trained.run.write(evaluation: report)
     try MetricsLog(url: trained.run.metricsURL).append(
       .evaluation(EvaluationLine(report, source: "genai eval", checkpoint: trained.checkpoint.lastPathComponent)))
+    show(report)
+    if !json { FileHandle.standardError.write(Data("saved \(trained.run.evaluationURL(step: report.step).path)\n".utf8)) }
+  }
+
+  /// `--images DIR`: every 28x28 PNG in the folder (the first --samples of them when given),
+  /// scored against --data (default fashion-mnist). Nothing is written.
+  private func scoreFolder(_ folder: String) throws {
+    let data = data ?? DataSpec.named(DatasetCatalog.fashionMNIST)
+    let set = try ImageSet.folder(
+      URL(fileURLWithPath: folder), channels: .grey, size: .exactly(width: 28, height: 28), deduplicate: false)
+    if !set.report.entries.isEmpty {
+      FileHandle.standardError.write(Data("\(folder): some files were skipped\n\(set.report.table())\n".utf8))
+    }
+    let count = min(samples ?? set.count, set.count)
+    guard count >= 2 else { throw ValidationError("\(folder) has \(count) usable image(s); scoring needs at least 2") }
+    var unused = SeededGenerator(seed: 0)
+    let images = set.makeBatch(indices: Array(0..<count), generator: &unused).inputs
+    var options = makeOptions()
+    options.data = nil
+    options.samples = nil
+    let report = try SettingFlags.presenting {
+      try Evaluator(images: data, options: options).evaluate(images: images, origin: folder)
+    }
+    show(report)
+  }
+
+  private func show(_ report: EvaluationReport) {
     if json {
-      print(String(decoding: try report.encoded(), as: UTF8.self))
+      print(String(decoding: (try? report.encoded()) ?? Data("{}".utf8), as: UTF8.self))
     } else {
       print(report.table(), terminator: "")
-      FileHandle.standardError.write(Data("saved \(trained.run.evaluationURL(step: report.step).path)\n".utf8))
     }
   }
 
-  private func bestCheckpoint() throws -> String {
+  private func bestCheckpoint(_ runPath: String) throws -> String {
     let run = RunDirectory(url: URL(fileURLWithPath: runPath))
     guard let best = BestCheckpoints(run: run).best else {
       throw ValidationError("\(runPath) has no best checkpoint yet (checkpoints/best.json is written by evaluations during training)")

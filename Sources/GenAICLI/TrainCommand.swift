@@ -74,6 +74,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Training steps (default per recipe: \(RecipeKind.all.map { "\($0.name) \($0.data[0].steps)" }.joined(separator: ", "))). With --resume: a new total.")
   var steps: Int?
 
+  @Option(help: "Stop after this many minutes of training even if steps remain (a checkpoint is saved; --resume continues): recipes compared at equal CPU time.")
+  var minutes: Double?
+
   @Option(help: "Train this many passes over the data instead of --steps.")
   var epochs: Int?
 
@@ -116,6 +119,11 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "vae: KL warm-up steps (the KL weight rises from 0 to 1).")
   var klWarmup: Int = 0
 
+  @Option(help: ArgumentHelp(
+    "dcgan / dcgan-plus: improvements to the article's DCGAN, separated by commas, or none (default: none for dcgan; \(GANImprovement.describe(GANImprovement.recommended)) for dcgan-plus). ema: sample from an average of G's weights; ttur: D's learning rate 2x, G's 0.5x; hinge: hinge loss; spectral-norm: in D; diffaugment: augment what D sees; upsample: upsample + conv in G.",
+    valueName: "list"))
+  var improvements: GANImprovementList?
+
   @Option(help: "char-rnn: the recurrent cell.")
   var cell: CharRNNNetwork.Cell = .lstm
 
@@ -151,6 +159,12 @@ struct TrainCommand: ParsableCommand {
 
   @Flag(help: "Plain log lines even on a terminal (no progress bar).")
   var plain = false
+
+  func validate() throws {
+    if let minutes, !(minutes > 0 && minutes <= 1_000_000) {
+      throw ValidationError("--minutes must be above 0 and at most 1000000, got \(minutes)")
+    }
+  }
 
   func run() throws {
     // Under mpirun this process is one of several (nil otherwise: one process, as always).
@@ -194,7 +208,18 @@ struct TrainCommand: ParsableCommand {
       }
     }
     if plain { trainer.interactive = false }
-    _ = try trainer.train()
+    var limitReached = false
+    if let minutes {
+      let deadline = ContinuousClock.now + .milliseconds(Int64(minutes * 60_000))
+      trainer.shouldStop = {
+        limitReached = limitReached || ContinuousClock.now >= deadline
+        return limitReached
+      }
+    }
+    let outcome = try trainer.train()
+    if limitReached, case .interrupted(let step) = outcome {
+      print("time limit of \(minutes!) minutes reached at step \(step)")
+    }
   }
 
   func makeConfig(_ kind: RecipeKind) throws -> RunConfig {
@@ -221,6 +246,12 @@ struct TrainCommand: ParsableCommand {
       throw ValidationError("--conditional applies to \(able), not \(kind.name)")
     }
     config.conditional = conditional
+    if let improvements {
+      guard kind == DCGAN.kind || kind == DCGAN.plusKind else {
+        throw ValidationError("--improvements applies to dcgan and dcgan-plus, not \(kind.name)")
+      }
+      config.ganImprovements = improvements.improvements.sorted()
+    }
     config.vaeArchitecture = vae
     config.klWarmupSteps = klWarmup
     config.charRNN.cell = cell

@@ -106,10 +106,10 @@ extension ImageGenerating {
 extension DCGAN: LatentImageGenerating {
   /// 100.
   public var latentSize: Int { DCGANGenerator.latentSize }
-  /// `G(z)` in evaluation mode.
+  /// `G(z)` in evaluation mode (the averaged G with `GANImprovement.ema`).
   public func generate(latents: Tensor, label: Int?) throws -> Tensor {
     try checkLatents(latents)
-    return try GANInputs.generate(generator, latents: latents, label: label, recipe: Self.name)
+    return try GANInputs.generate(samplingGenerator, latents: latents, label: label, recipe: Self.name)
   }
 }
 

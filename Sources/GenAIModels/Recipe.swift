@@ -9,6 +9,9 @@ import GenAITensor
 public protocol Recipe: AnyObject {
   /// What the recipe is before one exists: its name, data, defaults, main metric and builder.
   static var kind: RecipeKind { get }
+  /// The kind this recipe was built as: `Self.kind`, except for a type that serves several kinds
+  /// (`DCGAN` is both `dcgan` and `dcgan-plus`).
+  var recipeKind: RecipeKind { get }
   /// Every network by name (checkpoint keys `model.<name>.*`).
   var models: [String: Module] { get }
   /// Every optimiser by name (checkpoint keys `optim.<name>.*`).
@@ -40,6 +43,8 @@ public protocol Recipe: AnyObject {
 extension Recipe {
   /// The recipe's name on the command line, e.g. `"dcgan"`.
   public static var name: String { kind.name }
+  /// `Self.kind`.
+  public var recipeKind: RecipeKind { Self.kind }
 }
 
 /// A recipe that generates images `[N, C, H, W]` in its data range.

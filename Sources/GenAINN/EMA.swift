@@ -54,6 +54,21 @@ public final class ExponentialMovingAverage {
     self.warmup = warmup
   }
 
+  /// Averages `parameters` into `shadows`, existing tensors of the same shapes that become the
+  /// averages, e.g. the tensors of a copy of the model: checkpoints then save the averages as that
+  /// model's weights. The shadows keep their values (start them as copies of the parameters).
+  /// - Precondition: one shadow per parameter, shapes matching, each listed once.
+  public init(parameters: [Tensor], shadows: [Tensor], decay: Float = 0.999, warmup: Bool = false) {
+    require(decay >= 0 && decay <= 1, "[ExponentialMovingAverage] decay must be in [0, 1], got \(decay)")
+    requireDistinct(parameters, "ExponentialMovingAverage")
+    requireDistinct(shadows, "ExponentialMovingAverage")
+    self.parameters = parameters
+    self.shadows = shadows
+    self.decay = decay
+    self.warmup = warmup
+    requireMatching(shadows, "init")
+  }
+
   /// The decay the next `update` uses.
   public var currentDecay: Float {
     guard warmup else { return decay }
@@ -62,8 +77,11 @@ public final class ExponentialMovingAverage {
   }
 
   /// Moves every shadow towards its parameter: `s = d · s + (1 − d) · p`.
-  public func update() {
-    let d = currentDecay
+  public func update() { update(decay: currentDecay) }
+
+  /// Moves every shadow towards its parameter with decay `d` instead of `currentDecay`, for a
+  /// caller that derives the decay from a count of its own (one a checkpoint restores).
+  public func update(decay d: Float) {
     let w = 1 - d
     updateCount += 1
     for (p, s) in zip(parameters, shadows) {

@@ -49,3 +49,21 @@ public final class Reshape: Module, UnaryLayer {
     return x.reshaped([x.shape[0]] + shape)
   }
 }
+
+/// Nearest-neighbour upsampling by whole factors (PyTorch's `nn.Upsample(mode="nearest")`, Keras
+/// `UpSampling2D`): `[N, C, H, W]` → `[N, C, H·sh, W·sw]`, each pixel repeated. Followed by a
+/// convolution it replaces a stride-2 transposed convolution without its checkerboard pattern
+/// (Odena et al., "Deconvolution and Checkerboard Artifacts", Distill 2016).
+public final class Upsample: Module, UnaryLayer {
+  /// Factors along height and width.
+  public let scale: (Int, Int)
+
+  /// Upsampling by `scale` (height, width).
+  public init(scale: (Int, Int) = (2, 2)) {
+    self.scale = scale
+    super.init()
+  }
+
+  /// `x` `[N, C, H, W]` upsampled to `[N, C, H·sh, W·sw]`.
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.upsampleNearest2d(scale: scale) }
+}

@@ -41,6 +41,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public var charGPT: CharGPT.Config
   /// audio options.
   public var audio: AudioDigits.Config
+  /// dcgan and dcgan-plus: the improvements used (`nil`, or absent from `config.json`: the
+  /// recipe's own set), sorted.
+  public var ganImprovements: [GANImprovement]?
 
   /// Evaluate the main metric every this many steps (0: never; `nil`: every `sampleEvery`).
   /// Optional fields like this one default when missing, so older runs still load.
@@ -107,6 +110,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     options.charRNN = charRNN
     options.charGPT = charGPT
     options.audio = audio
+    options.ganImprovements = ganImprovements.map(Set.init)
     return options
   }
 

@@ -113,7 +113,7 @@ public enum SampleWriter {
     try request.validate()
     var info = provenance
     info["generator"] = "genai (machine-generated)"
-    info["recipe"] = type(of: recipe).name
+    info["recipe"] = recipe.recipeKind.name
     info["seed"] = String(request.seed)
     if let label = request.label { info["label"] = String(label) }
     info["settings"] = request.settingsJSON
@@ -150,7 +150,7 @@ public enum SampleWriter {
         let file = url.appending(path: String(format: "sample-%03d-label%d.wav", i + 1, label))
         let wavInfo = [
           "ISFT": "genai", "ICMT": "machine-generated audio; " + (try JSONLines.line(info)),
-          "INAM": "\(type(of: recipe).name) label \(label)",
+          "INAM": "\(recipe.recipeKind.name) label \(label)",
         ]
         // Generated clips come out about half as loud as the recordings; peak normalisation
         // brings them to a normal listening level without clipping.
@@ -165,7 +165,7 @@ public enum SampleWriter {
     }
 
     guard let text = recipe.textGenerator else {
-      throw TrainingError("recipe \(type(of: recipe).name) generates no images, audio or text to sample")
+      throw TrainingError("recipe \(recipe.recipeKind.name) generates no images, audio or text to sample")
     }
     let settings = request.sampling
     let generated = try text.sample(

@@ -65,6 +65,41 @@ struct CLITests {
     #expect(RunDirectory(url: URL(fileURLWithPath: run)).checkpoints().last?.step == 4)
   }
 
+  /// `--minutes` stops a run early with a checkpoint, and `genai eval --images` scores a folder of
+  /// PNGs (here that run's own samples, duplicates kept) with a feature network.
+  @Test func timeLimitThenScoreAFolderOfImages() throws {
+    let folder = try TemporaryFolder.make("cli-images")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appending(path: "plus").path
+    try genai([
+      "train", "dcgan-plus", "--data", "shapes", "--steps", "100000", "--minutes", "0.002", "--batch-size", "4",
+      "--out", run, "--plain", "--eval-every", "0",
+    ])
+    let step = try #require(RunDirectory(url: URL(fileURLWithPath: run)).checkpoints().last?.step)
+    #expect(step >= 1 && step < 100_000)
+    let classifier = folder.appending(path: "classifier").path
+    try genai(["train", "classifier", "--data", "shapes", "--steps", "2", "--batch-size", "8", "--out", classifier, "--plain"])
+    let images = folder.appending(path: "images")
+    try genai(["sample", run, "--count", "12", "--separate", "--out", images.path])
+    let copy = images.appending(path: "zz-copy.png")
+    try FileManager.default.copyItem(at: images.appending(path: try #require(
+      try FileManager.default.contentsOfDirectory(atPath: images.path).filter { $0.hasSuffix(".png") }.sorted().first)), to: copy)
+    try genai(["eval", "--images", images.path, "--data", "shapes", "--classifier", classifier, "--no-ceiling"])
+    // What the command scored, through the library: all 13 files, the duplicate kept.
+    let set = try ImageSet.folder(images, channels: .grey, size: .exactly(width: 28, height: 28), deduplicate: false)
+    #expect(set.count == 13)
+    var unused = SeededGenerator(seed: 0)
+    var options = EvaluationOptions()
+    options.classifier = classifier
+    let report = try Evaluator(images: .shapes, options: options)
+      .evaluate(images: set.makeBatch(indices: Array(0..<13), generator: &unused).inputs, origin: images.path)
+    let names = Set(report.metrics.map(\.name))
+    #expect(names.isSuperset(of: ["fid", "kid", "is", "precision", "recall", "nn_distance"]), "\(names)")
+    #expect(report.metrics.allSatisfy { $0.value.isFinite })
+    #expect(genaiFailure(["eval", "--images", folder.appending(path: "nothing").path])?.contains("does not exist") == true)
+    #expect(genaiFailure(["eval", run, "--images", images.path])?.contains("not both") == true)
+  }
+
   /// A vaegan run repairs a damaged image (known pixels kept), denoises, and makes variations.
   @Test func restoreFillsDenoisesAndVaries() throws {
     let folder = try TemporaryFolder.make("cli-restore")

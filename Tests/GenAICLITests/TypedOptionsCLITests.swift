@@ -32,12 +32,28 @@ struct TypedOptionsCLITests {
     (["sample", "runs/x", "--prior", "maybe"], ["'tuned'", "'standard'"]),
     (["bench", "stylegan"], ["- dcgan", "- char-gpt"]),  // a longer list comes as bullets
     (["datasets", "--download", "cifar"], ["'fashion-mnist'", "'mnist'"]),
+    (["train", "dcgan", "--improvements", "ema,bogus"], ["- none", "- ema", "- spectral-norm", "- diffaugment"]),
   ])
   func unknownValuesAreRefusedListingTheAllowedOnes(_ arguments: [String], _ allowed: [String]) throws {
     let bad = arguments[arguments.count - 1]
     let message = try #require(failure(arguments), "\(arguments) should fail")
     #expect(message.contains("'\(bad)' is invalid"), "\(message)")
     for value in allowed { #expect(message.contains(value), "\(value) in \(message)") }
+  }
+
+  /// `--improvements` is a set saved in the run's configuration, for the two DCGAN recipes only;
+  /// `--minutes` must be positive.
+  @Test func ganImprovementsAndTimeLimit() throws {
+    let train = try #require(try GenAICommand.parseAsRoot(["train", "dcgan", "--improvements", "ttur, ema"]) as? TrainCommand)
+    let config = try train.makeConfig(DCGAN.kind)
+    #expect(config.ganImprovements == [.ema, .ttur])
+    let recipe = try #require(try config.makeRecipe() as? DCGAN)
+    #expect(recipe.improvements == [.ema, .ttur])
+    let none = try #require(try GenAICommand.parseAsRoot(["train", "dcgan-plus", "--improvements", "none"]) as? TrainCommand)
+    #expect(try #require(try none.makeConfig(DCGAN.plusKind).makeRecipe() as? DCGAN).improvements.isEmpty)
+    #expect(try #require(try RunConfig(recipe: DCGAN.plusKind).makeRecipe() as? DCGAN).improvements == GANImprovement.recommended)
+    #expect(failure(["train", "vae", "--improvements", "ema"])?.contains("applies to dcgan and dcgan-plus") == true)
+    #expect(failure(["train", "dcgan", "--minutes", "0"])?.contains("--minutes must be above 0") == true)
   }
 
   @Test func helpListsTheValues() {

@@ -34,6 +34,7 @@ struct RecipeRegistryTests {
     // name: images, latent, adversarial, likelihood, restores, text, audio, feature network
     let expected: [String: [Bool]] = [
       "dcgan": [true, true, true, false, false, false, false, false],
+      "dcgan-plus": [true, true, true, false, false, false, false, false],
       "wgan-gp": [true, true, true, false, false, false, false, false],
       "vae": [true, true, false, true, false, false, false, false],
       "vaegan": [true, true, true, false, true, false, false, false],
@@ -45,7 +46,7 @@ struct RecipeRegistryTests {
     #expect(Set(expected.keys) == Set(RecipeKind.builtIn.map(\.name)))
     for kind in RecipeKind.builtIn {
       let recipe = try kind.make(Self.setup(for: kind))
-      #expect(type(of: recipe).kind == kind)
+      #expect(recipe.recipeKind == kind)
       let abilities = [
         recipe.imageGenerator != nil, recipe.latentImageGenerator != nil, recipe.adversarial != nil,
         recipe.imageLikelihoodModel != nil, recipe.imageRestorer != nil, recipe.textGenerator != nil,

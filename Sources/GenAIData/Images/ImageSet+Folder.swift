@@ -39,10 +39,13 @@ extension ImageSet {
   ///   - channels: the channel policy.
   ///   - size: the size policy.
   ///   - range: the range `makeBatch` maps pixels to.
+  ///   - deduplicate: skip duplicates (training data); `false` keeps them, as scoring a
+  ///     generator's samples must (repeated images are what mode collapse looks like).
   /// - Throws: `DataError` naming the folder when it does not exist, holds no PNG files, or
   ///   every file was skipped (the message includes the cleaning table).
   public static func folder(
-    _ url: URL, channels: ChannelPolicy = .auto, size: SizePolicy = .mostCommon, range: PixelRange = .minusOneToOne
+    _ url: URL, channels: ChannelPolicy = .auto, size: SizePolicy = .mostCommon, range: PixelRange = .minusOneToOne,
+    deduplicate: Bool = true
   ) throws(DataError) -> ImageSet {
     let (files, classNames) = try listPNGFiles(url)
     var report = CleaningReport()
@@ -57,7 +60,7 @@ extension ImageSet {
         continue
       }
       let hash = contentHash(bitmap)
-      if let twin = seen[hash, default: []].first(where: { decoded[$0].bitmap == bitmap }) {
+      if deduplicate, let twin = seen[hash, default: []].first(where: { decoded[$0].bitmap == bitmap }) {
         report.record(file, .duplicate, "same pixels as \(decoded[twin].file)")
         continue
       }

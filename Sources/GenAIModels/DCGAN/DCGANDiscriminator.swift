@@ -14,35 +14,48 @@ import GenAITensor
 /// Class-conditional option: `labelPlane` is an `Embedding(classes, 784)` whose row for each label
 /// is reshaped to a 28x28 plane and concatenated to the image as a second input channel
 /// (the Keras cGAN recipe). Dropout layers draw from their own `RandomSource`s, held by the module
-/// so checkpoints save them. Weights are initialised from N(0, 0.02) (DCGAN), biases as PyTorch.
+/// so checkpoints save them. Weights and biases start as `initialization` says: N(0, 0.02) and
+/// PyTorch's biases (the paper, and WGAN-GP), or Glorot-uniform and zeros (Keras, the `dcgan` recipe).
+///
+/// Spectral-normalisation option (`GANImprovement.spectralNorm`): `conv1`, `conv2` and `fc` run
+/// with their weights divided by their largest singular value (`SpectralNorm`, one power
+/// iteration per training call).
 public final class DCGANDiscriminator: Module {
   /// `[classes, 784]`, or `nil` for an unconditional discriminator.
   public let labelPlane: Embedding?
-  /// C → 64, stride 2.
-  public let conv1: Conv2d
+  /// C → 64, stride 2 (spectrally normalised or not).
+  public let conv1: any UnaryLayer
   /// Dropout 0.3 after the first block, or `nil` (critic).
   public let drop1: Dropout?
-  /// 64 → 128, stride 2.
-  public let conv2: Conv2d
+  /// 64 → 128, stride 2 (spectrally normalised or not).
+  public let conv2: any UnaryLayer
   /// Dropout 0.3 after the second block, or `nil` (critic).
   public let drop2: Dropout?
-  /// `[1, 6272]` with bias.
-  public let fc: Linear
+  /// `[1, 6272]` with bias (spectrally normalised or not).
+  public let fc: any UnaryLayer
 
-  /// A discriminator; `classCount` makes it class-conditional, `dropout: false` gives the critic.
-  public init(classCount: Int? = nil, dropout: Bool = true, using generator: inout some RandomNumberGenerator) {
-    let initW = Initializer.normal(mean: 0, std: 0.02)
+  /// A discriminator; `classCount` makes it class-conditional, `dropout: false` gives the critic,
+  /// `spectralNorm: true` normalises every layer's weight.
+  public init(
+    classCount: Int? = nil, dropout: Bool = true, spectralNorm: Bool = false, initialization: DCGANInitialization = .paper,
+    using generator: inout some RandomNumberGenerator
+  ) {
+    func normalised<L: WeightedLayer>(_ layer: L) -> any UnaryLayer {
+      spectralNorm ? SpectralNorm(layer, using: &generator) : layer
+    }
+    let initW = initialization.weights
     labelPlane = classCount.map { Embedding(count: $0, dimension: 28 * 28, using: &generator) }
-    conv1 = Conv2d(
+    conv1 = normalised(Conv2d(
       inputChannels: classCount == nil ? 1 : 2, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same,
-      weightInit: initW, using: &generator)
+      weightInit: initW, using: &generator))
     drop1 = dropout ? Dropout(p: 0.3, using: &generator) : nil
-    conv2 = Conv2d(
+    conv2 = normalised(Conv2d(
       inputChannels: 64, outputChannels: 128, kernelSize: 5, stride: 2, padding: .same,
-      weightInit: initW, using: &generator)
+      weightInit: initW, using: &generator))
     drop2 = dropout ? Dropout(p: 0.3, using: &generator) : nil
-    fc = Linear(inputSize: 7 * 7 * 128, outputSize: 1, weightInit: initW, using: &generator)
+    fc = normalised(Linear(inputSize: 7 * 7 * 128, outputSize: 1, weightInit: initW, using: &generator))
     super.init()
+    initialization.initializeBiases(of: self)
   }
 
   /// Number of classes of a conditional discriminator, else `nil`.

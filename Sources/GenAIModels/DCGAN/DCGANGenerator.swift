@@ -16,8 +16,13 @@ import GenAITensor
 /// The output is 28x28x1 in [-1, 1] (Fashion-MNIST's size); the article's "128x128" claim does
 /// not follow from this stack (7 → 7 → 14 → 28), so the networks are built for 28x28.
 ///
-/// Linear and convolution weights are initialised from N(0, 0.02) as in the DCGAN paper; batch
-/// norm starts at weight 1, bias 0 (the Keras default).
+/// Linear and convolution weights start as `initialization` says: from N(0, 0.02) as in the DCGAN
+/// paper (the default, and WGAN-GP's), or Glorot-uniform as Keras (the `dcgan` recipe's); batch
+/// norm starts at weight 1, bias 0.
+///
+/// Upsampling option (`GANImprovement.upsample`): `ct2` and `ct3` become nearest-neighbour 2x
+/// upsampling then a 3x3 "same" convolution (128→64, 64→1), so no output pixel gets more kernel
+/// taps than its neighbour and the transposed convolutions' checkerboard cannot appear.
 ///
 /// Class-conditional option: `labelEmbedding` is an `Embedding(classes, 100)` (N(0, 1) rows, so
 /// on the scale of z) whose row for each label is *added* to z before the first layer.
@@ -38,22 +43,27 @@ public final class DCGANGenerator: Module {
   public let ct1: ConvTranspose2d
   /// Over 128 channels.
   public let bn1: BatchNorm2d
-  /// 128 → 64, stride 2.
-  public let ct2: ConvTranspose2d
+  /// 128 → 64, stride 2 (or upsample + 3x3 convolution).
+  public let ct2: any UnaryLayer
   /// Over 64 channels.
   public let bn2: BatchNorm2d
-  /// 64 → 1, stride 2.
-  public let ct3: ConvTranspose2d
+  /// 64 → 1, stride 2 (or upsample + 3x3 convolution).
+  public let ct3: any UnaryLayer
   /// Where training latents are drawn from (saved with the model by checkpoints).
   public let noise: RandomSource
 
   /// A generator; `classCount` makes it class-conditional.
   /// - Parameters:
   ///   - classCount: number of classes, or `nil` for unconditional.
+  ///   - upsample: upsample + convolution instead of the stride-2 transposed convolutions.
+  ///   - initialization: the weights' starting distribution.
   ///   - generator: draws the initial weights and the seed of `noise`.
-  public init(classCount: Int? = nil, using generator: inout some RandomNumberGenerator) {
+  public init(
+    classCount: Int? = nil, upsample: Bool = false, initialization: DCGANInitialization = .paper,
+    using generator: inout some RandomNumberGenerator
+  ) {
     let z = DCGANGenerator.latentSize
-    let initW = Initializer.normal(mean: 0, std: 0.02)
+    let initW = initialization.weights
     labelEmbedding = classCount.map { Embedding(count: $0, dimension: z, using: &generator) }
     fc = Linear(inputSize: z, outputSize: 7 * 7 * 128, bias: false, weightInit: initW, using: &generator)
     bn0 = BatchNorm1d(featureCount: 7 * 7 * 128, epsilon: 1e-3, momentum: 0.2)
@@ -61,15 +71,29 @@ public final class DCGANGenerator: Module {
       inputChannels: 128, outputChannels: 128, kernelSize: 5, stride: 1, padding: .same, bias: false,
       weightInit: initW, using: &generator)
     bn1 = BatchNorm2d(featureCount: 128, epsilon: 1e-3, momentum: 0.2)
-    ct2 = ConvTranspose2d(
-      inputChannels: 128, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same, bias: false,
-      weightInit: initW, using: &generator)
+    ct2 = Self.upsampling(128, 64, upsample: upsample, initW, using: &generator)
     bn2 = BatchNorm2d(featureCount: 64, epsilon: 1e-3, momentum: 0.2)
-    ct3 = ConvTranspose2d(
-      inputChannels: 64, outputChannels: 1, kernelSize: 5, stride: 2, padding: .same, bias: false,
-      weightInit: initW, using: &generator)
+    ct3 = Self.upsampling(64, 1, upsample: upsample, initW, using: &generator)
     noise = RandomSource(seed: generator.next())
     super.init()
+  }
+
+  /// A 2x upsampling layer `inputs → outputs` without bias: the 5x5 stride-2 transposed
+  /// convolution, or nearest upsampling then a 3x3 convolution.
+  static func upsampling(
+    _ inputs: Int, _ outputs: Int, upsample: Bool, _ initW: Initializer, using generator: inout some RandomNumberGenerator
+  ) -> any UnaryLayer {
+    guard upsample else {
+      return ConvTranspose2d(
+        inputChannels: inputs, outputChannels: outputs, kernelSize: 5, stride: 2, padding: .same, bias: false,
+        weightInit: initW, using: &generator)
+    }
+    return Sequential([
+      Upsample(scale: (2, 2)),
+      Conv2d(
+        inputChannels: inputs, outputChannels: outputs, kernelSize: 3, padding: .same, bias: false, weightInit: initW,
+        using: &generator),
+    ])
   }
 
   /// Number of classes of a conditional generator, else `nil`.

@@ -4,7 +4,7 @@ extension RecipeKind {
   /// The recipes built into genai, in the order `--help` lists them. Adding a recipe is its
   /// folder in GenAIModels plus one line here.
   static let builtIn: [RecipeKind] = [
-    DCGAN.kind, WGANGP.kind, VAE.kind, VAEGAN.kind, CharRNN.kind, CharGPT.kind, AudioDigits.kind, ClassifierRecipe.kind,
+    DCGAN.kind, DCGAN.plusKind, WGANGP.kind, VAE.kind, VAEGAN.kind, CharRNN.kind, CharGPT.kind, AudioDigits.kind, ClassifierRecipe.kind,
   ]
 
   /// Kinds added at run time by a program that embeds genai (see `register`).

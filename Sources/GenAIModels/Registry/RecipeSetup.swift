@@ -63,7 +63,7 @@ public struct RecipeSetup: Sendable {
 }
 
 /// The options of particular recipes, saved with the run (`config.json` keeps them at its top
-/// level: `vaeArchitecture`, `klWarmupSteps`, `charRNN`, `charGPT`, `audio`).
+/// level: `vaeArchitecture`, `klWarmupSteps`, `charRNN`, `charGPT`, `audio`, `ganImprovements`).
 public struct RecipeOptions: Sendable, Equatable {
   /// VAE: `conv` (as ../shared/bench/vae.py) or `mlp` (784-400-20).
   public var vaeArchitecture: VAEArchitecture = .conv
@@ -75,6 +75,9 @@ public struct RecipeOptions: Sendable, Equatable {
   public var charGPT = CharGPT.Config()
   /// audio options.
   public var audio = AudioDigits.Config()
+  /// dcgan and dcgan-plus: the improvements to the article's DCGAN, or `nil` for the recipe's own
+  /// (none for dcgan, `GANImprovement.recommended` for dcgan-plus).
+  public var ganImprovements: Set<GANImprovement>?
 
   /// The defaults.
   public init() {}

@@ -85,7 +85,7 @@ extension Evaluator {
     if let accuracy, options.wants("test_accuracy") {
       report.metrics.append(MetricResult(name: "test_accuracy", value: accuracy, better: .higher, detail: "held out"))
     } else if accuracy == nil {
-      report.warnings.append("no held-out data for \(config.data): pass --data to measure the test accuracy")
+      report.warnings.append("no held-out data for \(spec): pass --data to measure the test accuracy")
     }
     if options.wants("train_accuracy") {
       let data = try TrainingData.load(spec, as: .audio, directory: dataDirectory, trainingSplit: true)
@@ -99,7 +99,7 @@ extension Evaluator {
     }
     report.protocols.append(ProtocolCard(metrics: "test_accuracy, train_accuracy", fields: [
       .init("held-out data", origin.isEmpty ? "none" : origin),
-      .init("classes", "\(classifier.classCount): \((config.classNames ?? []).joined(separator: ", "))"),
+      .init("classes", "\(classifier.classCount): \((config?.classNames ?? []).joined(separator: ", "))"),
     ]))
   }
 }

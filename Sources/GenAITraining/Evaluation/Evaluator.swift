@@ -19,16 +19,16 @@ import GenAITensor
 ///   silent and clipped clips;
 /// - every generator: samples per second and the process's peak memory.
 public final class Evaluator {
-  /// The run.
-  public let run: RunDirectory
-  /// Its configuration.
-  public let config: RunConfig
+  /// The run, or `nil` when scoring images made elsewhere (`init(images:options:)`).
+  public let run: RunDirectory?
+  /// Its configuration (`nil` with `run`).
+  public let config: RunConfig?
   /// What to measure.
   public let options: EvaluationOptions
   /// Where named datasets are.
   public let dataDirectory: DataDirectory
-  /// The training data's spec.
-  var spec: DataSpec { config.data }
+  /// The training data's spec: what samples are compared with.
+  public let spec: DataSpec
   /// The held-out data's spec (`--data`) when given.
   var override: DataSpec? { options.data }
   // Real data and features computed on first use and kept for later evaluations of the run.
@@ -50,6 +50,7 @@ public final class Evaluator {
     try options.validate()
     self.run = run
     self.config = config
+    self.spec = config.data
     self.options = options
     dataDirectory =
       options.dataDirectory ?? config.dataDirectory.map { DataDirectory(url: URL(fileURLWithPath: $0), origin: .explicit) }
@@ -59,11 +60,42 @@ public final class Evaluator {
     }
   }
 
+  /// An evaluator of images that no run of ours made (`genai eval --images DIR`), such as another
+  /// framework's samples written as PNGs: they are compared with `data`'s training images, and
+  /// `data`'s held-out images give the ceilings. The feature network is `options.classifier`, else
+  /// `runs/classifier-DATA`.
+  /// - Throws: `SettingError` when `data` is not image data or a count is out of range.
+  public init(images data: DataSpec, options: EvaluationOptions = EvaluationOptions()) throws {
+    try options.validate()
+    guard data.kind == .images else {
+      throw SettingError("data", "\(data) is \(data.kind.rawValue); images are compared with image data")
+    }
+    run = nil
+    config = nil
+    spec = data
+    var options = options
+    options.data = nil  // `data` is the reference itself, with its own held-out split
+    self.options = options
+    dataDirectory = options.dataDirectory ?? DataDirectory.resolve()
+  }
+
+  /// The image metrics (FID, KID, IS, precision, recall, coverage, class entropy, nearest-neighbour
+  /// distance) of `images` `[N, 1, 28, 28]` in [-1, 1], described as `origin` in the report (its
+  /// run name), for the evaluator made by `init(images:options:)`.
+  /// - Throws: `TrainingError` for missing real data; `MetricError` from the measurements.
+  public func evaluate(images: Tensor, origin: String) throws -> EvaluationReport {
+    var report = EvaluationReport(run: origin, recipe: "images", step: 0, checkpoint: "-")
+    try imageMetrics(
+      generated: images, origin: "\(images.shape[0]) images from \(origin), pixels mapped to [-1, 1]", into: &report)
+    return report
+  }
+
   /// Every metric `recipe` at `step` (saved in `checkpoint`) can be measured on.
   /// - Throws: `TrainingError` for missing held-out data or feature network when a metric needing
   ///   it was asked for by name; `RecipeError`/`MetricError` from the measurements.
   public func evaluate(_ recipe: any Recipe, step: Int, checkpoint: String) throws -> EvaluationReport {
-    var report = EvaluationReport(run: run.url.lastPathComponent, recipe: config.recipe.name, step: step, checkpoint: checkpoint)
+    var report = EvaluationReport(
+      run: run?.url.lastPathComponent ?? "-", recipe: config?.recipe.name ?? "-", step: step, checkpoint: checkpoint)
     if let model = recipe.textGenerator {
       try textMetrics(model, into: &report)
     }
@@ -90,7 +122,7 @@ public final class Evaluator {
 
   /// The median `steps_per_s` of the run's training log, if any.
   func trainingRate() -> Double? {
-    guard let lines = try? MetricsLog.read(run.metricsURL) else { return nil }
+    guard let run, let lines = try? MetricsLog.read(run.metricsURL) else { return nil }
     let rates = lines.compactMap { $0.training?.stepsPerSecond }.filter { $0 > 0 }.sorted()
     return rates.isEmpty ? nil : rates[rates.count / 2]
   }

@@ -33,9 +33,9 @@ extension Evaluator {
   /// The feature network for this run's data, cached; `nil` (and a warning) when none is trained.
   func featureNetwork(_ report: inout EvaluationReport) throws -> FeatureNetwork? {
     if let cached = featureNetworkCache { return cached }
-    guard let url = FeatureNetwork.locate(data: config.data, near: run, explicit: options.classifier) else {
+    guard let url = FeatureNetwork.locate(data: spec, near: run, explicit: options.classifier) else {
       report.warnings.append(
-        "no feature network for \(config.data): FID, KID, IS, precision/recall and coverage need one; train it with `genai train classifier --data \(config.data)` (it is looked for as \(FeatureNetwork.folderName(for: config.data)) beside the run or in runs/) or pass --classifier RUN")
+        "no feature network for \(spec): FID, KID, IS, precision/recall and coverage need one; train it with `genai train classifier --data \(spec)` (it is looked for as \(FeatureNetwork.folderName(for: spec)) beside the run or in runs/) or pass --classifier RUN")
       return nil
     }
     let network = try FeatureNetwork(loading: url.path)
@@ -68,11 +68,21 @@ extension Evaluator {
     if options.wants("samples_per_s") {
       report.metrics.append(MetricResult(name: "samples_per_s", value: Double(n) / max(seconds, 1e-9), unit: "images/s", better: .higher))
     }
+    try imageMetrics(
+      generated: generated,
+      origin: "\(n) generated images, seed \(options.seed), \(options.prior == nil ? "standard prior" : "tuned prior"), pixels mapped to [-1, 1]",
+      into: &report)
+  }
+
+  /// The image metrics of `generated` `[N, 1, 28, 28]` in [-1, 1] (described as `origin` on the
+  /// protocol card), after `samples_per_s`: nearest-neighbour distance and the feature-space metrics.
+  func imageMetrics(generated: Tensor, origin: String, into report: inout EvaluationReport) throws {
+    let n = generated.shape[0]
     let real = try realImages(count: n)
     var fields: [ProtocolCard.Field] = [
-      .init("samples", "\(n) generated images, seed \(options.seed), \(options.prior == nil ? "standard prior" : "tuned prior"), pixels mapped to [-1, 1]"),
+      .init("samples", origin),
       .init("reference", real.referenceOrigin),
-      .init("ceiling", real.heldOutOrigin.map { "\(real.heldOut!.shape[0]) images: \($0)" } ?? "none (no held-out images for \(config.data))"),
+      .init("ceiling", real.heldOutOrigin.map { "\(real.heldOut!.shape[0]) images: \($0)" } ?? "none (no held-out images for \(spec))"),
     ]
     if options.wants("nn_distance") {
       let flat = { (x: Tensor) in x.reshaped([x.shape[0], x.count / x.shape[0]]) }

@@ -22,7 +22,7 @@ extension Evaluator {
         fields.append(.init("held-out text", heldOut.origin + (dropped > 0 ? " (\(dropped) characters outside the vocabulary skipped)" : "")))
         fields.append(.init("windows", "up to 400 non-overlapping windows of \(model.contextLength + 1) characters, spread evenly, empty context at each start"))
       } else {
-        report.warnings.append("no held-out text for \(config.data): pass --data text:PATH to measure the validation loss")
+        report.warnings.append("no held-out text for \(spec): pass --data text:PATH to measure the validation loss")
       }
       if let training, options.wants("train_loss") {
         let (ids, _) = Self.encodeKnown(String(training.prefix(400_000)), vocabulary: model.vocabulary)

@@ -9,7 +9,7 @@ extension Evaluator {
     guard let heldOut = try HeldOutData.images(
       override ?? spec, isOverride: override != nil, directory: dataDirectory, range: vae.pixelRange, limit: options.likelihoodImages)
     else {
-      report.warnings.append("no held-out images for \(config.data): pass --data to measure the VAE's likelihood")
+      report.warnings.append("no held-out images for \(spec): pass --data to measure the VAE's likelihood")
       return
     }
     var g = generator(2)
