@@ -209,11 +209,14 @@ def train_seconds(run_dir, step):
     seconds, last = 0.0, 0
     for line in open(os.path.join(run_dir, "metrics.jsonl")):
         r = json.loads(line)
-        if r.get("kind", "train") != "train" or "steps_per_s" not in r or r["step"] > step:
+        if r.get("kind", "train") != "train" or r.get("steps_per_s", 0) <= 0 or r["step"] <= last:
             continue
-        if r["steps_per_s"] > 0 and r["step"] > last:
-            seconds += (r["step"] - last) / r["steps_per_s"]
-            last = r["step"]
+        # The interval ending at this line ran at its logged rate; count the part up to `step`.
+        end = min(r["step"], step)
+        seconds += (end - last) / r["steps_per_s"]
+        last = end
+        if last >= step:
+            break
     return round(seconds, 1)
 
 
