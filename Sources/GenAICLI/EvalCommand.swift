@@ -119,7 +119,7 @@ struct EvalCommand: ParsableCommand {
     try trained.run.write(evaluation: report)
     try MetricsLog(url: trained.run.metricsURL).append(
       .evaluation(EvaluationLine(report, source: "genai eval", checkpoint: trained.checkpoint.lastPathComponent)))
-    show(report)
+    try show(report)
     if !json { FileHandle.standardError.write(Data("saved \(trained.run.evaluationURL(step: report.step).path)\n".utf8)) }
   }
 
@@ -142,12 +142,12 @@ struct EvalCommand: ParsableCommand {
     let report = try SettingFlags.presenting {
       try Evaluator(images: data, options: options).evaluate(images: images, origin: folder)
     }
-    show(report)
+    try show(report)
   }
 
-  private func show(_ report: EvaluationReport) {
+  private func show(_ report: EvaluationReport) throws {
     if json {
-      print(String(decoding: (try? report.encoded()) ?? Data("{}".utf8), as: UTF8.self))
+      print(String(decoding: try report.encoded(), as: UTF8.self))
     } else {
       print(report.table(), terminator: "")
     }

@@ -45,13 +45,8 @@ public final class ExponentialMovingAverage {
   ///   - parameters: the tensors to average, each listed once.
   ///   - decay: weight of the old average, in `[0, 1]`; 0.999 is common for GAN generators.
   ///   - warmup: ramp the decay up over the first updates (TensorFlow's `num_updates`).
-  public init(parameters: [Tensor], decay: Float = 0.999, warmup: Bool = false) {
-    require(decay >= 0 && decay <= 1, "[ExponentialMovingAverage] decay must be in [0, 1], got \(decay)")
-    requireDistinct(parameters, "ExponentialMovingAverage")
-    self.parameters = parameters
-    shadows = parameters.map { $0.copy() }
-    self.decay = decay
-    self.warmup = warmup
+  public convenience init(parameters: [Tensor], decay: Float = 0.999, warmup: Bool = false) {
+    self.init(parameters: parameters, shadows: parameters.map { $0.copy() }, decay: decay, warmup: warmup)
   }
 
   /// Averages `parameters` into `shadows`, existing tensors of the same shapes that become the
