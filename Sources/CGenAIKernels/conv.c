@@ -269,7 +269,8 @@ static int col2im_by_kernel_rows(const genai_run_ops *ops, const genai_conv_shap
       const long row = i0 + i, c = row / KK, t = row % KK, ky = t / KW, kx = t % KW;
       const long count = min_l(KW - kx, mr - i);
       if (iy[ky] >= 0)
-        ops->add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, tile + i * ldt + run->at - start, ldt,
+        ops->add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, iy[ky] * s->w, (s->h - 1 - iy[ky]) * s->w,
+                            tile + i * ldt + run->at - start, ldt,
                             run->len, s->sw, kx, count);
       i += count;
     }

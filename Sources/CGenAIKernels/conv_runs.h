@@ -36,9 +36,11 @@ typedef struct {
 
 /// Adds tile rows of kernel columns `kx0 ..< kx0+count` (one channel and kernel row) of a run of
 /// `len` outputs into the image row `row` (width `w`): output q of kernel column kx lands
-/// `q·stride + kx` past `base` (which may be negative: only pixels inside the row are touched).
-typedef void (*genai_kernel_row_add_fn)(float *row, long base, long w, const float *src, long ldt, long len,
-                                        long stride, long kx0, long count);
+/// `q·stride + kx` past `base` (which may be negative: only pixels inside the row change).
+/// `before` and `after` floats before `row` and past `row + w` lie in the same image plane,
+/// which only the calling thread writes: they may be read and written back unchanged.
+typedef void (*genai_kernel_row_add_fn)(float *row, long base, long w, long before, long after, const float *src,
+                                        long ldt, long len, long stride, long kx0, long count);
 
 /// im2col rows `k0 ..< k0+count` of the plan's runs, a block at a time: row `k` of run `r` goes
 /// to `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with

@@ -123,8 +123,9 @@ TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, co
 /// column 0) is loaded once, every tile row is moved into place with a lane permute and added,
 /// and the span is stored once. Consecutive kernel columns overlap by all but one pixel, so one
 /// load-add-store per column stalls on store forwarding every time.
-TARGET static void add_kernel_row(float *row, long base, long w, const float *src, long ldt, long len, long stride,
-                                  long kx0, long count) {
+TARGET static void add_kernel_row(float *row, long base, long w, long before, long after, const float *src, long ldt,
+                                  long len, long stride, long kx0, long count) {
+  (void)before, (void)after;  // masked stores touch only the row
   const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
   // Lanes of the 32 that output q of tile column kx lands on: q·stride + kx.
