@@ -23,6 +23,5 @@ for f in conv conv_runs_avx2 conv_runs_avx512; do
 done
 "$cc" -O3 -w -I"$new/include" -I"$new" "$root/Benchmarks/conv_ab/conv_ab.c" "$new"/*.c "${objects[@]}" \
   -o "$work/conv_ab" -lpthread -lm
-cpu=0
-command -v taskset >/dev/null && exec taskset -c "$cpu" "$work/conv_ab" "$reps"
-"$work/conv_ab" "$reps"
+# One core (the first), so the two versions never share it with each other's threads.
+if command -v taskset >/dev/null; then taskset -c 0 "$work/conv_ab" "$reps"; else "$work/conv_ab" "$reps"; fi

@@ -161,6 +161,11 @@ TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, co
   const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
   const col_run *last = &pl->runs[pl->nruns - 1];
   const long total = last->at + last->len;
+  // The table pays where a stride-2 run goes through many channels (forward products of 32
+  // channels and more: +6-20% on the VAE's stride-2 shapes, Zen 3). With stride 1 (two fewer
+  // loads a row to save) or few rows per kernel column (one channel, or a weight-gradient panel
+  // of NR rows) working the masks out per row was 1-10% faster (measured).
+  const int table = sw == 2 && count >= 8 * KW;
   column_loads loads[MAX_KW];
   for (long r = 0; r < pl->nruns; r++) {
     const col_run *run = &pl->runs[r];
@@ -170,11 +175,6 @@ TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, co
     float *d = dst + (panel > 0 ? (run->at / panel) * panel_size + run->at % panel : run->at);
     const float *xn = x + run->n * s->c * HW;
     const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
-    // The table pays where a stride-2 run goes through many channels (forward products of 32
-    // channels and more: +6-20% on the VAE's stride-2 shapes, Zen 3). With stride 1 (two fewer
-    // loads a row to save) or few rows per kernel column (one channel, or a weight-gradient
-    // panel of NR rows) working the masks out per row was 1-10% faster (measured).
-    const int table = sw == 2 && count >= 8 * KW;
     if (table)
       for (long kx = 0; kx < KW; kx++) loads[kx] = loads_for(lo[kx], hi[kx], sw, halves);
     long c = c0, ky = ky0, kx = kx0;

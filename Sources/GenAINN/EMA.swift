@@ -65,10 +65,12 @@ public final class ExponentialMovingAverage {
   }
 
   /// The decay the next `update` uses.
-  public var currentDecay: Float {
-    guard warmup else { return decay }
-    let n = Double(updateCount)
-    return Swift.min(decay, Float((1 + n) / (10 + n)))
+  public var currentDecay: Float { warmup ? Self.warmedUp(decay, updates: updateCount) : decay }
+
+  /// `min(decay, (1 + n) / (10 + n))` after `n` updates: the warm-up ramp (TensorFlow's
+  /// `num_updates`), for a caller that counts updates itself (`update(decay:)`).
+  public static func warmedUp(_ decay: Float, updates n: Int) -> Float {
+    Swift.min(decay, Float((1 + Double(n)) / (10 + Double(n))))
   }
 
   /// Moves every shadow towards its parameter: `s = d · s + (1 − d) · p`.

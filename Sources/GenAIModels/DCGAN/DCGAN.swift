@@ -177,8 +177,7 @@ public final class DCGAN: ImageGenerating {
     generatorOptimizer.step()
     if let average {
       // Warm-up as TensorFlow's `num_updates`, counted by G's optimiser so a resumed run continues it.
-      let n = Double(generatorOptimizer.stepCount)
-      average.update(decay: min(Self.averageDecay, Float((1 + n) / (10 + n))))
+      average.update(decay: ExponentialMovingAverage.warmedUp(Self.averageDecay, updates: generatorOptimizer.stepCount))
     }
     var logged = ["d_loss": d.loss, "g_loss": gLoss.item, "d_acc_real": d.accReal, "d_acc_fake": d.accFake]
     if let diversity { logged["g_diversity"] = diversity }
