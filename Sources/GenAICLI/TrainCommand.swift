@@ -120,7 +120,7 @@ struct TrainCommand: ParsableCommand {
   var klWarmup: Int = 0
 
   @Option(help: ArgumentHelp(
-    "dcgan / dcgan-plus: improvements to the article's DCGAN, separated by commas, or none (default: none for dcgan; \(GANImprovement.describe(GANImprovement.recommended)) for dcgan-plus). ema: sample from an average of G's weights; ttur: D's learning rate 2x, G's 0.5x; hinge: hinge loss; spectral-norm: in D; diffaugment: augment what D sees; upsample: upsample + conv in G.",
+    "dcgan / dcgan-plus: improvements to the article's DCGAN, separated by commas, or none (default: none for dcgan; \(GANImprovement.describe(GANImprovement.recommended)) for dcgan-plus; vaegan takes ema only, default none). ema: sample from an average of G's weights (vaegan: of E's and G's); ttur: D's learning rate 2x, G's 0.5x; hinge: hinge loss; spectral-norm: in D; diffaugment: augment what D sees; upsample: upsample + conv in G.",
     valueName: "list"))
   var improvements: GANImprovementList?
 
@@ -247,8 +247,13 @@ struct TrainCommand: ParsableCommand {
     }
     config.conditional = conditional
     if let improvements {
-      guard kind == DCGAN.kind || kind == DCGAN.plusKind else {
-        throw ValidationError("--improvements applies to dcgan and dcgan-plus, not \(kind.name)")
+      guard kind == DCGAN.kind || kind == DCGAN.plusKind || kind == VAEGAN.kind else {
+        throw ValidationError("--improvements applies to dcgan, dcgan-plus and vaegan, not \(kind.name)")
+      }
+      let refused = improvements.improvements.subtracting(VAEGAN.supportedImprovements)
+      if kind == VAEGAN.kind && !refused.isEmpty {
+        throw ValidationError(
+          "vaegan takes --improvements \(GANImprovement.describe(VAEGAN.supportedImprovements)) only, not \(GANImprovement.describe(refused))")
       }
       config.ganImprovements = improvements.improvements.sorted()
     }

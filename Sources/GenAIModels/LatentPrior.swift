@@ -137,10 +137,10 @@ extension VAE: LatentImageGenerating {
 extension VAEGAN: LatentImageGenerating {
   /// The VAE's latent size.
   public var latentSize: Int { vae.latentSize }
-  /// `G(z)` in [-1, 1].
+  /// `G(z)` of `samplingVAE` in [-1, 1].
   public func generate(latents: Tensor, label: Int?) throws -> Tensor {
     if label != nil { throw RecipeError(recipe: Self.name, "the VAE-GAN is not class-conditional; sample without a label") }
     try checkLatents(latents)
-    return evaluating { generate(latents) }
+    return evaluating { Self.images($0, latents) }
   }
 }

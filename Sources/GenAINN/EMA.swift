@@ -64,6 +64,16 @@ public final class ExponentialMovingAverage {
     requireMatching(shadows, "init")
   }
 
+  /// An average of `model`'s tensors (weights and buffers such as batch-norm statistics) kept in
+  /// `copy`, a twin built with the same initial values, which is frozen and put in evaluation
+  /// mode: the copy is then the averaged model, to sample from and to save in checkpoints.
+  /// - Precondition: `copy` has `model`'s tensors, names and shapes.
+  public convenience init(averaging model: Module, into copy: Module, decay: Float) {
+    copy.freeze()
+    copy.eval()
+    self.init(parameters: model.namedTensors().map(\.1), shadows: copy.namedTensors().map(\.1), decay: decay)
+  }
+
   /// The decay the next `update` uses.
   public var currentDecay: Float { warmup ? Self.warmedUp(decay, updates: updateCount) : decay }
 

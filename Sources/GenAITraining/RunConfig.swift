@@ -41,7 +41,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public var charGPT: CharGPT.Config
   /// audio options.
   public var audio: AudioDigits.Config
-  /// dcgan and dcgan-plus: the improvements used (`nil`, or absent from `config.json`: the
+  /// dcgan, dcgan-plus and vaegan: the improvements used (`nil`, or absent from `config.json`: the
   /// recipe's own set), sorted.
   public var ganImprovements: [GANImprovement]?
 

@@ -85,14 +85,14 @@ extension Trainer {
 
   /// The health monitor for GAN recipes (`nil` for others or when the policy is `off`).
   func makeMonitor() throws -> GANHealthMonitor? {
-    guard recipe.adversarial != nil else { return nil }
+    guard let gan = recipe.adversarial else { return nil }
     let policy = config.monitor ?? .default
     guard policy.enabled else { return nil }
     var unused = SeededGenerator(seed: 0)
     let real = data.source.makeBatch(indices: Array(0..<min(64, data.count)), generator: &unused).inputs
     return GANHealthMonitor(
       policy: policy, realImages: real, checkEvery: monitorTiming.checkEvery, cooldown: monitorTiming.cooldown,
-      window: monitorTiming.window)
+      window: monitorTiming.window, watchedLosses: gan.adversarialLosses)
   }
 
   /// 64 samples from the fixed monitor noise (evaluation mode; the training streams are

@@ -41,8 +41,8 @@ struct TypedOptionsCLITests {
     for value in allowed { #expect(message.contains(value), "\(value) in \(message)") }
   }
 
-  /// `--improvements` is a set saved in the run's configuration, for the two DCGAN recipes only;
-  /// `--minutes` must be positive.
+  /// `--improvements` is a set saved in the run's configuration, for the two DCGAN recipes and
+  /// (`ema` only) the VAE-GAN; `--minutes` must be positive.
   @Test func ganImprovementsAndTimeLimit() throws {
     let train = try #require(try GenAICommand.parseAsRoot(["train", "dcgan", "--improvements", "ttur, ema"]) as? TrainCommand)
     let config = try train.makeConfig(DCGAN.kind)
@@ -52,7 +52,15 @@ struct TypedOptionsCLITests {
     let none = try #require(try GenAICommand.parseAsRoot(["train", "dcgan-plus", "--improvements", "none"]) as? TrainCommand)
     #expect(try #require(try none.makeConfig(DCGAN.plusKind).makeRecipe() as? DCGAN).improvements.isEmpty)
     #expect(try #require(try RunConfig(recipe: DCGAN.plusKind).makeRecipe() as? DCGAN).improvements == GANImprovement.recommended)
-    #expect(failure(["train", "vae", "--improvements", "ema"])?.contains("applies to dcgan and dcgan-plus") == true)
+    #expect(failure(["train", "vae", "--improvements", "ema"])?.contains("applies to dcgan, dcgan-plus and vaegan") == true)
+    let vaegan = try #require(try GenAICommand.parseAsRoot(["train", "vaegan", "--improvements", "ema"]) as? TrainCommand)
+    #expect(try #require(try vaegan.makeConfig(VAEGAN.kind).makeRecipe() as? VAEGAN).improvements == [.ema])
+    #expect(try #require(try RunConfig(recipe: VAEGAN.kind).makeRecipe() as? VAEGAN).averagedVAE == nil)
+    #expect(failure(["train", "vaegan", "--improvements", "ema,hinge"])?.contains("vaegan takes --improvements ema only, not hinge") == true)
+    // A config.json edited by hand gets the same refusal from the recipe.
+    var edited = RunConfig(recipe: VAEGAN.kind)
+    edited.ganImprovements = [.ema, .ttur]
+    #expect(throws: RecipeError.self) { try edited.makeRecipe() }
     #expect(failure(["train", "dcgan", "--minutes", "0"])?.contains("--minutes must be above 0") == true)
   }
 

@@ -88,22 +88,57 @@ private func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
     #expect(VAEGAN.name == "vaegan")
   }
 
-  @Test func checkpointResumeIsBitIdentical() throws {
+  /// With and without the averaged networks (`ema`): the average is saved and restored too.
+  @Test(arguments: [Set<GANImprovement>(), [.ema]])
+  func checkpointResumeIsBitIdentical(_ improvements: Set<GANImprovement>) throws {
     let batches = (0..<5).map { Batch(inputs: randomImages(2, seed: UInt64(50 + $0))) }
-    let straight = VAEGAN(seed: 8)
+    let straight = VAEGAN(seed: 8, improvements: improvements)
     let expected = try batches.map { try straight.trainStep($0)["g_loss"]! }
-    let first = VAEGAN(seed: 8)
+    let first = VAEGAN(seed: 8, improvements: improvements)
     var losses = try batches[0..<3].map { try first.trainStep($0)["g_loss"]! }
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("vaegan-\(UUID().uuidString).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
     try TrainingCheckpoint.save(to: url, models: first.models, optimizers: first.optimizers, step: 3)
-    let resumed = VAEGAN(seed: 99)
+    let resumed = VAEGAN(seed: 99, improvements: improvements)
     _ = try TrainingCheckpoint.load(from: url, into: resumed.models, optimizers: resumed.optimizers)
     losses += try batches[3..<5].map { try resumed.trainStep($0)["g_loss"]! }
     #expect(losses.map(\.bitPattern) == expected.map(\.bitPattern))
+    #expect(Set(straight.models.keys) == Set(resumed.models.keys))
     for (name, model) in straight.models {
       let other = resumed.models[name]!
-      #expect(model.namedParameters().map { bits($0.1) } == other.namedParameters().map { bits($0.1) })
+      #expect(model.namedTensors().map { bits($0.1) } == other.namedTensors().map { bits($0.1) }, "\(name)")
     }
+    var g1 = SeededGenerator(seed: 3)
+    var g2 = SeededGenerator(seed: 3)
+    #expect(bits(try straight.sample(count: 2, label: nil, using: &g1)) == bits(try resumed.sample(count: 2, label: nil, using: &g2)))
+  }
+
+  /// `ema`: the averaged E and G start as copies, then after step n move to
+  /// `d·old + (1 − d)·new` with the DCGAN's `d = min(0.999, (1 + n) / (10 + n))`; samples,
+  /// reconstructions and latent decoding come from them, and training is unchanged.
+  @Test func averagedNetworksFollowTheTrainedOnes() throws {
+    let gan = VAEGAN(seed: 10, improvements: [.ema])
+    let plain = VAEGAN(seed: 10)
+    let averaged = try #require(gan.averagedVAE)
+    #expect(Set(gan.models.keys) == ["vae", "vae_ema", "discriminator"])
+    #expect(averaged.parameters().isEmpty, "the average is never trained")
+    #expect(gan.vae.namedTensors().map { bits($0.1) } == averaged.namedTensors().map { bits($0.1) })
+    let before = gan.vae.namedTensors().map(\.1.scalars)
+    let batch = Batch(inputs: randomImages(2, seed: 11))
+    #expect(try gan.trainStep(batch) == (try plain.trainStep(batch)), "the average does not change training")
+    let after = gan.vae.namedTensors().map(\.1.scalars)
+    let d: Float = 2.0 / 11.0
+    for ((old, new), got) in zip(zip(before, after), averaged.namedTensors().map(\.1.scalars)) {
+      #expect(zip(zip(old, new), got).allSatisfy { abs(d * $0.0 + (1 - d) * $0.1 - $1) < 1e-6 })
+    }
+    var g1 = SeededGenerator(seed: 12)
+    var g2 = SeededGenerator(seed: 12)
+    let sampled = try gan.sample(count: 2, label: nil, using: &g1)
+    let z = Tensor.randn([2, averaged.latentSize], using: &g2)
+    #expect(bits(sampled) == bits(withNoGrad { averaged.decode(z).tanh() }))
+    #expect(bits(sampled) != bits(withNoGrad { gan.vae.decode(z).tanh() }))
+    #expect(bits(try gan.generate(latents: z, label: nil)) == bits(sampled))
+    let x = randomImages(1, seed: 13)
+    #expect(bits(try gan.reconstruct(x)) == bits(withNoGrad { averaged.decode(averaged.encode(x).mean).tanh() }))
   }
 }

@@ -138,6 +138,28 @@ import Testing
     #expect(monitor.diagnose(step: 400, fixedSamples: { (varied, nil) })?.hasPrefix("exploding gradients") == true)
   }
 
+  /// Only the watched losses count as exploding: a VAE-GAN's KL of 134 nats is its own scale
+  /// (before, the monitor halved D's learning rate every 200 steps for it), its D loss is not.
+  @Test func onlyTheWatchedLossesExplode() throws {
+    var g = SeededGenerator(seed: 3)
+    let real = Tensor.randn([8, 1, 4, 4], using: &g)
+    let varied = Tensor.randn([8, 1, 4, 4], using: &g)
+    let monitor = GANHealthMonitor(
+      policy: try MonitorPolicy("warn"), realImages: real, checkEvery: 1, watchedLosses: VAEGAN(seed: 0).adversarialLosses)
+    monitor.observe(losses: ["d_loss": 1.1, "g_loss": 4.2, "adv": 0.9, "kl": 134, "rec": 0.24])
+    #expect(monitor.diagnose(step: 1, fixedSamples: { (varied, nil) }) == nil)
+    monitor.observe(losses: ["d_loss": 25, "g_loss": 4.2, "adv": 0.9, "kl": 134, "rec": 0.24])
+    #expect(monitor.diagnose(step: 2, fixedSamples: { (varied, nil) })?.hasPrefix("exploding losses: d_loss = 25") == true)
+    let everything = GANHealthMonitor(policy: try MonitorPolicy("warn"), realImages: real, checkEvery: 1)
+    everything.observe(losses: ["kl": 134])
+    #expect(everything.diagnose(step: 1, fixedSamples: { (varied, nil) })?.hasPrefix("exploding losses: kl") == true)
+    // The trainer's monitor watches the recipe's adversarial losses.
+    let folder = try TemporaryFolder.make("watched")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let trainer = try TrainingTestSupport.train(TrainingTestSupport.config(.vaegan, data: "shapes", steps: 1), in: folder)
+    #expect(try trainer.makeMonitor()?.watchedLosses == ["d_loss", "g_loss", "adv"])
+  }
+
   /// D winning every comparison for a whole window, and class coverage falling well below its
   /// best, are flagged; healthy numbers are not.
   @Test func pinnedDiscriminatorAndFallingCoverageAreFlagged() throws {

@@ -10,11 +10,17 @@ public protocol AdversarialRecipe: ImageGenerating {
   var instanceNoise: Float { get set }
   /// Whether `instanceNoise` has an effect.
   var supportsInstanceNoise: Bool { get }
+  /// The logged losses the health monitor watches for explosion: the adversarial ones, on a
+  /// scale where 20 is extreme (a BCE of 20 means a logit of ±20). Other logged values have
+  /// scales of their own: a VAE-GAN's KL, in nats summed over the latent, sits near 50 in health.
+  var adversarialLosses: Set<String> { get }
 }
 
 extension DCGAN: AdversarialRecipe {
   /// `true`.
   public var supportsInstanceNoise: Bool { true }
+  /// D's and G's losses.
+  public var adversarialLosses: Set<String> { ["d_loss", "g_loss"] }
 }
 
 extension WGANGP: AdversarialRecipe {
@@ -27,6 +33,8 @@ extension WGANGP: AdversarialRecipe {
   }
   /// `false`.
   public var supportsInstanceNoise: Bool { false }
+  /// Everything it logs: the critic's and G's losses, the penalty and the Wasserstein estimate.
+  public var adversarialLosses: Set<String> { ["critic_loss", "g_loss", "gp", "wasserstein"] }
 }
 
 extension VAEGAN: AdversarialRecipe {
@@ -37,4 +45,6 @@ extension VAEGAN: AdversarialRecipe {
   }
   /// `false`.
   public var supportsInstanceNoise: Bool { false }
+  /// D's loss, the combined `E`,`G` loss and its adversarial part (not `kl` or `rec`).
+  public var adversarialLosses: Set<String> { ["d_loss", "g_loss", "adv"] }
 }

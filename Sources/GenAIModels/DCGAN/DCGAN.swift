@@ -114,11 +114,8 @@ public final class DCGAN: ImageGenerating {
     recipeKind = kind
     if improvements.contains(.ema) {
       let copy = DCGANGenerator(classCount: classCount, upsample: upsample, initialization: initialization, using: &copyRNG)
-      copy.freeze()
-      copy.eval()
       averagedGenerator = copy
-      average = ExponentialMovingAverage(
-        parameters: generator.namedTensors().map(\.1), shadows: copy.namedTensors().map(\.1), decay: Self.averageDecay)
+      average = ExponentialMovingAverage(averaging: generator, into: copy, decay: Self.averageDecay)
     } else {
       averagedGenerator = nil
       average = nil

@@ -1,7 +1,8 @@
 /// One change from the literature to the article's DCGAN (`DCGAN`), switched on per run: the
 /// `dcgan-plus` recipe uses `GANImprovement.recommended`, plain `dcgan` none, and
 /// `genai train dcgan --improvements ema,ttur` any mix (saved in `config.json` as
-/// `ganImprovements`). Each was measured against the plain Keras DCGAN on Fashion-MNIST
+/// `ganImprovements`; `genai train vaegan --improvements ema` takes `ema`, the one that carries
+/// over to the VAE-GAN). Each was measured against the plain Keras DCGAN on Fashion-MNIST
 /// (`Benchmarks/dcgan_quality.py`); the README's quality table has the figures.
 public enum GANImprovement: String, CaseIterable, Codable, Comparable, Sendable {
   /// Sample from an exponential moving average of G's weights and batch-norm statistics

@@ -75,8 +75,8 @@ public struct RecipeOptions: Sendable, Equatable {
   public var charGPT = CharGPT.Config()
   /// audio options.
   public var audio = AudioDigits.Config()
-  /// dcgan and dcgan-plus: the improvements to the article's DCGAN, or `nil` for the recipe's own
-  /// (none for dcgan, `GANImprovement.recommended` for dcgan-plus).
+  /// dcgan, dcgan-plus and vaegan: the improvements to the article's model, or `nil` for the
+  /// recipe's own (none for dcgan and vaegan, `GANImprovement.recommended` for dcgan-plus).
   public var ganImprovements: Set<GANImprovement>?
 
   /// The defaults.

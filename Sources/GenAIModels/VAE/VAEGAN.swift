@@ -18,21 +18,43 @@ import GenAITensor
 /// Default weights `λ_rec = 10`, `λ_kl = 1`, `λ_adv = 1`; Adam(2e-4, β₁ 0.5) for both optimisers.
 /// `D` is updated first, then `E` and `G` together against the updated `D`.
 ///
-/// Checkpoints: models `["vae", "discriminator"]`, optimisers `["vae", "discriminator"]`.
+/// Of the DCGAN's improvements (`GANImprovement`), `ema` carries over: samples, reconstructions,
+/// variations and restorations then come from `averagedVAE`, an exponential moving average of `E`
+/// and `G` (the DCGAN's decay and warm-up), which never changes the training itself. The others
+/// change D's loss or G's layers, did not pay on the DCGAN, and are refused here.
+///
+/// Checkpoints: models `["vae", "discriminator"]` (plus `"vae_ema"` with `ema`), optimisers
+/// `["vae", "discriminator"]`.
 public final class VAEGAN: ImageGenerating {
   /// `vaegan`: Fashion-MNIST by default, tracked by FID.
   public static let kind = RecipeKind(
     name: "vaegan", summary: "encoder, generator, discriminator; L_adv + L1 + KL",
     data: [.images(steps: 3000, batchSize: 64)], mainMetric: MainMetric("fid", better: .lower)
   ) { setup in
-    VAEGAN(seed: setup.seed, learningRate: setup.learningRate ?? defaultLearningRate)
+    let improvements = setup.options.ganImprovements ?? []
+    let unsupported = improvements.subtracting(supportedImprovements)
+    guard unsupported.isEmpty else {
+      throw RecipeError(
+        recipe: name,
+        "takes the improvement \(GANImprovement.describe(supportedImprovements)) only, not \(GANImprovement.describe(unsupported))")
+    }
+    return VAEGAN(seed: setup.seed, learningRate: setup.learningRate ?? defaultLearningRate, improvements: improvements)
   }
+  /// The `GANImprovement`s this recipe takes: the averaged networks.
+  public static let supportedImprovements: Set<GANImprovement> = [.ema]
   /// Adam's step size by default.
   public static let defaultLearningRate: Float = 2e-4
   /// `E` and `G` (decoder outputs are pre-`tanh`), plus the noise generator.
   public let vae: ConvVAE
   /// `D`.
   public let discriminator: VAEGANDiscriminator
+  /// The exponential moving average of `E`'s and `G`'s weights that samples and reconstructions
+  /// come from with `GANImprovement.ema`; `nil` otherwise. Saved by checkpoints as `vae_ema`.
+  public let averagedVAE: ConvVAE?
+  /// Keeps `averagedVAE` up to date after each `E`,`G` step.
+  let average: ExponentialMovingAverage?
+  /// The improvements used: `[]` or `[.ema]`.
+  public let improvements: Set<GANImprovement>
   /// Adam over `E` and `G`.
   public let vaeOptimizer: Adam
   /// Adam over `D`.
@@ -46,12 +68,23 @@ public final class VAEGAN: ImageGenerating {
   /// `.minusOneToOne` (tanh generator).
   public var pixelRange: PixelRange { .minusOneToOne }
 
-  /// A recipe with networks seeded from `seed` (D from `seed + 1`).
+  /// A recipe with networks seeded from `seed` (D from `seed + 1`); `improvements` may hold
+  /// `GANImprovement.ema` (the others are a programmer's mistake here).
   public init(
     latentSize: Int = 16, seed: UInt64 = 0, reconstructionWeight: Float = 10, klWeight: Float = 1,
-    adversarialWeight: Float = 1, learningRate: Float = VAEGAN.defaultLearningRate
+    adversarialWeight: Float = 1, learningRate: Float = VAEGAN.defaultLearningRate, improvements: Set<GANImprovement> = []
   ) {
+    precondition(improvements.isSubset(of: Self.supportedImprovements), "[vaegan] takes only \(Self.supportedImprovements)")
+    self.improvements = improvements
     vae = ConvVAE(latentSize: latentSize, seed: seed)
+    if improvements.contains(.ema) {
+      let copy = ConvVAE(latentSize: latentSize, seed: seed)  // the same seed: it starts as vae's copy
+      averagedVAE = copy
+      average = ExponentialMovingAverage(averaging: vae, into: copy, decay: DCGAN.averageDecay)
+    } else {
+      averagedVAE = nil
+      average = nil
+    }
     discriminator = VAEGANDiscriminator(seed: seed &+ 1)
     vaeOptimizer = Adam(parameters: vae.parameters(), learningRate: learningRate, betas: (0.5, 0.999))
     discriminatorOptimizer = Adam(parameters: discriminator.parameters(), learningRate: learningRate, betas: (0.5, 0.999))
@@ -60,8 +93,15 @@ public final class VAEGAN: ImageGenerating {
     self.adversarialWeight = adversarialWeight
   }
 
-  /// `["vae": vae, "discriminator": discriminator]`.
-  public var models: [String: Module] { ["vae": vae, "discriminator": discriminator] }
+  /// `["vae": vae, "discriminator": discriminator]`, plus `"vae_ema"` with `GANImprovement.ema`.
+  public var models: [String: Module] {
+    var models: [String: Module] = ["vae": vae, "discriminator": discriminator]
+    if let averagedVAE { models["vae_ema"] = averagedVAE }
+    return models
+  }
+  /// The network samples, reconstructions, variations and restorations come from:
+  /// `averagedVAE` with `GANImprovement.ema`, else `vae`.
+  public var samplingVAE: ConvVAE { averagedVAE ?? vae }
   /// `["vae": vaeOptimizer, "discriminator": discriminatorOptimizer]`.
   public var optimizers: [String: any Optimizer] { ["vae": vaeOptimizer, "discriminator": discriminatorOptimizer] }
 
@@ -71,8 +111,11 @@ public final class VAEGAN: ImageGenerating {
     }
   }
 
-  /// `G(z)`: codes `[N, D]` → images `[N, 1, 28, 28]` in `[-1, 1]`.
-  public func generate(_ z: Tensor) -> Tensor { vae.decode(z).tanh() }
+  /// `G(z)` of the network being trained: codes `[N, D]` → images `[N, 1, 28, 28]` in `[-1, 1]`.
+  public func generate(_ z: Tensor) -> Tensor { Self.images(vae, z) }
+
+  /// `network`'s decoder: codes `[N, D]` → images `[N, 1, 28, 28]` in `[-1, 1]`.
+  static func images(_ network: ConvVAE, _ z: Tensor) -> Tensor { network.decode(z).tanh() }
 
   /// One update of `D`, then one of `E` and `G`, on `batch.inputs` `[B, 1, 28, 28]` in
   /// `[-1, 1]`. Returns `d_loss`, `g_loss` (`L_EG`), `rec` (`L_rec`), `kl` and `adv` (`L_adv`).
@@ -105,24 +148,31 @@ public final class VAEGAN: ImageGenerating {
     let gLoss = rec * reconstructionWeight + kl * (klWeight / pixels) + adv * adversarialWeight
     try gLoss.backward()
     vaeOptimizer.step()
+    if let average {
+      // The DCGAN's warm-up, counted by the optimiser so a resumed run continues it.
+      average.update(decay: ExponentialMovingAverage.warmedUp(DCGAN.averageDecay, updates: vaeOptimizer.stepCount))
+    }
     discriminator.zeroGrad()
     return ["d_loss": dLoss.item, "g_loss": gLoss.item, "rec": rec.item, "kl": kl.item, "adv": adv.item]
   }
 
-  func evaluating<R>(_ body: () throws -> R) rethrows -> R {
-    let wasTraining = vae.isTraining
-    vae.eval()
-    defer { vae.train(wasTraining) }
-    return try withNoGrad(body)
+  /// `body(samplingVAE)` in evaluation mode with nothing recorded, restoring the mode afterwards.
+  func evaluating<R>(_ body: (ConvVAE) throws -> R) rethrows -> R {
+    let network = samplingVAE
+    let wasTraining = network.isTraining
+    network.eval()
+    defer { network.train(wasTraining) }
+    return try withNoGrad { try body(network) }
   }
 
-  /// `count` images `[count, 1, 28, 28]` in `[-1, 1]`, `G(z)` with `z ~ N(0, I)` from `generator`.
+  /// `count` images `[count, 1, 28, 28]` in `[-1, 1]`, `G(z)` of `samplingVAE` with `z ~ N(0, I)`
+  /// from `generator`.
   /// - Throws: `RecipeError` when `label` is given (not conditional) or `count < 0`.
   public func sample(count: Int, label: Int?, using generator: inout SeededGenerator) throws -> Tensor {
     if label != nil { throw RecipeError(recipe: Self.name, "the VAE-GAN is not class-conditional; sample without a label") }
     guard count >= 0 else { throw RecipeError(recipe: Self.name, "count must be >= 0, got \(count)") }
     let z = Tensor.randn([count, vae.latentSize], using: &generator)
-    return evaluating { generate(z) }
+    return evaluating { Self.images($0, z) }
   }
 
   /// `G(μ(E(x)))` for images `[B, 1, 28, 28]` in `[-1, 1]`: the reconstruction, which also
@@ -130,7 +180,7 @@ public final class VAEGAN: ImageGenerating {
   /// - Throws: `RecipeError` for images of the wrong shape.
   public func reconstruct(_ images: Tensor) throws -> Tensor {
     try checkImages(images)
-    return evaluating { generate(vae.encode(images).mean) }
+    return evaluating { network in Self.images(network, network.encode(images).mean) }
   }
 
   /// `count` new images similar to `image` (`[1, 1, 28, 28]` or `[1, 28, 28]`): `G(μ + σ·ε)`
@@ -142,9 +192,9 @@ public final class VAEGAN: ImageGenerating {
     guard x.shape[0] == 1 else { throw RecipeError(recipe: Self.name, "variations take one image, got \(x.shape[0])") }
     guard count >= 0 else { throw RecipeError(recipe: Self.name, "count must be >= 0, got \(count)") }
     let eps = Tensor.randn([count, vae.latentSize], using: &generator)
-    return evaluating {
-      let (mean, logVariance) = vae.encode(x)
-      return generate(mean + (logVariance * 0.5).exp() * eps)
+    return evaluating { network in
+      let (mean, logVariance) = network.encode(x)
+      return Self.images(network, mean + (logVariance * 0.5).exp() * eps)
     }
   }
 
@@ -161,11 +211,11 @@ public final class VAEGAN: ImageGenerating {
     else {
       throw RecipeError(recipe: Self.name, "mask \(shapeString(mask.shape)) does not match images \(shapeString(damaged.shape))")
     }
-    return evaluating {
+    return evaluating { network in
       let known = damaged * mask
       let unknown = 1 - mask
       var x = known
-      for _ in 0..<steps { x = known + unknown * generate(vae.encode(x).mean) }
+      for _ in 0..<steps { x = known + unknown * Self.images(network, network.encode(x).mean) }
       return x
     }
   }

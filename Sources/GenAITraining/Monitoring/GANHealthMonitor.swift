@@ -7,7 +7,8 @@ import GenAITensor
 ///   ignores z);
 /// - **discriminator pinned**: D's accuracy on real and on fake images both at least 0.99 on
 ///   average over the last `window` steps (G gets no useful gradient);
-/// - **exploding losses**: a loss above `lossLimit` (a BCE of 20 means a logit of ±20);
+/// - **exploding losses**: one of `watchedLosses` above `lossLimit` (a BCE of 20 means a logit
+///   of ±20);
 /// - **exploding gradients**: the global gradient norm at a check non-finite or above 20 times the
 ///   median of the earlier checks' norms (at least 5 of them);
 /// - **coverage falling**: the feature network sees less than 60% of the best class coverage so far.
@@ -25,6 +26,9 @@ public final class GANHealthMonitor {
   public let window: Int
   /// The loss above which training is said to explode.
   public let lossLimit: Float
+  /// The logged losses compared with `lossLimit` (`nil`: every logged value), e.g. a recipe's
+  /// `AdversarialRecipe.adversarialLosses`.
+  public let watchedLosses: Set<String>?
   /// Steps after which near-identical samples count as collapse even if they were never varied.
   public var settleSteps = 500
   /// Fixed-noise sample pairs closer than this are near-duplicates (a quarter of the median
@@ -44,8 +48,12 @@ public final class GANHealthMonitor {
   public private(set) var actionCount = 0
 
   /// A monitor calibrated on `realImages` `[N, C, H, W]` (N ≥ 2, e.g. one training batch).
-  public init(policy: MonitorPolicy, realImages: Tensor, checkEvery: Int = 50, cooldown: Int = 200, window: Int = 100, lossLimit: Float = 20) {
+  public init(
+    policy: MonitorPolicy, realImages: Tensor, checkEvery: Int = 50, cooldown: Int = 200, window: Int = 100, lossLimit: Float = 20,
+    watchedLosses: Set<String>? = nil
+  ) {
     self.policy = policy
+    self.watchedLosses = watchedLosses
     self.checkEvery = max(1, checkEvery)
     self.cooldown = cooldown
     self.window = max(1, window)
@@ -87,7 +95,8 @@ public final class GANHealthMonitor {
     if let last = lastActionStep, step - last < cooldown { return nil }
     // Every signal that fires is reported, so the log says all that was wrong at once.
     var reasons: [String] = []
-    if let bad = recent.last?.first(where: { !$0.value.isFinite || $0.value > lossLimit }) {
+    let watched = recent.last?.filter { watchedLosses?.contains($0.key) ?? true } ?? [:]
+    if let bad = watched.first(where: { !$0.value.isFinite || $0.value > lossLimit }) {
       reasons.append(String(format: "exploding losses: %@ = %.3g (limit %.0f)", bad.key, bad.value, lossLimit))
     }
     if let norm = gradientNorms.last {
