@@ -83,7 +83,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Items per batch (default per recipe, as ../shared/bench: \(RecipeKind.all.map { "\($0.name) \($0.data[0].batchSize)" }.joined(separator: ", "))).")
   var batchSize: Int?
 
-  @Option(help: "Learning rate (default per recipe: dcgan 2e-4, vae 1e-3, char-gpt 1e-3, ...).")
+  @Option(help: "Learning rate (default per recipe: dcgan 2e-4, dcgan-plus 4e-4, vae 1e-3, char-gpt 1e-3, ...).")
   var lr: Float?
 
   @Option(help: "Seed of every random choice (weights, noise, data order).")
