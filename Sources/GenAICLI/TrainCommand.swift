@@ -92,7 +92,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The run folder (default runs/RECIPE-DATE).")
   var out: String?
 
-  @Option(help: "Continue the run in this folder from its newest checkpoint.")
+  @Option(help: "Continue the run in this folder from its newest checkpoint, with the settings in its config.json (--steps, --minutes, --data-dir and --plain still apply; options that would change the run are refused).")
   var resume: String?
 
   @Option(help: "Write samples every N steps (0: only at the end).")
@@ -164,6 +164,23 @@ struct TrainCommand: ParsableCommand {
     if let minutes, !(minutes > 0 && minutes <= 1_000_000) {
       throw ValidationError("--minutes must be above 0 and at most 1000000, got \(minutes)")
     }
+    if resume != nil && !settingsIgnoredByResume.isEmpty {
+      throw ValidationError(
+        "--resume continues the run with the settings in its config.json; \(settingsIgnoredByResume.joined(separator: ", ")) cannot change them (leave them out, or start a new run with --out)")
+    }
+  }
+
+  /// The options given that a resumed run would not use: it keeps its own `config.json`. (Options
+  /// with a default value, such as `--seed`, cannot be told apart from one left out.)
+  var settingsIgnoredByResume: [String] {
+    let given: [(String, Bool)] = [
+      ("--data", data != nil), ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
+      ("--out", out != nil), ("--sample-count", sampleCount != nil), ("--conditional", conditional),
+      ("--improvements", improvements != nil), ("--hidden", hidden != nil), ("--layers", layers != nil),
+      ("--dropout", dropout != nil), ("--context", context != nil), ("--eval-every", evalEvery != nil),
+      ("--eval-samples", evalSamples != nil), ("--patience", patience != nil), ("--classifier", classifier != nil),
+    ]
+    return given.filter(\.1).map(\.0)
   }
 
   func run() throws {

@@ -59,7 +59,7 @@ struct ToyRecipeCLITests {
     var train = try GenAICommand.parseAsRoot(
       ["train", "toy", "--data", "shapes", "--steps", "3", "--out", run, "--plain", "--log-every", "1", "--eval-every", "0"])
     try train.run()
-    var resume = try GenAICommand.parseAsRoot(["train", "--resume", run, "--steps", "5", "--plain", "--eval-every", "0"])
+    var resume = try GenAICommand.parseAsRoot(["train", "--resume", run, "--steps", "5", "--plain"])
     try resume.run()
 
     let config = try RunDirectory(url: URL(fileURLWithPath: run)).readConfig()

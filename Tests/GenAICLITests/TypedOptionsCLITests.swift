@@ -66,6 +66,16 @@ struct TypedOptionsCLITests {
     #expect(failure(["train", "dcgan", "--minutes", "0"])?.contains("--minutes must be above 0") == true)
   }
 
+  /// `--resume` keeps the run's own settings, so an option that would change them is refused by
+  /// name instead of being ignored; the ones a resume does use still pass.
+  @Test func resumeRefusesSettingsItWouldIgnore() throws {
+    let refused = try #require(failure(["train", "--resume", "runs/x", "--improvements", "ema", "--lr", "1e-3", "--conditional"]))
+    #expect(refused.contains("--lr, --conditional, --improvements cannot change them"), "\(refused)")
+    let fine = try #require(
+      try GenAICommand.parseAsRoot(["train", "--resume", "runs/x", "--steps", "9", "--minutes", "1", "--plain", "--data-dir", "d"]) as? TrainCommand)
+    #expect(fine.settingsIgnoredByResume.isEmpty)
+  }
+
   @Test func helpListsTheValues() {
     let train = GenAICommand.helpMessage(for: TrainCommand.self, columns: 1000)
     #expect(train.contains("values: conv, mlp"), "\(train)")
