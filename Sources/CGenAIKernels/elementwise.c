@@ -97,54 +97,8 @@
     }                                                                                 \
   }
 
-typedef float vf4 __attribute__((vector_size(16)));
-typedef int vi4 __attribute__((vector_size(16)));
-#define VF vf4
-#define VI vi4
-#define VN 4
-#define FN(name) name##_portable
-#include "vecmath_template.h"
-MAP_BODY
-SOFTMAX_BODY
-#undef VF
-#undef VI
-#undef VN
-#undef FN
-
-#if defined(__x86_64__)
-typedef float vf8 __attribute__((vector_size(32)));
-typedef int vi8 __attribute__((vector_size(32)));
-typedef float vf16 __attribute__((vector_size(64)));
-typedef int vi16 __attribute__((vector_size(64)));
-
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define VF vf8
-#define VI vi8
-#define VN 8
-#define FN(name) name##_avx2
-#include "vecmath_template.h"
-MAP_BODY
-SOFTMAX_BODY
-#undef VF
-#undef VI
-#undef VN
-#undef FN
-#pragma clang attribute pop
-
-#pragma clang attribute push(__attribute__((target("avx512f,fma"))), apply_to = function)
-#define VF vf16
-#define VI vi16
-#define VN 16
-#define FN(name) name##_avx512
-#include "vecmath_template.h"
-MAP_BODY
-SOFTMAX_BODY
-#undef VF
-#undef VI
-#undef VN
-#undef FN
-#pragma clang attribute pop
-#endif
+#define PATH_BODIES MAP_BODY SOFTMAX_BODY
+#include "vec_paths.h"
 
 void genai_map(int path, int fn, const float *x, float *y, long n, float param) {
 #if defined(__x86_64__)

@@ -9,12 +9,20 @@
 /// hold garbage), 1 adds to it. C is row-major with row stride `ldc`.
 typedef void (*genai_ukernel_fn)(long kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 
+/// The same product with A read in place: row `r` of the panel is `a + r*lda`, its `kc` values
+/// contiguous. Every element of C gets the same fused multiply-adds in the same order as from
+/// the packed panel, so the two give the same bits.
+typedef void (*genai_ukernel_rows_fn)(long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                                      int accumulate);
+
 typedef struct {
   int mr, nr;
   genai_ukernel_fn kernel;
   /// Optional second kernel with fewer rows (same `nr`), for row counts `mr` pads badly.
   int mr_alt;
   genai_ukernel_fn kernel_alt;
+  /// Optional in-place variants of `kernel` and `kernel_alt` (NULL: A is always packed).
+  genai_ukernel_rows_fn kernel_rows, kernel_alt_rows;
 } genai_ukernel;
 
 /// The micro-kernel of each path, or `kernel == NULL` where this build has none.
@@ -28,5 +36,20 @@ void *genai_thread_scratch(int slot, size_t bytes);
 
 /// `dst[c*dst_stride + r] = src[r*ld + c]` for `r < rows`, `c < cols`, vectorised for `path`.
 void genai_transpose_pack(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride);
+
+/// Copies `n` floats between panels that do not overlap. The packers copy one panel row at a
+/// time (an `MR` or `NR` run of 4 to 32 floats): `memcpy` with a run length it cannot see is a
+/// library call per row, which cost more than the copy (4% of a char-gpt step); the usual run
+/// lengths get a copy expanded in place into a few vector moves. (`__builtin_memcpy` with a
+/// constant size is not enough: clang merges the cases back into one call with a table of sizes.)
+static inline void genai_copy_run(float *restrict dst, const float *restrict src, long n) {
+  switch (n) {
+  case 8: __builtin_memcpy_inline(dst, src, 8 * sizeof(float)); return;
+  case 12: __builtin_memcpy_inline(dst, src, 12 * sizeof(float)); return;
+  case 16: __builtin_memcpy_inline(dst, src, 16 * sizeof(float)); return;
+  case 32: __builtin_memcpy_inline(dst, src, 32 * sizeof(float)); return;
+  default: __builtin_memcpy(dst, src, (size_t)n * sizeof(float));
+  }
+}
 
 #endif

@@ -230,10 +230,7 @@ public final class LayerNorm: Module, UnaryLayer {
     let k = normalizedShape.count
     require(x.rank > k && Array(x.shape.suffix(k)) == normalizedShape,
       "[LayerNorm] expects input ending in \(shapeString(normalizedShape)), got \(shapeString(x.shape))")
-    var y = x.normalized(overAxes: Array((x.rank - k)..<x.rank), epsilon: epsilon).normalized
-    if let weight { y = y * weight }
-    if let bias { y = y + bias }
-    return y
+    return x.layerNormalized(overLast: k, epsilon: epsilon, weight: weight, bias: bias)
   }
 }
 

@@ -20,7 +20,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   // Fused layers
   case lstm, attention
   // Normalisation and losses
-  case normalize, softmaxCrossEntropy
+  case normalize, layerNorm, softmaxCrossEntropy
   // Across processes
   case allSum
 }

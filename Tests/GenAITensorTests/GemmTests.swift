@@ -300,6 +300,28 @@ enum GemmCheck {
     KernelCheck.expectBitIdentical(pooled.c, whole.c, "\(path) BLAS.sgemm over the pool vs 1 part")
   }
 
+  /// Full row panels of a row-major A (N ≤ 128) are read in place by the micro-kernel; packed
+  /// like any other panel they give the same bits, with K past the path's K block and a partial
+  /// panel at the end (M 50).
+  static func inPlaceAMatchesPackedA(_ path: KernelPath) {
+    let blocking = genai_gemm_blocking_for(path.rawValue)
+    let c = GemmCase(m: 50, n: 100, k: blocking.kc + 37, alpha: 1, beta: 0.5, pad: 3)
+    let r = GemmCheck.reference(c)
+    for transB in [false, true] {
+      let start = GemmCheck.operands(c, r, transA: false, transB: transB)
+      var inPlace = start, packed = start
+      let before = genai_gemm_in_place_a_enabled()
+      genai_gemm_set_in_place_a(1)
+      withKernelPath(path) { GemmCheck.sgemm(c, &inPlace, transA: false, transB: transB) }
+      genai_gemm_set_in_place_a(0)
+      withKernelPath(path) { GemmCheck.sgemm(c, &packed, transA: false, transB: transB) }
+      genai_gemm_set_in_place_a(before)
+      let what = "\(path) A·\(transB ? "Bᵀ" : "B")"
+      GemmCheck.expectMatchesReference(c, r, inPlace, start: start.c, "\(what), A in place")
+      KernelCheck.expectBitIdentical(inPlace.c, packed.c, "\(what), A in place vs packed")
+    }
+  }
+
   /// `withKernelPath` sets the path on this thread, hands it to the pool's workers for the jobs
   /// started inside, and restores the previous choice afterwards.
   static func forcedPathReachesThePoolWorkers(_ path: KernelPath) {
@@ -324,6 +346,7 @@ enum GemmCheck {
     GemmCheck.cases.map { c in PathCheck("reference \(c.testDescription)") { GemmCheck.run(c, on: $0) } } + [
       PathCheck("a row alone gives the bits it has in a batch", GemmCheck.rowAloneMatchesRowInBatch),
       PathCheck("the split into parts does not change the bits", GemmCheck.resultDoesNotDependOnTheSplit),
+      PathCheck("reading A in place gives the bits of packing it", GemmCheck.inPlaceAMatchesPackedA),
       PathCheck("withKernelPath reaches the pool's workers", GemmCheck.forcedPathReachesThePoolWorkers),
     ]
 

@@ -599,6 +599,22 @@ enum GradCatalog {
       "normalize [3,4] over [-1], offset only", .normalize,
       inputs: { [$0.uniform([3, 4]), $0.uniform([3])] }
     ) { $0[0].normalized(overAxes: [-1], offset: $0[1]).normalized },
+    // Rows of 5 and 18: all tail on the wide paths, and a full vector plus a tail on each.
+    GradCase(
+      "layerNorm [3,5], weight and bias [5]", .layerNorm,
+      inputs: { [$0.uniform([3, 5]), $0.uniform([5]), $0.uniform([5])] }
+    ) { $0[0].layerNormalized(weight: $0[1], bias: $0[2]) },
+    GradCase(
+      "layerNorm [2,18], weight only", .layerNorm,
+      inputs: { [$0.uniform([2, 18]), $0.uniform([18])] }
+    ) { $0[0].layerNormalized(weight: $0[1]) },
+    GradCase("layerNorm [2,2,3] over the last two axes, no affine", .layerNorm, inputs: { [$0.uniform([2, 2, 3])] }) {
+      $0[0].layerNormalized(overLast: 2)
+    },
+    GradCase(
+      "layerNorm [2,3], bias only, shaped [1,3]", .layerNorm,
+      inputs: { [$0.uniform([2, 3]), $0.uniform([1, 3])] }
+    ) { $0[0].layerNormalized(bias: $0[1]) },
     GradCase(
       "softmaxCrossEntropy [3,4] mean", .softmaxCrossEntropy,
       inputs: { [$0.uniform([3, 4], -2, 2)] }

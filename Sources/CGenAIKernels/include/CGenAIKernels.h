@@ -98,6 +98,10 @@ struct genai_gemm_op {
   long row_align;
   /// Column splits fall on multiples of this (e.g. whole images in a scatter store).
   long col_align;
+  /// Optional: op(A) is row-major in memory, `op(A)[i][k] = a_rows[i*lda_rows + k]`, so full
+  /// row panels are read in place by micro-kernels that can (no packing); others use `pack_a`.
+  const float *a_rows;
+  long lda_rows;
   /// The packers' and the store's own data.
   const void *ctx;
   /// The path the operation runs on (set by `genai_gemm_run` for the packers to read).
@@ -114,6 +118,12 @@ long genai_gemm_parts(const genai_gemm_op *op, long threads, int path);
 /// computes the whole product. The K sum of every element runs in the same order whatever
 /// the split and whatever M, so a row of A gives the same bits alone as in a batch.
 void genai_gemm_run(const genai_gemm_op *op, long part, long parts, int path);
+
+/// Whether plain products read full row panels of a row-major A in place instead of packing
+/// them (default 1; `GENAI_GEMM_PACK_A=1` in the environment starts it at 0). Same bits either way.
+int genai_gemm_in_place_a_enabled(void);
+/// Switches reading A in place on (1) or off (0) for the whole process.
+void genai_gemm_set_in_place_a(int enabled);
 
 /// op(B) packed once for many products with the same right operand (an RNN's recurrent
 /// weight used at every time step), in the driver's panel layout for one path.
@@ -183,6 +193,19 @@ void genai_zip(int path, int fn, const float *a, const float *b, float *y, long 
 /// Softmax (`log` 0) or log-softmax (`log` 1) of `rows` contiguous rows of `n` values each,
 /// shifted by each row's maximum. `y` may equal `x` only for softmax.
 void genai_softmax_rows(int path, const float *x, float *y, long rows, long n, int log);
+
+// MARK: - Layer normalisation
+
+/// Layer norm of `rows` contiguous rows of `n` values with the affine fused in:
+/// `y = (x − mean)·rstd·w + b` per row, `rstd = 1/√(var + eps)` (population variance). `w`, `b`
+/// (`[n]`) may be NULL (1 and 0). Writes each row's `mean` and `rstd` (`[rows]`) for the pullback
+/// unless they are NULL. `y` may be `x`.
+void genai_layernorm_forward(int path, const float *x, float *y, long rows, long n, const float *w, const float *b,
+                             float eps, float *mean, float *rstd);
+/// The pullback of `genai_layernorm_forward` for the same rows: writes `dx` and adds `g·x̂` and
+/// `g` of these rows to `dw` and `db` (`[n]`; NULL skips them).
+void genai_layernorm_backward(int path, const float *g, const float *x, long rows, long n, const float *w,
+                              const float *mean, const float *rstd, float *dx, float *dw, float *db);
 
 // MARK: - Attention
 

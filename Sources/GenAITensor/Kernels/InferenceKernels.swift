@@ -59,28 +59,11 @@ public enum InferenceKernels {
   ) {
     require(weight.map { $0.count == width } ?? true, "[InferenceKernels.layerNorm] weight must have \(width) elements")
     require(bias.map { $0.count == width } ?? true, "[InferenceKernels.layerNorm] bias must have \(width) elements")
-    let w = weight?.storage.base, b = bias?.storage.base
-    let n = Double(width)
-    for r in 0..<rows {
-      let src = x + r * width, dst = y + r * width
-      // The same float32 sums, float64 division and order as `Kernels.channelStatistics`.
-      var acc: Float = 0
-      for j in 0..<width { acc += src[j] }
-      let mean = Float(Double(acc) / n)
-      var sq: Float = 0
-      for j in 0..<width {
-        let d = src[j] - mean
-        sq += d * d
-      }
-      let rstd = 1 / (Float(Double(sq) / n) + epsilon).squareRoot()
-      let shift = -mean * rstd
-      for j in 0..<width {
-        var v = src[j] * rstd + shift
-        if let w { v = v * w[j] }
-        if let b { v = v + b[j] }
-        dst[j] = v
-      }
-    }
+    guard rows > 0 && width > 0 else { return }
+    // The training op's kernel (`Tensor.layerNormalized`), so decoding and training give the
+    // same bits.
+    genai_layernorm_forward(genai_path_active(), x, y, rows, width, weight?.storage.base, bias?.storage.base, epsilon,
+                            nil, nil)
   }
 
   /// `x[i] = gelu(x[i])` (exact, `x · Φ(x)`) in place for `count` elements: the recorded op's
