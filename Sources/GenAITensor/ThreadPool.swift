@@ -5,8 +5,8 @@ import Synchronization
 /// A tiny fork-join pool for splitting kernels across cores.
 ///
 /// `DispatchQueue.concurrentPerform` gave no speed-up on this 2-core machine, and a parked
-/// thread takes 15-40 µs to wake (docs/DESIGN.md). Workers here spin for up to about 1 ms after
-/// each job before parking, so back-to-back kernels in a training step pay well under a
+/// thread takes 15-40 µs to wake (docs/DESIGN.md). Workers here spin, then yield, for about 1 ms
+/// after each job before parking, so back-to-back kernels in a training step pay well under a
 /// microsecond a dispatch.
 public final class ThreadPool: @unchecked Sendable {
   /// The process-wide pool, one thread per core (the caller counts as one).
@@ -35,6 +35,9 @@ public final class ThreadPool: @unchecked Sendable {
   /// The caller's kernel-path override (`withKernelPath`), which workers adopt for the job.
   nonisolated(unsafe) private var jobPath: Int32 = -1
   private static let field: UInt64 = (1 << 20) - 1
+  /// Checks between yields before a worker parks: about 1 ms where a yield with no other thread
+  /// waiting costs ~0.5 µs.
+  private static let yieldsBeforeParking = 2_000
 
   /// A pool that runs work on `threads` threads (the caller plus `threads - 1` workers).
   public init(threads: Int) {
@@ -92,12 +95,19 @@ public final class ThreadPool: @unchecked Sendable {
   private func workerLoop() {
     var seen = ticket.load(ordering: .acquiring) >> 40
     while true {
+      // Spin for the next job, then keep checking between `sched_yield`s (up to about 1 ms in
+      // all), then park. A training step has gaps of serial work (Adam, the graph walk) longer
+      // than the spin; a worker that parked in one took 15-40 µs to wake for the next product
+      // while the caller waited (char-gpt's step was 7% slower on 2 idle cores). Yielding instead
+      // of spinning on gives the core away when another thread wants it: spinning on for the
+      // whole millisecond cut char-gpt's steps/s with a busy loop on the other core by a third.
       var spins = 0
-      // Spin for the next job (0.7 ms on a 2.3 GHz core) before parking. A training step has gaps of
-      // serial work longer than the 100,000 spins this was (Adam, the graph walk); a worker that
-      // parked in one took 15-40 µs to wake for the next product while the caller waited. The
-      // longer spin made char-gpt's step 7% faster on 2 cores (Sapphire Rapids, 2026-12-07).
-      while ticket.load(ordering: .acquiring) >> 40 == seen && spins < 1_000_000 { spins += 1 }
+      while ticket.load(ordering: .acquiring) >> 40 == seen && spins < 100_000 { spins += 1 }
+      var yields = 0
+      while ticket.load(ordering: .acquiring) >> 40 == seen && yields < Self.yieldsBeforeParking {
+        sched_yield()
+        yields += 1
+      }
       if ticket.load(ordering: .acquiring) >> 40 == seen {
         condition.lock()
         parked.add(1, ordering: .sequentiallyConsistent)
