@@ -210,7 +210,7 @@ static void transpose_pack_a(const genai_gemm_op *op, long i0, long mr, long k0,
   for (long k = 0; k < kc; k++) {
     const float *src = ctx->w + (k0 + k) * M + i0;
     float *d = dst + k * MR;
-    genai_copy_run(d, src, mr);
+    memcpy(d, src, (size_t)mr * sizeof(float));
     for (long i = mr; i < MR; i++) d[i] = 0;
   }
 }

@@ -206,7 +206,7 @@ static void plain_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, lon
       const float *src = g->a + (k0 + k) * g->lda + i0;
       float *d = dst + k * MR;
       if (alpha == 1) {
-        genai_copy_run(d, src, mr);
+        for (long i = 0; i < mr; i++) d[i] = src[i];
       } else {
         for (long i = 0; i < mr; i++) d[i] = alpha * src[i];
       }
@@ -226,7 +226,7 @@ static void plain_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
       for (long k = 0; k < kc; k++) {
         const float *src = g->b + (k0 + k) * g->ldb + j0 + p;
         float *dk = d + k * NR;
-        genai_copy_run(dk, src, nr);
+        memcpy(dk, src, (size_t)nr * sizeof(float));
         for (long j = nr; j < NR; j++) dk[j] = 0;
       }
     } else {

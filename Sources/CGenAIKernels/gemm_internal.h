@@ -37,28 +37,4 @@ void *genai_thread_scratch(int slot, size_t bytes);
 /// `dst[c*dst_stride + r] = src[r*ld + c]` for `r < rows`, `c < cols`, vectorised for `path`.
 void genai_transpose_pack(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride);
 
-/// Copies `n` floats between panels that do not overlap. The packers copy one panel row at a
-/// time (an `MR` or `NR` run of 4 to 32 floats): `memcpy` with a run length it cannot see is a
-/// library call per row, which cost more than the copy (4% of a char-gpt step); the usual run
-/// lengths get a copy expanded in place into a few vector moves. (`__builtin_memcpy` with a
-/// constant size is not enough for clang: it merges the cases back into one call with a table of
-/// sizes. GCC, which has no `__builtin_memcpy_inline`, expands the constant sizes itself.)
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_memcpy_inline)
-#define GENAI_COPY_INLINE __builtin_memcpy_inline
-#endif
-#endif
-#ifndef GENAI_COPY_INLINE
-#define GENAI_COPY_INLINE __builtin_memcpy
-#endif
-static inline void genai_copy_run(float *restrict dst, const float *restrict src, long n) {
-  switch (n) {
-  case 8: GENAI_COPY_INLINE(dst, src, 8 * sizeof(float)); return;
-  case 12: GENAI_COPY_INLINE(dst, src, 12 * sizeof(float)); return;
-  case 16: GENAI_COPY_INLINE(dst, src, 16 * sizeof(float)); return;
-  case 32: GENAI_COPY_INLINE(dst, src, 32 * sizeof(float)); return;
-  default: __builtin_memcpy(dst, src, (size_t)n * sizeof(float));
-  }
-}
-
 #endif
