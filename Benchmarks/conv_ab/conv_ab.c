@@ -37,7 +37,8 @@ static float *random_floats(long n) {
 }
 
 static double seconds(make_op make, const genai_conv_ctx *ctx) {
-  genai_gemm_op op;
+  // Zeroed first: an older version's `make` may not know (and so not clear) the newest fields.
+  genai_gemm_op op = {0};
   make(&op, ctx);
   const double t = now();
   genai_gemm_run(&op, 0, 1, -1);

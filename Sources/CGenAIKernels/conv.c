@@ -237,16 +237,26 @@ static void transpose_pack_b(const genai_gemm_op *op, long k0, long kc, long j0,
 /// The current column block's plan, per thread (made by `transpose_columns`).
 static _Thread_local struct {
   run_plan plan;
-  long j0;
+  long j0, NR;
+  /// The first run of each NR-column tile of the block, and `nruns` after the last.
+  const long *tile_first;
 } store_block;
 
 static void transpose_columns(const genai_gemm_op *op, long j0, long nc, int NR) {
-  (void)NR;
   const genai_conv_ctx *ctx = op->ctx;
-  col_run *runs = genai_thread_scratch(3, (size_t)(nc + 1) * sizeof(col_run));
+  const long tiles = (nc + NR - 1) / NR;
+  col_run *runs = genai_thread_scratch(3, (size_t)(nc + 1) * sizeof(col_run) + (size_t)(tiles + 1) * sizeof(long));
+  long *tile_first = (long *)(runs + nc + 1);
   // Runs split at multiples of NR from j0 too, so every tile starts on a run boundary.
-  store_block.plan = make_plan(&ctx->s, runs, column_runs(&ctx->s, j0, nc, NR, runs), 2);
+  const long nruns = column_runs(&ctx->s, j0, nc, NR, runs);
+  for (long r = 0, t = 0; t <= tiles; t++) {
+    while (r < nruns && runs[r].at < t * NR) r++;
+    tile_first[t] = r;
+  }
+  store_block.plan = make_plan(&ctx->s, runs, nruns, 2);
   store_block.j0 = j0;
+  store_block.NR = NR;
+  store_block.tile_first = tile_first;
 }
 
 /// The store a kernel row at a time (`ops.add_kernel_row`): tile rows `i0 ..< i0+mr` (`(c, ky,
@@ -260,19 +270,22 @@ static int col2im_by_kernel_rows(const genai_run_ops *ops, const genai_conv_shap
     const long len = pl->runs[r].len;
     if (len > ops->row_len || (len - 1) * s->sw + KW > ops->row_span) return 0;
   }
+  const long c0 = i0 / KK, t0 = i0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
   for (long r = r0; r < r1; r++) {
     const col_run *run = &pl->runs[r];
     float *outn = out + run->n * s->c * HW;
     const long *iy = pl->iy + r * KH, base = run->ox * s->sw - s->pl;
-    long i = 0;
+    // Kernel rows of the tile's rows, in order: (c, ky) advance as kx wraps.
+    long i = 0, c = c0, ky = ky0, kx = kx0;
     while (i < mr) {
-      const long row = i0 + i, c = row / KK, t = row % KK, ky = t / KW, kx = t % KW;
       const long count = min_l(KW - kx, mr - i);
       if (iy[ky] >= 0)
         ops->add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, iy[ky] * s->w, (s->h - 1 - iy[ky]) * s->w,
                             tile + i * ldt + run->at - start, ldt,
                             run->len, s->sw, kx, count);
       i += count;
+      kx = 0;
+      if (++ky == KH) ky = 0, c++;
     }
   }
   return 1;
@@ -284,12 +297,10 @@ static void transpose_store(const genai_gemm_op *op, long i0, long mr, long j0, 
   const genai_conv_ctx *ctx = op->ctx;
   const genai_conv_shape *s = &ctx->s;
   const run_plan *pl = &store_block.plan;
-  // The runs of this tile: those whose `at` lies in [j0, j0 + nr) relative to the block.
-  const long start = j0 - store_block.j0;
-  long r0 = 0;
-  while (r0 < pl->nruns && pl->runs[r0].at < start) r0++;
-  long r1 = r0;
-  while (r1 < pl->nruns && pl->runs[r1].at < start + nr) r1++;
+  // The runs of this tile: those whose `at` lies in [j0, j0 + nr) relative to the block (tiles
+  // start at multiples of NR and end there or at the block's end).
+  const long start = j0 - store_block.j0, tile_index = start / store_block.NR;
+  const long r0 = store_block.tile_first[tile_index], r1 = store_block.tile_first[tile_index + 1];
   const genai_run_ops ops = genai_run_ops_for(op->path);
   if (col2im_by_kernel_rows(&ops, s, pl, r0, r1, tile, ldt, start, i0, mr, ctx->out)) return;
   const genai_run_add_fn add = ops.add;

@@ -217,6 +217,46 @@ static void plain_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, lon
       for (long i = mr; i < MR; i++) dst[k * MR + i] = 0;
 }
 
+/// A stored `[K, M]` (trans_a), several row panels at once: k outer in groups of 8 rows, so each
+/// row of A is read once, front to back, for all panels. Panel by panel, the same rows are read
+/// `MR` floats at a time with a stride of `lda`; when that is a multiple of 1024 floats (LSTM
+/// gates, 4·512) they share a few cache sets and are evicted before the next panel reads them.
+static void plain_pack_a_block(const genai_gemm_op *op, long i0, long rows, long k0, long kc, int MR, float *dst) {
+  const genai_sgemm_args *g = op->ctx;
+  const long panels = (rows + MR - 1) / MR;
+  if (!g->trans_a) {
+    for (long q = 0; q < panels; q++) plain_pack_a(op, i0 + q * MR, min_l(MR, rows - q * MR), k0, kc, MR, dst + q * MR * kc);
+    return;
+  }
+  const float alpha = g->alpha;
+  for (long k = 0; k < kc; k += 8) {
+    const long kk = min_l(8, kc - k);
+    for (long q = 0; q < panels; q++) {
+      const long mr = min_l(MR, rows - q * MR);
+      float *d = dst + q * MR * kc + k * MR;
+      const float *src = g->a + (k0 + k) * g->lda + i0 + q * MR;
+      for (long t = 0; t < kk; t++, d += MR, src += g->lda) {
+        // A full panel's step at a constant width is a few register moves, not a loop.
+        if (alpha == 1 && mr == MR) {
+          switch (MR) {
+            case 12: memcpy(d, src, 12 * sizeof(float)); continue;
+            case 8: memcpy(d, src, 8 * sizeof(float)); continue;
+            case 6: memcpy(d, src, 6 * sizeof(float)); continue;
+            case 4: memcpy(d, src, 4 * sizeof(float)); continue;
+            default: break;
+          }
+        }
+        if (alpha == 1) {
+          for (long i = 0; i < mr; i++) d[i] = src[i];
+        } else {
+          for (long i = 0; i < mr; i++) d[i] = alpha * src[i];
+        }
+        for (long i = mr; i < MR; i++) d[i] = 0;
+      }
+    }
+  }
+}
+
 static void plain_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
   const genai_sgemm_args *g = op->ctx;
   for (long p = 0; p < nc; p += NR) {
@@ -332,6 +372,7 @@ void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args) {
   op->n = args->n;
   op->k = args->k;
   op->pack_a = plain_pack_a;
+  op->pack_a_block = plain_pack_a_block;
   op->pack_b = plain_pack_b;
   if (args->packed_b) op->packed_b_block = plain_packed_block;
   op->store = NULL;
@@ -407,7 +448,11 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
   // on a 2-core Zen 3 (AVX2): weight-gradient shapes 512x2048x3200 +20%, 3200x2048x512 +18%.
   const long rows = i_hi - i_lo, row_panels = (rows + MR - 1) / MR;
   const int whole_a = !a_rows && (j_hi - j_lo) > nc_max && row_panels * MR * op->k <= (2L << 20);
-  const long a_floats = whole_a ? row_panels * MR * op->k : MR * kc_max;
+  // Otherwise panels are packed just before use, a group of `group` at a time where the
+  // operation packs blocks (`pack_a_block`: a transposed A reads each of its rows once per
+  // group instead of once per panel).
+  const long group = op->pack_a_block && !a_rows ? 8 : 1;
+  const long a_floats = whole_a ? row_panels * MR * op->k : group * MR * kc_max;
   float *ws = thread_workspace((size_t)(a_floats + kc_max * nc_max + MR * NR + 16 * 3));
   float *ap_all = ws;
   float *bp = ap_all + round_up(a_floats, 16);
@@ -416,8 +461,13 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
     // Panel (pc block, row panel) at pc·panels·MR + panel·MR·kc: the layout the loop reads.
     for (long pc = 0; pc < op->k; pc += kc_max) {
       const long kc = min_l(kc_max, op->k - pc);
-      for (long ir = i_lo, q = 0; ir < i_hi; ir += MR, q++)
-        op->pack_a(op, ir, min_l(MR, i_hi - ir), pc, kc, MR, ap_all + pc * row_panels * MR + q * MR * kc);
+      float *block = ap_all + pc * row_panels * MR;
+      if (op->pack_a_block) {
+        op->pack_a_block(op, i_lo, rows, pc, kc, MR, block);
+      } else {
+        for (long ir = i_lo, q = 0; ir < i_hi; ir += MR, q++)
+          op->pack_a(op, ir, min_l(MR, i_hi - ir), pc, kc, MR, block + q * MR * kc);
+      }
     }
   }
 
@@ -442,6 +492,9 @@ void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path)
           ap = NULL;
         } else if (whole_a) {
           ap = ap_all + pc * row_panels * MR + q * MR * kc;
+        } else if (group > 1) {
+          if (q % group == 0) op->pack_a_block(op, ir, min_l(group * MR, i_hi - ir), pc, kc, MR, ap_all);
+          ap = ap_all + (q % group) * MR * kc;
         } else {
           op->pack_a(op, ir, mr, pc, kc, MR, ap_all);
         }

@@ -259,6 +259,16 @@ enum ConvCheck {
       ConvCase(
         name: "weight gradient K past one block", n: 2, c: 2, o: 3,
         geometry: geometry((24, 24), kernel: (3, 3), before: (1, 1), after: (1, 1))),
+      // Stride 2 through many channels, so the packers go channels-inner per kernel offset: the
+      // forward's K = 549 takes two blocks, the second starting inside a channel (row 280).
+      ConvCase(
+        name: "stride 2, K blocks inside a channel", n: 2, c: 61, o: 5,
+        geometry: geometry((9, 10), kernel: (3, 3), stride: (2, 2), before: (1, 1), after: (1, 0)), bias: true),
+      // The same in the weight gradient: its column panels of 32 im2col rows start inside a
+      // channel when a channel has 3 rows.
+      ConvCase(
+        name: "stride 2, weight-gradient panels inside a channel", n: 2, c: 23, o: 4,
+        geometry: geometry((5, 13), kernel: (1, 3), stride: (2, 2), before: (0, 1), after: (0, 1))),
       // Windows entirely in the padding (pads wider than the kernel), asymmetric in every way.
       ConvCase(
         name: "pads wider than the kernel", n: 1, c: 2, o: 2,

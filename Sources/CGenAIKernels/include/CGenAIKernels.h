@@ -65,6 +65,11 @@ typedef struct genai_gemm_op genai_gemm_op;
 /// Packs rows `i0 ..< i0+mr` (`mr <= MR`; rows past `mr` are zero) and columns `k0 ..< k0+kc`
 /// of A into `dst`, k-major: `dst[k*MR + i]`.
 typedef void (*genai_pack_a_fn)(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst);
+/// Packs rows `i0 ..< i0+rows` (any count) and columns `k0 ..< k0+kc` of A into `dst` as
+/// consecutive `MR x kc` panels (`dst[q*MR*kc + k*MR + i]`), the last one zero-padded: what
+/// `pack_a` gives panel by panel, in whatever order reads A best.
+typedef void (*genai_pack_a_block_fn)(const genai_gemm_op *op, long i0, long rows, long k0, long kc, int MR,
+                                      float *dst);
 /// Packs rows `k0 ..< k0+kc` and columns `j0 ..< j0+nc` of B into `dst` as consecutive
 /// `kc x NR` panels, each k-major (`panel[k*NR + j]`), the last one zero-padded.
 typedef void (*genai_pack_b_fn)(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst);
@@ -106,6 +111,9 @@ struct genai_gemm_op {
   const void *ctx;
   /// The path the operation runs on (set by `genai_gemm_run` for the packers to read).
   int path;
+  /// Optional: many row panels of A at once, where the driver packs several ahead. (Last, so
+  /// `Benchmarks/conv_ab` can link packers built against the fields above.)
+  genai_pack_a_block_fn pack_a_block;
 };
 
 /// 1 when `parts` parts of `op` split its rows, 2 when they split its columns, for a kernel of
