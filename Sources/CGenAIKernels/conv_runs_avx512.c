@@ -78,39 +78,41 @@ TARGET static void add_run(float *d, const float *src, long lo, long hi, long st
 }
 
 
-/// Runs outer, then kernel offsets `(ky, kx)`, channels inner: what is fixed for a run (its
-/// image, destination) is worked out once, what is fixed for a kernel offset (the input row and
-/// column, the load masks) once per run and offset, and each im2col row is then one or two
-/// masked loads and one masked store. Row `k` of run `r` goes to `dst + place(r.at) +
-/// k·k_stride`, where `place(at)` is `(at / panel)·panel_size + at % panel` with panels (`panel`
-/// > 0), or `at`.
-TARGET static void im2col_by_offsets(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
-                                     long count, float *dst, long k_stride, long panel, long panel_size) {
-  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw;
-  // Rows k0 ..< k0+count: channel c0 from offset t0, the last channel c1 up to offset t1.
-  const long c0 = k0 / KK, t0 = k0 % KK, c1 = (k0 + count - 1) / KK, t1 = (k0 + count - 1) % KK;
+/// Runs outer: what is fixed for a run (its image, destination) is worked out once, and each
+/// im2col row is then one or two masked loads and one masked store. Row `k` of run `r` goes to
+/// `dst + place(r.at) + k·k_stride`, where `place(at)` is `(at / panel)·panel_size + at % panel`
+/// with panels (`panel` > 0), or `at`.
+///
+/// Inside a run, rows go in order (kernel offsets inner) or, where a stride-2 block goes through
+/// several channels per offset, kernel offsets outer and channels inner, so the input column and
+/// load masks of an offset are worked out once per run. Measured with Benchmarks/conv_ab on a
+/// Sapphire Rapids: VAE enc2/dec1/dec2 forward 1.08-1.16x; with stride 1 (one load a row) or few
+/// channels the plain order was faster (the other order 0.78-0.98x).
+TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
+                                long count, float *dst, long k_stride, long panel, long panel_size) {
+  if (s->sw > 2) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  const int by_offsets = s->sw == 2 && count >= 4 * KK;
+  // Rows k0 ..< k0+count: channel c0 from offset t0 = (ky0, kx0), the last channel c1 up to t1.
+  const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
+  const long c1 = (k0 + count - 1) / KK, t1 = (k0 + count - 1) % KK;
   const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   for (long r = 0; r < pl->nruns; r++) {
     const col_run *run = &pl->runs[r];
     const __mmask16 out_mask = span16(0, run->len);
     float *d0 = dst + (panel > 0 ? (run->at / panel) * panel_size + run->at % panel : run->at);
     const float *xn = x + run->n * s->c * HW;
-    const long *iy = pl->iy + r * s->kh, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
-    for (long t = 0, ky = 0, kx = 0; t < KK; t++) {
-      // The channels whose row `c·KK + t` lies in [k0, k0+count).
-      const long c_first = t >= t0 ? c0 : c0 + 1, c_end = t <= t1 ? c1 + 1 : c1;
-      float *d = d0 + (c_first * KK + t - k0) * k_stride;
-      const long d_step = KK * k_stride;
-      if (c_first < c_end) {
-        if (iy[ky] < 0 || hi[kx] <= lo[kx]) {
-          for (long c = c_first; c < c_end; c++, d += d_step) _mm512_mask_storeu_ps(d, out_mask, _mm512_setzero_ps());
-        } else {
-          const float *src = xn + c_first * HW + iy[ky] * s->w + ix0[kx];
-          if (s->sw == 1) {
-            const __mmask16 m = span16(lo[kx], hi[kx]);
-            for (long c = c_first; c < c_end; c++, d += d_step, src += HW)
-              _mm512_mask_storeu_ps(d, out_mask, _mm512_maskz_loadu_ps(m, src));
+    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
+    if (by_offsets) {
+      for (long t = 0, ky = 0, kx = 0; t < KK; t++) {
+        // The channels whose row `c·KK + t` lies in [k0, k0+count).
+        const long c_first = t >= t0 ? c0 : c0 + 1, c_end = t <= t1 ? c1 + 1 : c1, d_step = KK * k_stride;
+        float *d = d0 + (c_first * KK + t - k0) * k_stride;
+        if (c_first < c_end) {
+          if (iy[ky] < 0 || hi[kx] <= lo[kx]) {
+            for (long c = c_first; c < c_end; c++, d += d_step) _mm512_mask_storeu_ps(d, out_mask, _mm512_setzero_ps());
           } else {
+            const float *src = xn + c_first * HW + iy[ky] * s->w + ix0[kx];
             __mmask16 m0, m1;
             even_masks(lo[kx], hi[kx], &m0, &m1);
             for (long c = c_first; c < c_end; c++, d += d_step, src += HW)
@@ -118,35 +120,11 @@ TARGET static void im2col_by_offsets(const genai_conv_shape *s, const run_plan *
                                                                         _mm512_maskz_loadu_ps(m1, src + 16)));
           }
         }
+        if (++kx == KW) kx = 0, ky++;
       }
-      if (++kx == KW) kx = 0, ky++;
+      continue;
     }
-  }
-}
-
-/// Runs outer, kernel rows inner: what is fixed for a run (its image, destination) is worked out
-/// once, and each row is one or two masked loads and one masked store. Row `k` of run `r` goes
-/// to `dst + place(r.at) + k·k_stride`, where `place(at)` is `(at / panel)·panel_size + at % panel`
-/// with panels (`panel` > 0), or `at`.
-TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, const float *x, long k0,
-                                long count, float *dst, long k_stride, long panel, long panel_size) {
-  if (s->sw > 2) return 0;
-  // Channels inner where a stride-2 block goes through several channels per offset; measured
-  // with Benchmarks/conv_ab on a Sapphire Rapids: VAE enc2/dec1/dec2 forward 1.08-1.16x. With
-  // stride 1 (one load a row) or few channels the plain order below was faster (0.78-0.98x).
-  if (s->sw == 2 && count >= 4 * s->kh * s->kw) {
-    im2col_by_offsets(s, pl, x, k0, count, dst, k_stride, panel, panel_size);
-    return 1;
-  }
-  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
-  const long c0 = k0 / KK, t0 = k0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
-  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  for (long r = 0; r < pl->nruns; r++) {
-    const col_run *run = &pl->runs[r];
-    const __mmask16 out_mask = span16(0, run->len);
-    float *d = dst + (panel > 0 ? (run->at / panel) * panel_size + run->at % panel : run->at);
-    const float *xn = x + run->n * s->c * HW;
-    const long *iy = pl->iy + r * KH, *ix0 = pl->ix0 + r * KW, *lo = pl->lo + r * KW, *hi = pl->hi + r * KW;
+    float *d = d0;
     long c = c0, ky = ky0, kx = kx0;
     for (long k = 0; k < count; k++, d += k_stride) {
       __m512 v = _mm512_setzero_ps();

@@ -157,7 +157,7 @@ extension Tensor {
   public static func randn(
     _ shape: [Int], mean: Float = 0, std: Float = 1, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
-    let t = zeros(shape)
+    let t = unfilled(shape, op: "randn")
     withSeeded(&generator) { $0.fillNormal(t.storage.buffer, mean: mean, std: std) }
     return t
   }
@@ -166,7 +166,7 @@ extension Tensor {
   public static func uniform(
     _ shape: [Int], low: Float = 0, high: Float = 1, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
-    let t = zeros(shape)
+    let t = unfilled(shape, op: "uniform")
     let b = t.storage.buffer
     withSeeded(&generator) { g in for i in 0..<b.count { b[i] = low + (high - low) * g.uniformFloat() } }
     return t
@@ -184,10 +184,17 @@ extension Tensor {
   static func bernoulli(
     _ shape: [Int], p: Float, value: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
-    let t = zeros(shape)
+    let t = unfilled(shape, op: "bernoulli")
     let b = t.storage.buffer
     withSeeded(&generator) { g in for i in 0..<b.count { b[i] = g.uniformFloat() < p ? value : 0 } }
     return t
+  }
+
+  /// A tensor of `shape` whose every element the caller writes next (so it is not zeroed first:
+  /// dropout masks are millions of elements a step).
+  private static func unfilled(_ shape: [Int], op: String) -> Tensor {
+    checked { () throws(ShapeError) in try validateShape(shape, op: op) }
+    return Tensor(shape: shape, storage: Storage(uninitializedCount: elementCount(shape)))
   }
 
   /// Runs `body` on the generator, through a concrete `SeededGenerator` when it is one so the
