@@ -36,17 +36,19 @@ extension Tensor {
     let path = genai_path_active()
     let packed = genai_pack_b(path, 1, H, G, w.storage.base, H)  // op(B) = W_hhᵀ [H, 4H]
     defer { genai_packed_b_free(packed) }
+    // Each step's gates start as its projected inputs; the rows of the next step are copied in
+    // by the threads that run this step's cell, so no copy runs on one thread alone.
+    acts.base.update(from: gx.storage.base, count: B * G)
     for t in 0..<T {
       let gates = acts.base + t * B * G
-      gates.update(from: gx.storage.base + t * B * G, count: B * G)
       let hPrev = t == 0 ? UnsafePointer(h0.storage.base) : UnsafePointer(out.base + (t - 1) * B * H)
       RecurrentKernels.gemm(m: B, n: G, k: H, a: hPrev, lda: H, packedB: packed, c: gates, ldc: G, beta: 1)
       let cPrev = t == 0 ? UnsafePointer(c0.storage.base) : UnsafePointer(cells.base + (t - 1) * B * H)
       let cOut = cells.base + t * B * H, hOut = out.base + t * B * H
       RecurrentKernels.rows(B, width: G) { r in
-        genai_lstm_cell_forward(
-          path, r.count, H, gates + r.lowerBound * G, G, cPrev + r.lowerBound * H, H, cOut + r.lowerBound * H,
-          hOut + r.lowerBound * H, H)
+        let o = r.lowerBound
+        genai_lstm_cell_forward(path, r.count, H, gates + o * G, G, cPrev + o * H, H, cOut + o * H, hOut + o * H, H)
+        if t + 1 < T { (gates + B * G + o * G).update(from: gx.storage.base + (t + 1) * B * G + o * G, count: r.count * G) }
       }
     }
     (out.base + T * B * H).update(from: cells.base + (T - 1) * B * H, count: B * H)
@@ -73,9 +75,10 @@ extension Tensor {
     dc.base.update(from: g.storage.base + T * B * H, count: B * H)  // the gradient of c_T
     let packed = genai_pack_b(path, 0, G, H, w.storage.base, H)  // op(B) = W_hh [4H, H]
     defer { genai_packed_b_free(packed) }
+    // dh_t: from the output, plus through the recurrence from step t + 1. The rows of the next
+    // dh_t are copied in by the threads that run this step's cell, once it has read them.
+    dh.base.update(from: g.storage.base + (T - 1) * B * H, count: B * H)
     for t in stride(from: T - 1, through: 0, by: -1) {
-      // dh_t: from the output, plus through the recurrence from step t + 1.
-      dh.base.update(from: g.storage.base + t * B * H, count: B * H)
       if t < T - 1 {
         RecurrentKernels.gemm(
           m: B, n: H, k: G, a: dgx.base + (t + 1) * B * G, lda: G, packedB: packed, c: dh.base, ldc: H, beta: 1)
@@ -87,6 +90,7 @@ extension Tensor {
         genai_lstm_cell_backward(
           path, r.count, H, a + o * G, G, c + o * H, cPrev + o * H, H, dh.base + o * H, dc.base + o * H, H,
           d + o * G, G)
+        if t > 0 { (dh.base + o * H).update(from: g.storage.base + (t - 1) * B * H + o * H, count: r.count * H) }
       }
     }
     var grads: [Tensor?] = [xs[0].requiresGrad ? Tensor(shape: xs[0].shape, storage: dgx) : nil, nil, nil, nil]
