@@ -8,6 +8,7 @@
 #include "gemm_internal.h"
 #include "conv_runs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static long min_l(long a, long b) { return a < b ? a : b; }
@@ -406,4 +407,49 @@ void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx) {
   op->ldc = op->n;
   op->beta = 0;
   op->ctx = ctx;
+}
+
+// MARK: - Weight gradient, operands swapped: dWᵀ = im2col(x) · yᵀ
+
+/// A = im2col(x) `[C·KH·KW, N·P]`: the same gather-and-transpose as `wgrad_pack_b`, `MR` wide.
+static void wgrad_t_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, long kc, int MR, float *dst) {
+  wgrad_pack_b(op, k0, kc, i0, mr, MR, dst);
+}
+
+/// B = yᵀ `[N·P, O]`: `wgrad_pack_a`'s transposing copy, one panel of `NR` outputs at a time.
+static void wgrad_t_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, long nc, int NR, float *dst) {
+  for (long p = 0; p < nc; p += NR) wgrad_pack_a(op, j0 + p, min_l(NR, nc - p), k0, kc, NR, dst + p * kc);
+}
+
+static long round_up_l(long x, long m) { return (x + m - 1) / m * m; }
+
+void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path) {
+  if (path < 0) path = genai_path_active();
+  const genai_conv_shape *s = &ctx->s;
+  const long ckk = s->c * s->kh * s->kw, o = s->o;
+  // The tile area each orientation computes; swapped where that is a fifth smaller or more
+  // (VAE enc1 and its last layer, C·KH·KW = 9 and O = 32: a third of the area).
+  const genai_gemm_blocking b = genai_gemm_blocking_for(path);
+  const long plain = round_up_l(o, b.mr) * round_up_l(ckk, b.nr), swapped = round_up_l(ckk, b.mr) * round_up_l(o, b.nr);
+  genai_gemm_op op;
+  float *t = swapped * 5 <= plain * 4 ? malloc((size_t)(ckk * o) * sizeof(float)) : NULL;
+  if (!t) {
+    genai_conv_weight_grad_op(&op, ctx);
+    genai_gemm_run(&op, 0, 1, path);
+    return;
+  }
+  memset(&op, 0, sizeof op);
+  op.m = ckk;
+  op.n = o;
+  op.k = s->n * s->oh * s->ow;
+  op.pack_a = wgrad_t_pack_a;
+  op.pack_b = wgrad_t_pack_b;
+  op.c = t;
+  op.ldc = o;
+  op.beta = 0;
+  op.ctx = ctx;
+  genai_gemm_run(&op, 0, 1, path);
+  for (long i = 0; i < o; i++)
+    for (long j = 0; j < ckk; j++) ctx->out[i * ckk + j] = t[j * o + i];
+  free(t);
 }

@@ -269,6 +269,11 @@ enum ConvCheck {
       ConvCase(
         name: "stride 2, weight-gradient panels inside a channel", n: 2, c: 23, o: 4,
         geometry: geometry((5, 13), kernel: (1, 3), stride: (2, 2), before: (0, 1), after: (0, 1))),
+      // One input channel, 3x3, 32 outputs: the weight gradient runs with its operands swapped
+      // (C·KH·KW = 9 rows against 32 outputs; `genai_conv_weight_grad_run`) on every path.
+      ConvCase(
+        name: "weight gradient with operands swapped", n: 3, c: 1, o: 32,
+        geometry: geometry((9, 8), kernel: (3, 3), before: (1, 1), after: (1, 1))),
       // Windows entirely in the padding (pads wider than the kernel), asymmetric in every way.
       ConvCase(
         name: "pads wider than the kernel", n: 1, c: 2, o: 2,

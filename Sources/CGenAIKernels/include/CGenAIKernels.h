@@ -279,6 +279,11 @@ void genai_conv_forward_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 void genai_conv_transpose_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 /// `out = dW = Σ y ⊗ im2col(x)`, `[O, C·KH·KW]` over a K of N·OH·OW (the weight gradient).
 void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
+/// The weight gradient on the calling thread alone, on `path` (-1: the active one): as
+/// `genai_conv_weight_grad_op`, or as `dWᵀ = im2col(x) · yᵀ` transposed into `out` where that pads
+/// the micro-kernel's tiles much less (few input channels and a small kernel, e.g. C·KH·KW = 9
+/// against tiles 32 wide). Both give the same sums in the same order.
+void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path);
 
 // MARK: - Decoding (one token at a time)
 

@@ -141,11 +141,7 @@ enum ConvolutionKernels {
       var ctx = genai_conv_ctx(
         s: part, x: x + n0 * shape.c * shape.h * shape.w, y: y + n0 * shape.o * shape.oh * shape.ow, w: nil,
         bias: nil, out: dst)
-      withUnsafePointer(to: &ctx) { c in
-        var op = genai_gemm_op()
-        genai_conv_weight_grad_op(&op, c)
-        genai_gemm_run(&op, 0, 1, path)
-      }
+      withUnsafePointer(to: &ctx) { genai_conv_weight_grad_run($0, path) }
     }
     for k in 1..<chunks { Kernels.addInPlace(out, partials.base + (k - 1) * size, count: size) }
   }
