@@ -217,17 +217,13 @@ static void plain_pack_a(const genai_gemm_op *op, long i0, long mr, long k0, lon
       for (long i = mr; i < MR; i++) dst[k * MR + i] = 0;
 }
 
-/// A stored `[K, M]` (trans_a), several row panels at once: k outer in groups of 8 rows, so each
+/// A stored `[K, M]` (trans_a only), several row panels at once: k outer in groups of 8 rows, so each
 /// row of A is read once, front to back, for all panels. Panel by panel, the same rows are read
 /// `MR` floats at a time with a stride of `lda`; when that is a multiple of 1024 floats (LSTM
 /// gates, 4·512) they share a few cache sets and are evicted before the next panel reads them.
 static void plain_pack_a_block(const genai_gemm_op *op, long i0, long rows, long k0, long kc, int MR, float *dst) {
   const genai_sgemm_args *g = op->ctx;
   const long panels = (rows + MR - 1) / MR;
-  if (!g->trans_a) {
-    for (long q = 0; q < panels; q++) plain_pack_a(op, i0 + q * MR, min_l(MR, rows - q * MR), k0, kc, MR, dst + q * MR * kc);
-    return;
-  }
   const float alpha = g->alpha;
   for (long k = 0; k < kc; k += 8) {
     const long kk = min_l(8, kc - k);
@@ -372,7 +368,9 @@ void genai_sgemm_op(genai_gemm_op *op, const genai_sgemm_args *args) {
   op->n = args->n;
   op->k = args->k;
   op->pack_a = plain_pack_a;
-  op->pack_a_block = plain_pack_a_block;
+  // Only a transposed A gains from packing panels in groups (a row-major A's panel is one
+  // transposing copy, best packed just before use while it fits in L1).
+  op->pack_a_block = args->trans_a ? plain_pack_a_block : NULL;
   op->pack_b = plain_pack_b;
   if (args->packed_b) op->packed_b_block = plain_packed_block;
   op->store = NULL;
