@@ -1,3 +1,5 @@
+import CGenAIKernels
+
 /// An n-dimensional array of float32 values that records the ops applied to it for reverse-mode
 /// automatic differentiation.
 ///
@@ -181,12 +183,22 @@ extension Tensor {
   }
 
   /// `value` with probability `p`, else 0: a dropout mask pre-scaled by `1/(1−p)` in one pass.
+  ///
+  /// One draw from `generator` keys a counter-based hash of each element's index
+  /// (`genai_bernoulli`), so the mask is made by the pool in vector code, with the same bits on
+  /// every path and thread count, and the generator moves on by one draw whatever the size.
   static func bernoulli(
     _ shape: [Int], p: Float, value: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let t = unfilled(shape, op: "bernoulli")
-    let b = t.storage.buffer
-    withSeeded(&generator) { g in for i in 0..<b.count { b[i] = g.uniformFloat() < p ? value : 0 } }
+    let key = generator.next()
+    // Element kept where its 24 random bits m satisfy m·2⁻²⁴ < p, i.e. m < ⌈p·2²⁴⌉.
+    let threshold = UInt32((Double(p) * 16_777_216).rounded(.up))
+    let path = genai_path_active()
+    let base = t.storage.base
+    parallelFor(t.count, grain: Kernels.grain) { r in
+      genai_bernoulli(path, key, UInt64(r.lowerBound), threshold, value, base + r.lowerBound, r.count)
+    }
     return t
   }
 

@@ -202,6 +202,15 @@ void genai_zip(int path, int fn, const float *a, const float *b, float *y, long 
 /// shifted by each row's maximum. `y` may equal `x` only for softmax.
 void genai_softmax_rows(int path, const float *x, float *y, long rows, long n, int log);
 
+// MARK: - Random fills
+
+/// A Bernoulli mask from a counter-based hash: `y[j] = value` where the top 24 bits of the hash
+/// of element `i0 + j` under `key` (murmur3's finaliser, twice) are below `threshold`, else 0.
+/// Elements depend only on `key` and their index, so a fill split into pieces (any `i0`, `n`)
+/// gives the same bits as in one piece, on every path. Indices wrap at 2³².
+void genai_bernoulli(int path, unsigned long long key, unsigned long long i0, unsigned threshold, float value, float *y,
+                     long n);
+
 // MARK: - Layer normalisation
 
 /// Layer norm of `rows` contiguous rows of `n` values with the affine fused in:
