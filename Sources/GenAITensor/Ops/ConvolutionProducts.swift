@@ -42,8 +42,8 @@ extension Tensor {
     let (h, wd) = g.input
     let plane = h * wd
     // Tiles are added into their windows, so the output starts as zeros or the bias, filled by
-    // the pool (the VAE's last transposed products write 12 MB; one thread filling them left
-    // the other idle for 2.5% of the step).
+    // the pool (the VAE's last transposed products write 12 MB: on one thread the zero fill took
+    // 2.5% of a one-thread step, while a second thread would have waited).
     let out = Storage(uninitializedCount: n * c * plane)
     let b = bias?.storage.base
     parallelFor(n * c, grain: Swift.max(1, Kernels.grain / Swift.max(plane, 1))) { rows in
