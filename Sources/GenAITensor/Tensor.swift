@@ -174,7 +174,8 @@ extension Tensor {
     return t
   }
 
-  /// 1 with probability `p`, else 0, of `shape`, drawn from `generator`.
+  /// 1 with probability `p`, else 0, of `shape`, keyed by one draw from `generator` (each element
+  /// is a hash of that key and its index, so any size advances the generator by one draw).
   public static func bernoulli(
     _ shape: [Int], p: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
