@@ -9,19 +9,27 @@
 
 // One copy of the element loops per path, each compiled for its instruction set.
 #define LSTM_BODY                                                                                          \
-  static void FN(lstm_forward)(long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,      \
-                               float *c_out, float *h_out, long ldo) {                                     \
+  static void FN(lstm_forward)(long rows, long H, float *gates, long ldg, const float *addend, long ldx,      \
+                               const float *c_prev, long ldcp, float *c_out, float *h_out, long ldo) {     \
     for (long b = 0; b < rows; b++) {                                                                      \
       float *gi = gates + b * ldg, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;                       \
+      const float *xi = addend ? addend + b * ldx : NULL;                                                  \
       const float *cp = c_prev + b * ldcp;                                                                 \
       float *co = c_out + b * ldo, *ho = h_out + b * ldo;                                                  \
       for (long j = 0; j < H; j += VN) {                                                                   \
         const long n = H - j < VN ? H - j : VN;                                                            \
         const int full = n == VN;                                                                          \
-        VF i = FN(vsigmoid)(full ? FN(load)(gi + j) : FN(load_partial)(gi + j, n));                        \
-        VF f = FN(vsigmoid)(full ? FN(load)(gf + j) : FN(load_partial)(gf + j, n));                        \
-        VF g = FN(vtanh)(full ? FN(load)(gg + j) : FN(load_partial)(gg + j, n));                           \
-        VF o = FN(vsigmoid)(full ? FN(load)(go + j) : FN(load_partial)(go + j, n));                        \
+        /* Gate q's pre-activation: gates[q·H + j], plus addend[q·H + j] where there is one. */           \
+        VF a[4];                                                                                           \
+        for (int q = 0; q < 4; q++) {                                                                      \
+          const long at = q * H + j;                                                                       \
+          a[q] = full ? FN(load)(gi + at) : FN(load_partial)(gi + at, n);                                  \
+          if (xi) a[q] = a[q] + (full ? FN(load)(xi + at) : FN(load_partial)(xi + at, n));                 \
+        }                                                                                                  \
+        VF i = FN(vsigmoid)(a[0]);                                                                         \
+        VF f = FN(vsigmoid)(a[1]);                                                                         \
+        VF g = FN(vtanh)(a[2]);                                                                            \
+        VF o = FN(vsigmoid)(a[3]);                                                                         \
         VF c = full ? FN(load)(cp + j) : FN(load_partial)(cp + j, n);                                      \
         c = f * c + i * g;                                                                                 \
         VF h = o * FN(vtanh)(c);                                                                           \
@@ -76,14 +84,15 @@
 #define PATH_BODIES LSTM_BODY
 #include "vec_paths.h"
 
-void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,
-                             float *c_out, float *h_out, long ldo) {
+void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *addend, long ldx,
+                             const float *c_prev, long ldcp, float *c_out, float *h_out, long ldo) {
 #if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return lstm_forward_avx512(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
-  if (path == GENAI_PATH_AVX2) return lstm_forward_avx2(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
+  if (path == GENAI_PATH_AVX512)
+    return lstm_forward_avx512(rows, H, gates, ldg, addend, ldx, c_prev, ldcp, c_out, h_out, ldo);
+  if (path == GENAI_PATH_AVX2) return lstm_forward_avx2(rows, H, gates, ldg, addend, ldx, c_prev, ldcp, c_out, h_out, ldo);
 #endif
   (void)path;
-  lstm_forward_portable(rows, H, gates, ldg, c_prev, ldcp, c_out, h_out, ldo);
+  lstm_forward_portable(rows, H, gates, ldg, addend, ldx, c_prev, ldcp, c_out, h_out, ldo);
 }
 
 void genai_lstm_cell_backward(int path, long rows, long H, const float *acts, long lda, const float *c,

@@ -246,10 +246,11 @@ void genai_attention_backward(int path, const genai_attention_shape *s, const fl
 // MARK: - LSTM cell
 
 /// One LSTM step's element-wise part for `rows` batch rows of width `H` (gates i, f, g, o):
-/// `gates` `[rows, 4H]` (row stride `ldg`) holds the pre-activations and receives the
-/// activations; `c_out = f·c_prev + i·g`, `h_out = o·tanh(c_out)` (`[rows, H]`, stride `ldo`).
-void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *c_prev, long ldcp,
-                             float *c_out, float *h_out, long ldo);
+/// the pre-activations are `gates` `[rows, 4H]` (row stride `ldg`) plus `addend` (same shape,
+/// stride `ldx`; NULL: none), and `gates` receives the activations; `c_out = f·c_prev + i·g`,
+/// `h_out = o·tanh(c_out)` (`[rows, H]`, stride `ldo`).
+void genai_lstm_cell_forward(int path, long rows, long H, float *gates, long ldg, const float *addend, long ldx,
+                             const float *c_prev, long ldcp, float *c_out, float *h_out, long ldo);
 /// Its gradient: from the activations `acts` `[rows, 4H]`, the cell states `c` and `c_prev`
 /// `[rows, H]`, the hidden-state gradient `dh` and the incoming cell-state gradient `dc`
 /// (`[rows, H]`, stride `ldd`), writes the pre-activation gradients `dgates` `[rows, 4H]` and

@@ -36,19 +36,18 @@ extension Tensor {
     let path = genai_path_active()
     let packed = genai_pack_b(path, 1, H, G, w.storage.base, H)  // op(B) = W_hhᵀ [H, 4H]
     defer { genai_packed_b_free(packed) }
-    // Each step's gates start as its projected inputs; the rows of the next step are copied in
-    // by the threads that run this step's cell, so no copy runs on one thread alone.
-    acts.base.update(from: gx.storage.base, count: B * G)
     for t in 0..<T {
-      let gates = acts.base + t * B * G
+      // The product h_{t−1}·W_hhᵀ goes into the step's gates; the cell adds the projected input
+      // as it reads them (no copy of the input into the gates first).
+      let gates = acts.base + t * B * G, input = gx.storage.base + t * B * G
       let hPrev = t == 0 ? UnsafePointer(h0.storage.base) : UnsafePointer(out.base + (t - 1) * B * H)
-      RecurrentKernels.gemm(m: B, n: G, k: H, a: hPrev, lda: H, packedB: packed, c: gates, ldc: G, beta: 1)
+      RecurrentKernels.gemm(m: B, n: G, k: H, a: hPrev, lda: H, packedB: packed, c: gates, ldc: G, beta: 0)
       let cPrev = t == 0 ? UnsafePointer(c0.storage.base) : UnsafePointer(cells.base + (t - 1) * B * H)
       let cOut = cells.base + t * B * H, hOut = out.base + t * B * H
       RecurrentKernels.rows(B, width: G) { r in
         let o = r.lowerBound
-        genai_lstm_cell_forward(path, r.count, H, gates + o * G, G, cPrev + o * H, H, cOut + o * H, hOut + o * H, H)
-        if t + 1 < T { (gates + B * G + o * G).update(from: gx.storage.base + (t + 1) * B * G + o * G, count: r.count * G) }
+        genai_lstm_cell_forward(
+          path, r.count, H, gates + o * G, G, input + o * G, G, cPrev + o * H, H, cOut + o * H, hOut + o * H, H)
       }
     }
     (out.base + T * B * H).update(from: cells.base + (T - 1) * B * H, count: B * H)
