@@ -8,7 +8,6 @@
 #include "gemm_internal.h"
 #include "conv_runs.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static long min_l(long a, long b) { return a < b ? a : b; }
@@ -421,8 +420,6 @@ static void wgrad_t_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, l
   for (long p = 0; p < nc; p += NR) wgrad_pack_a(op, j0 + p, min_l(NR, nc - p), k0, kc, NR, dst + p * kc);
 }
 
-static long round_up_l(long x, long m) { return (x + m - 1) / m * m; }
-
 void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path) {
   if (path < 0) path = genai_path_active();
   const genai_conv_shape *s = &ctx->s;
@@ -430,14 +427,15 @@ void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path) {
   // The tile area each orientation computes; swapped where that is a fifth smaller or more
   // (VAE enc1 and its last layer, C·KH·KW = 9 and O = 32: a third of the area).
   const genai_gemm_blocking b = genai_gemm_blocking_for(path);
-  const long plain = round_up_l(o, b.mr) * round_up_l(ckk, b.nr), swapped = round_up_l(ckk, b.mr) * round_up_l(o, b.nr);
+  const long plain = round_up(o, b.mr) * round_up(ckk, b.nr), swapped = round_up(ckk, b.mr) * round_up(o, b.nr);
   genai_gemm_op op;
-  float *t = swapped * 5 <= plain * 4 ? malloc((size_t)(ckk * o) * sizeof(float)) : NULL;
-  if (!t) {
+  if (swapped * 5 > plain * 4) {
     genai_conv_weight_grad_op(&op, ctx);
     genai_gemm_run(&op, 0, 1, path);
     return;
   }
+  // dWᵀ lands in this thread's scratch slot 3, which only the transposed product's store uses.
+  float *t = genai_thread_scratch(3, (size_t)(ckk * o) * sizeof(float));
   memset(&op, 0, sizeof op);
   op.m = ckk;
   op.n = o;
@@ -451,5 +449,4 @@ void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path) {
   genai_gemm_run(&op, 0, 1, path);
   for (long i = 0; i < o; i++)
     for (long j = 0; j < ckk; j++) ctx->out[i * ckk + j] = t[j * o + i];
-  free(t);
 }

@@ -49,7 +49,6 @@ static genai_ukernel ukernel_for(int path) {
 }
 
 static long round_down(long x, long to) { return x / to * to; }
-static long round_up(long x, long to) { return (x + to - 1) / to * to; }
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long max_l(long a, long b) { return a > b ? a : b; }
 

@@ -31,6 +31,9 @@ genai_ukernel genai_ukernel_avx2(void);
 genai_ukernel genai_ukernel_avx512(void);
 genai_ukernel genai_ukernel_neon(void);
 
+/// `x` rounded up to a multiple of `to`.
+static inline long round_up(long x, long to) { return (x + to - 1) / to * to; }
+
 /// Per-thread scratch memory: `slot` (0..3) holds at least `bytes`, 64-byte aligned, reused.
 void *genai_thread_scratch(int slot, size_t bytes);
 
