@@ -25,6 +25,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    // Already in the graph through Hummingbird; named for the studio tests' in-process client.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.8.0"),
   ],
   targets: [
     // The compute kernels whose speed depends on per-function CPU targets (C can say
@@ -73,7 +76,9 @@ let package = Package(
     .testTarget(
       name: "GenAIServerTests",
       dependencies: [
-        "GenAI", "GenAIServer", "GenAITestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        "GenAI", "GenAIServer", "GenAITestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),
     .testTarget(name: "GenAIMetricsTests", dependencies: ["GenAIMetrics", "GenAITensor"]),
     .testTarget(name: "GenAIFuzzTests", dependencies: ["GenAIFuzz"]),

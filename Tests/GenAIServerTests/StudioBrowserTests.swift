@@ -2,7 +2,6 @@ import Foundation
 import GenAI
 import GenAITestSupport
 import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @testable import GenAIServer
@@ -16,9 +15,7 @@ struct StudioBrowserTests {
   func generateRateAndTrainFromThePage() async throws {
     let executable = try #require(DevToolsBrowser.find(), "chromium is required when CI is set: apt-get install chromium")
     let runs = StudioFixture.runs
-    let app = Application(router: Studio.router(StudioOptions(runs: runs, token: StudioFixture.token), jobs: StudioFixture.jobs))
-    try await app.test(.live) { client in
-      let port = try #require(client.port)
+    try await serving(Studio.router(StudioOptions(runs: runs, token: StudioFixture.token), jobs: StudioFixture.jobs)) { port in
       let profile = try TemporaryFolder.make("studio-browser")
       defer { try? FileManager.default.removeItem(at: profile) }
       let browser = try DevToolsBrowser(executable: executable, profile: profile)

@@ -2,7 +2,6 @@ import Foundation
 import GenAI
 import GenAITestSupport
 import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @testable import GenAIServer
@@ -40,7 +39,7 @@ enum StudioFixture {
     _ = try trainer.train()
   }
 
-  static func app(host: String = "127.0.0.1") -> some ApplicationProtocol {
+  static func app(host: String = "127.0.0.1") -> StudioApp {
     Application(router: Studio.router(StudioOptions(runs: runs, host: host, token: token), jobs: jobs))
   }
 
@@ -279,7 +278,7 @@ struct StudioRouteTests {
   }
 
   /// Polls `GET /api/jobs` until job `id` satisfies `done` (at most 300 s).
-  static func waitForJob(_ client: any TestClientProtocol, _ id: String, until done: (JobRow) -> Bool) async throws -> JobRow {
+  static func waitForJob(_ client: StudioTestClient, _ id: String, until done: (JobRow) -> Bool) async throws -> JobRow {
     for _ in 0..<3000 {
       let rows = try await client.execute(uri: "/api/jobs", method: .get) { response in
         try JSONDecoder().decode([String: [JobRow]].self, from: Data(response.body.readableBytesView))["jobs"] ?? []

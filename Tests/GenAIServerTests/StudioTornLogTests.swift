@@ -2,7 +2,6 @@ import Foundation
 import GenAI
 import GenAITestSupport
 import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @testable import GenAIServer
