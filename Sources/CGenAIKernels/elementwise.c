@@ -93,6 +93,8 @@
     case GENAI_ZIP_GELU_GRAD: BINARY_LOOP(u * FN(vgelu_derivative)(v)) break;         \
     case GENAI_ZIP_TANH_GRAD: BINARY_LOOP(u * (1.0f - v * v)) break;                  \
     case GENAI_ZIP_SIGMOID_GRAD: BINARY_LOOP(u * v * (1.0f - v)) break;               \
+    case GENAI_ZIP_BCE_LOGITS: BINARY_LOOP(FN(vbce_logits)(u, v)) break;              \
+    case GENAI_ZIP_BCE_LOGITS_GRAD: BINARY_LOOP(FN(vsigmoid)(u) - v) break;           \
     default: break;                                                                   \
     }                                                                                 \
   }

@@ -61,6 +61,36 @@ ALWAYS_INLINE VF FN(vtanh)(VF v) {
 
 ALWAYS_INLINE VF FN(vsigmoid)(VF v) { return 1.0f / (1.0f + FN(vexp)(-v)); }
 
+/// log(1 + u) for 0 ≤ u ≤ 1 (softplus's tail, log(1 + e^−|x|)). s = 1 + u is halved above √2,
+/// so f = m − 1 lies in [−0.293, 0.415) and log(1 + f) = 2·atanh(f / (2 + f)) by its odd series
+/// to r¹³ (|r| < 0.172: truncation below 1e-9). The rounding of 1 + u is undone by the factor
+/// u / (s − 1), log1p's classic correction; where 1 + u rounds to 1 the result is u itself.
+ALWAYS_INLINE VF FN(vlog1p_unit)(VF u) {
+  const VF s = 1.0f + u;
+  const VI high = s > 1.41421356f;
+  const VF m = FN(select)(high, s * 0.5f, s);
+  const VF f = m - 1.0f;
+  const VF r = f / (2.0f + f);
+  const VF r2 = r * r;
+  VF p = FN(splat)(2.0f / 13.0f);
+  p = p * r2 + 2.0f / 11.0f;
+  p = p * r2 + 2.0f / 9.0f;
+  p = p * r2 + 2.0f / 7.0f;
+  p = p * r2 + 2.0f / 5.0f;
+  p = p * r2 + 2.0f / 3.0f;
+  const VF log_s = FN(select)(high, FN(splat)(0.693147180559945f), FN(splat)(0.0f)) + r * (2.0f + r2 * p);
+  const VF d = s - 1.0f;
+  const VI exact = d == 0.0f;
+  return FN(select)(exact, u, log_s * (u / FN(select)(exact, FN(splat)(1.0f), d)));
+}
+
+/// Binary cross-entropy of logit `x` against target `t`, `max(x, 0) − x·t + log(1 + e^−|x|)`:
+/// no overflow for any x.
+ALWAYS_INLINE VF FN(vbce_logits)(VF x, VF t) {
+  const VF neg_abs = FN(select)(x < 0.0f, x, -x);
+  return FN(select)(x > 0.0f, x, FN(splat)(0.0f)) - x * t + FN(vlog1p_unit)(FN(vexp)(neg_abs));
+}
+
 /// erf: the Maclaurin series to x¹³ for |x| < 0.5, else `1 − erfc` with Numerical Recipes'
 /// `erfcc` Chebyshev fit (absolute error about 1e-7 everywhere, like glibc's `erff`).
 ALWAYS_INLINE VF FN(verf)(VF v) {

@@ -20,7 +20,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   // Fused layers
   case lstm, attention
   // Normalisation and losses
-  case normalize, layerNorm, softmaxCrossEntropy
+  case normalize, layerNorm, softmaxCrossEntropy, binaryCrossEntropyWithLogits
   // Across processes
   case allSum
 }

@@ -632,6 +632,12 @@ enum GradCatalog {
     ) {
       $0[0].softmaxCrossEntropy(targets: indices([], [1]), reduction: .sum)
     },
+    // Fused where the targets have the logits' shape; smooth everywhere (softplus), so the
+    // logits may sit on either side of 0.
+    GradCase(
+      "binaryCrossEntropy none [3,4]", .binaryCrossEntropyWithLogits,
+      inputs: { [$0.uniform([3, 4], -6, 6), $0.positive([3, 4], 0, 1)] }
+    ) { $0[0].binaryCrossEntropy(withLogitsTargets: $0[1], reduction: .none) },
     // Three members holding the same values: the sum is 3x, and so is its gradient.
     GradCase("allSum [2,3] over 3 replicas", .allSum, inputs: { [$0.uniform([2, 3])] }) {
       $0[0].allSum(over: ReplicaGroup(size: 3))

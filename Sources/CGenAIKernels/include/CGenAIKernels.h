@@ -189,6 +189,8 @@ typedef enum {
   GENAI_ZIP_SUBTRACT = 5,
   GENAI_ZIP_MULTIPLY = 6,
   GENAI_ZIP_DIVIDE = 7,
+  GENAI_ZIP_BCE_LOGITS = 8,       // max(a, 0) − a·b + log(1 + e^−|a|): cross-entropy of logit a, target b
+  GENAI_ZIP_BCE_LOGITS_GRAD = 9,  // σ(a) − b: its derivative in the logit
 } genai_zip_fn;
 
 /// `y[i] = f(x[i])` for `i < n` on `path` (`param`: the leaky ReLU's slope, else unused). `y` may

@@ -1,5 +1,7 @@
-/// Losses. Softmax cross-entropy is fused (one stable pass each way); the others are
-/// compositions of differentiable ops.
+import CGenAIKernels
+
+/// Losses. Softmax cross-entropy and binary cross-entropy with logits are fused (one stable pass
+/// each way); the others are compositions of differentiable ops.
 
 /// How a loss combines its per-element terms.
 public enum Reduction: String, Sendable, CaseIterable {
@@ -21,9 +23,26 @@ extension Tensor {
   }
 
   /// Binary cross-entropy of logits against targets in [0, 1] (broadcasting), computed stably as
-  /// `max(x, 0) − x·t + log(1 + e^−|x|)`.
+  /// `max(x, 0) − x·t + log(1 + e^−|x|)`. Targets of the logits' shape take one fused pass
+  /// forward and two back (`σ(x) − t`, times the incoming gradient) instead of nine element-wise
+  /// ops each way; broadcast targets use the composite form.
   public func binaryCrossEntropy(withLogitsTargets targets: Tensor, reduction: Reduction = .mean) -> Tensor {
-    (relu() - self * targets + ((-abs()).exp() + 1).log()).reduced(reduction)
+    guard targets.shape == shape else {
+      return (relu() - self * targets + ((-abs()).exp() + 1).log()).reduced(reduction)
+    }
+    let losses = Tensor.record(
+      .binaryCrossEntropyWithLogits, shape: shape, storage: Kernels.zip(self, targets, GENAI_ZIP_BCE_LOGITS),
+      inputs: [self, targets]
+    ) { g, _, xs in
+      let (x, t) = (xs[0], xs[1])
+      let dt = t.requiresGrad ? -(g * x) : nil  // ∂/∂t = −x
+      if GradMode.isEnabled { return [g * (x.sigmoid() - t), dt] }
+      let dx = Storage(uninitializedCount: x.count)
+      Kernels.zip(x.storage.base, t.storage.base, dx.base, count: x.count, GENAI_ZIP_BCE_LOGITS_GRAD)
+      Kernels.zip(dx.base, g.storage.base, dx.base, count: x.count, GENAI_ZIP_MULTIPLY)
+      return [Tensor(shape: x.shape, storage: dx), dt]
+    }
+    return losses.reduced(reduction)
   }
 
   /// Softmax cross-entropy of logits `[..., C]` against integer class targets `[...]` (fused and
