@@ -51,7 +51,7 @@ enum StudioFixture {
 @Suite("Studio routes", .serialized)
 struct StudioRouteTests {
   @Test func listsRunsAndShowsOne() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(uri: "/api/runs", method: .get) { response in
         #expect(response.status == .ok)
         let list = try JSONDecoder().decode(RunListBody.self, from: Data(response.body.readableBytesView))
@@ -81,7 +81,7 @@ struct StudioRouteTests {
 
   /// A grid is generated, recorded as a batch, served as a PNG with provenance, and rated.
   @Test func generatesServesAndRatesImages() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       let made = try await client.execute(
         uri: "/api/runs/dcgan/images", method: .post, headers: StudioFixture.authorised,
         body: ByteBuffer(string: #"{"count": 6, "seed": 2, "label": "circle"}"#)
@@ -109,7 +109,7 @@ struct StudioRouteTests {
 
   /// Text comes as JSON lines, one per character, then the batch.
   @Test func streamsText() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(
         uri: "/api/runs/gpt/text", method: .post, headers: StudioFixture.authorised,
         body: ByteBuffer(string: #"{"prime": "ROMEO", "length": 40, "temperature": 1, "topK": 5}"#)
@@ -128,14 +128,14 @@ struct StudioRouteTests {
   /// Changes need the token everywhere; beyond loopback every request does; on loopback the
   /// Host header must be this machine.
   @Test func tokenAndHostAreChecked() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       let body = ByteBuffer(string: #"{"count": 1}"#)
       try await client.execute(uri: "/api/runs/dcgan/images", method: .post, body: body) { #expect($0.status == .unauthorized) }
       try await client.execute(uri: "/api/runs/dcgan/images", method: .post, headers: [.authorization: "Bearer wrong"], body: body) {
         #expect($0.status == .unauthorized)
       }
     }
-    try await StudioFixture.app(host: "0.0.0.0").test(.router) { client in
+    try await StudioFixture.app(host: "0.0.0.0").withRouterClient { client in
       try await client.execute(uri: "/api/runs", method: .get) { #expect($0.status == .unauthorized) }
       try await client.execute(uri: "/api/runs?token=\(StudioFixture.token)", method: .get) { #expect($0.status == .ok) }
       try await client.execute(uri: "/", method: .get, headers: [.authorization: "Bearer \(StudioFixture.token)"]) { response in
@@ -189,7 +189,7 @@ struct StudioRouteTests {
     ("/api/runs/dcgan/images", .post, String(repeating: " ", count: 70_000) + "{}", 413),
   ])
   func badRequestsGetClearErrors(_ uri: String, _ method: HTTPRequest.Method, _ body: String, _ status: Int) async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(uri: uri, method: method, headers: StudioFixture.authorised, body: ByteBuffer(string: body)) { response in
         #expect(response.status.code == status, "\(uri) \(body.prefix(40)): \(String(buffer: response.body))")
         #expect(String(buffer: response.body).contains("message"))
@@ -201,7 +201,7 @@ struct StudioRouteTests {
   /// A job trains off the request path, shows its progress, stops with a checkpoint when asked,
   /// and resumes; bad job requests get 4xx.
   @Test func trainingJobsRunStopAndResume() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       let headers = StudioFixture.authorised
       try await client.execute(
         uri: "/api/jobs", method: .post, headers: headers,
@@ -252,7 +252,7 @@ struct StudioRouteTests {
   /// While a job trains, its run streams new metrics lines and job progress as server-sent
   /// events, then `done`; a run that is not training answers `done` at once.
   @Test func eventsFollowATrainingRun() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(uri: "/api/runs/dcgan/events", method: .get) { response in
         #expect(response.headers[.contentType] == "text/event-stream")
         #expect(String(buffer: response.body) == "event: done\ndata: {}\n\n")
@@ -291,7 +291,7 @@ struct StudioRouteTests {
 
   /// Latent walks, restoration of an upload, and tuning from likes.
   @Test func walksRestoresAndTunes() async throws {
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       let headers = StudioFixture.authorised
       try await client.execute(uri: "/api/runs/dcgan/walk", method: .post, headers: headers, body: ByteBuffer(string: #"{"from": 1, "to": 2, "frames": 6}"#)) { response in
         #expect(response.status == .ok, "\(String(buffer: response.body))")
@@ -357,7 +357,7 @@ struct StudioRouteTests {
     trainer.write = { _ in }
     _ = try trainer.train()
     let app = Application(router: Studio.router(StudioOptions(runs: runs, token: StudioFixture.token), jobs: TrainingJobs(root: runs, dataDirectory: DataDirectory(url: runs))))
-    try await app.test(.router) { client in
+    try await app.withRouterClient { client in
       try await client.execute(uri: "/api/runs/digits/audio", method: .post, headers: StudioFixture.authorised, body: ByteBuffer(string: #"{"count": 3, "label": "7"}"#)) { response in
         #expect(response.status == .ok, "\(String(buffer: response.body))")
         let made = try JSONDecoder().decode(GeneratedAudio.self, from: Data(response.body.readableBytesView))
@@ -378,7 +378,7 @@ struct StudioRouteTests {
     try? FileManager.default.removeItem(at: link)
     try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "/etc/hostname")
     defer { try? FileManager.default.removeItem(at: link) }
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(uri: "/api/runs/dcgan/files/escape.png", method: .get) { #expect($0.status == .notFound) }
     }
   }

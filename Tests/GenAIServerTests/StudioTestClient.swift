@@ -10,10 +10,6 @@ import ServiceLifecycle
 // HummingbirdTesting did both, but it brings AsyncHTTPClient and SwiftNIO SSL (BoringSSL's ~400
 // C files) into every test build: about 3 of a fresh clone's 8.5 minutes of build on two cores.
 
-/// How a test reaches the studio. Only `.router` exists: the browser test serves over a socket
-/// with `serving(_:_:)`.
-enum StudioTestMode { case router }
-
 /// One response as the tests read it: status, headers and the whole body.
 struct StudioTestResponse: Sendable {
   let status: HTTPResponse.Status
@@ -73,8 +69,9 @@ private struct BodyCollector: ResponseBodyWriter {
 }
 
 extension StudioApp {
-  /// Runs `body` with a client that hands requests straight to this application's router.
-  func test<Value>(_ mode: StudioTestMode, _ body: (StudioTestClient) async throws -> Value) async throws -> Value {
+  /// Runs `body` with a client that hands requests straight to this application's router (the
+  /// browser test serves over a socket instead, with `serving(_:_:)`).
+  func withRouterClient<Value>(_ body: (StudioTestClient) async throws -> Value) async throws -> Value {
     try await body(StudioTestClient(responder: try await responder))
   }
 }

@@ -21,7 +21,7 @@ struct StudioTornLogTests {
     try handle.write(contentsOf: Data(#"{"epoch": 0, "loss": 2.5, "st"#.utf8))
     try handle.close()
 
-    try await StudioFixture.app().test(.router) { client in
+    try await StudioFixture.app().withRouterClient { client in
       try await client.execute(uri: "/api/runs/torn", method: .get) { response in
         #expect(response.status == .ok)
         let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
