@@ -247,6 +247,22 @@ enum ConvCheck {
         name: "DCGAN k5 s2 same", n: 4, c: 64, o: 128,
         geometry: geometry((14, 14), kernel: (5, 5), stride: (2, 2), before: (1, 1), after: (2, 2)), bias: true,
         sampleStep: 11),
+      // Deep enough (C·KH·KW ≥ 1024) for the forward product to run directly on a channels-last
+      // copy (`DirectConvolution`): 37 outputs leave a partial weight panel on every path, 3·3·7
+      // = 63 pixels a partial tile, and the pads are asymmetric with one negative.
+      ConvCase(
+        name: "direct forward", n: 3, c: 41, o: 37,
+        geometry: geometry((8, 8), kernel: (5, 5), stride: (2, 1), before: (2, 1), after: (-1, 2)), bias: true,
+        sampleStep: 7),
+      // A stride-1 transposed product that runs directly as a forward one (O·KH·KW = 1125 ≥ 1024,
+      // 19 outputs): flipped weight, pads K − 1 − pad.
+      ConvCase(
+        name: "direct transposed, stride 1", n: 2, c: 19, o: 45,
+        geometry: geometry((6, 7), kernel: (5, 5), before: (2, 0), after: (1, 3)), bias: true, sampleStep: 5),
+      // The same with leading pads wider than the kernel: the direct product's pads are negative.
+      ConvCase(
+        name: "direct transposed, pads wider than the kernel", n: 1, c: 16, o: 120,
+        geometry: geometry((4, 5), kernel: (3, 3), before: (3, 0), after: (0, 4)), sampleStep: 3),
       // One channel: the transposed product is split by whole images instead of by rows.
       ConvCase(
         name: "one channel, split by image", n: 3, c: 1, o: 64,
@@ -314,6 +330,13 @@ enum ConvCheck {
     for v in 1...3 { #expect(cases.contains { $0.n == v }, "batch \(v)") }
     for v in [1, 7] { #expect(cases.contains { $0.c == v } && cases.contains { $0.o == v }, "channels \(v)") }
     #expect(cases.contains { $0.bias } && cases.contains { !$0.bias })
+    // The direct cases really take the direct path (and the other named ones cover the
+    // implicit GEMM of both products).
+    func shape(_ cs: ConvCase) -> genai_conv_shape { cs.geometry.kernelShape(batch: cs.n, channels: cs.c, outputs: cs.o) }
+    #expect(cases.contains { DirectConvolution.applies(shape($0)) && $0.o % 32 != 0 }, "direct forward")
+    #expect(cases.contains { shape($0).transposedAsForward.map(DirectConvolution.applies) == true }, "direct transposed")
+    #expect(cases.contains { shape($0).transposedAsForward.map { $0.pt < 0 && DirectConvolution.applies($0) } == true })
+    #expect(cases.contains { !DirectConvolution.applies(shape($0)) && $0.geometry.stride != (1, 1) })
     for path in KernelPath.supported {
       let kc = genai_gemm_blocking_for(path.rawValue).kc
       #expect(cases.contains { $0.o > kc }, "[\(path)] no transposed product past one K block (kc \(kc))")

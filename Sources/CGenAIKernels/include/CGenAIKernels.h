@@ -297,6 +297,33 @@ void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 /// against tiles 32 wide). Both give the same sums in the same order.
 void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path);
 
+// MARK: - Direct convolution (channels-last copy, no im2col)
+
+/// A forward convolution of `s` (dilation 1) in four steps that the caller spreads over threads:
+/// pack the weight, copy x into a zero-padded channels-last image `[N, Hp, Wp, C]`, compute
+/// output pixels channels-last `[N·OH·OW, ldy]` from it, and transpose those into NCHW.
+/// `path` -1 is the active path. Output channels per packed weight panel on `path`:
+long genai_conv_direct_nr(int path);
+/// `Hp = (OH − 1)·sh + KH` and `Wp = (OW − 1)·sw + KW`: the padded image's size.
+long genai_conv_direct_padded_height(const genai_conv_shape *s);
+long genai_conv_direct_padded_width(const genai_conv_shape *s);
+/// Packs weight panels `panel0 ..< panel1` (of `ceil(O / nr)`, each `KH·KW·C x nr`, zero past
+/// O) into `dst`. `w` is `[O, C, KH, KW]`, or with `flipped` `[C, O, KH, KW]` read with both
+/// kernel axes reversed (a stride-1 transposed convolution as a convolution).
+void genai_conv_direct_pack_weights(int path, const genai_conv_shape *s, const float *w, int flipped, long panel0,
+                                    long panel1, float *dst);
+/// Copies images `n0 ..< n1` of x `[N, C, H, W]` into `xp` `[N, Hp, Wp, C]`, x shifted by the
+/// pads `(pt, pl)` (which may be negative) and zeros elsewhere.
+void genai_conv_direct_pad_input(int path, const genai_conv_shape *s, const float *x, long n0, long n1, float *xp);
+/// Output pixels `p0 ..< p1` (of N·OH·OW, row-major) into `y` (row stride `ldy` ≥ O):
+/// `bias[o] + Σ_{ky, kx, c} xp[window] · w`. Each element's sum runs in the same order for any
+/// split of the pixels.
+void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *xp, const float *wp,
+                             const float *bias, long p0, long p1, float *y, long ldy);
+/// Transposes images `n0 ..< n1` of `y` `[N·OH·OW, ldy]` into `out` `[N, O, OH, OW]`.
+void genai_conv_direct_to_nchw(int path, const genai_conv_shape *s, const float *y, long ldy, long n0, long n1,
+                               float *out);
+
 // MARK: - Decoding (one token at a time)
 
 /// `y = A·x + bias` for row-major `A` `[M, K]` (row stride `lda`), `x` `[K]`, `bias` `[M]` or

@@ -21,8 +21,14 @@ extension Tensor {
     let (n, c, o) = (x.shape[0], x.shape[1], w.shape[0])
     let (oh, ow) = g.output
     let out = Storage(uninitializedCount: n * o * oh * ow)
-    ConvolutionKernels.run(genai_conv_forward_op, g.kernelShape(batch: n, channels: c, outputs: o),
-                           x: x.storage.base, w: w.storage.base, bias: bias?.storage.base, out: out.base)
+    let shape = g.kernelShape(batch: n, channels: c, outputs: o)
+    if DirectConvolution.applies(shape) {
+      DirectConvolution.forward(
+        shape, x: x.storage.base, w: w.storage.base, flipped: false, bias: bias?.storage.base, out: out.base)
+    } else {
+      ConvolutionKernels.run(genai_conv_forward_op, shape, x: x.storage.base, w: w.storage.base,
+                             bias: bias?.storage.base, out: out.base)
+    }
     var inputs = [x, w]
     if let bias { inputs.append(bias) }
     return record(.convolution, shape: [n, o, oh, ow], storage: out, inputs: inputs) { gy, _, xs in
@@ -41,6 +47,13 @@ extension Tensor {
     let (n, o, c) = (y.shape[0], y.shape[1], w.shape[1])
     let (h, wd) = g.input
     let plane = h * wd
+    let shape = g.kernelShape(batch: n, channels: c, outputs: o)
+    if let direct = shape.transposedAsForward, DirectConvolution.applies(direct) {
+      let out = Storage(uninitializedCount: n * c * plane)
+      DirectConvolution.forward(
+        direct, x: y.storage.base, w: w.storage.base, flipped: true, bias: bias?.storage.base, out: out.base)
+      return recordTranspose(y, w, bias: bias, g, out)
+    }
     // Tiles are added into their windows, so the output starts as zeros or the bias, filled by
     // the pool (the VAE's last transposed products write 12 MB: on one thread the zero fill took
     // 2.5% of a one-thread step, while a second thread would have waited).
@@ -49,11 +62,18 @@ extension Tensor {
     parallelFor(n * c, grain: Swift.max(1, Kernels.grain / Swift.max(plane, 1))) { rows in
       for r in rows { (out.base + r * plane).update(repeating: b?[r % c] ?? 0, count: plane) }
     }
-    ConvolutionKernels.run(genai_conv_transpose_op, g.kernelShape(batch: n, channels: c, outputs: o),
-                           y: y.storage.base, w: w.storage.base, out: out.base)
+    ConvolutionKernels.run(genai_conv_transpose_op, shape, y: y.storage.base, w: w.storage.base, out: out.base)
+    return recordTranspose(y, w, bias: bias, g, out)
+  }
+
+  /// Records `convolutionTranspose`'s result `out` `[N, C, H, W]` with its pullback.
+  private static func recordTranspose(_ y: Tensor, _ w: Tensor, bias: Tensor?, _ g: ConvGeometry, _ out: Storage)
+    -> Tensor
+  {
+    let (n, c) = (y.shape[0], w.shape[1])
     var inputs = [y, w]
     if let bias { inputs.append(bias) }
-    return record(.convolutionTranspose, shape: [n, c, h, wd], storage: out, inputs: inputs) { gx, _, xs in
+    return record(.convolutionTranspose, shape: [n, c, g.input.0, g.input.1], storage: out, inputs: inputs) { gx, _, xs in
       var grads: [Tensor?] = [
         xs[0].requiresGrad ? convolution(gx, xs[1], bias: nil, g) : nil,
         xs[1].requiresGrad ? convolutionWeightGradient(gx, xs[0], g) : nil,
