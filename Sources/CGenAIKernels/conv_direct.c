@@ -218,7 +218,8 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
   const direct_tile_fn tile = direct_tile(path);
   const long hp = genai_conv_direct_padded_height(s), wpad = genai_conv_direct_padded_width(s);
   const long taps = s->kh * s->kw, k = taps * s->c, pix = s->oh * s->ow, total = s->n * pix;
-  long toff[taps > 0 ? taps : 1];
+  // Per-thread scratch rather than the stack: a kernel of any size fits.
+  long *toff = genai_thread_scratch(1, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
   for (long ky = 0; ky < s->kh; ky++)
     for (long kx = 0; kx < s->kw; kx++) toff[ky * s->kw + kx] = (ky * wpad + kx) * s->c;
   float spill[12 * 32] __attribute__((aligned(64)));
