@@ -1,6 +1,7 @@
 // A plain-C check of the CGenAIKernels target against double-precision references, for every
-// code path this CPU (and this build) supports: the plain SGEMM (`genai_sgemm_op`) and the three
-// convolution products. Built and run by Scripts/check-kernels.sh, natively and, cross-compiled
+// code path this CPU (and this build) supports: the plain SGEMM (`genai_sgemm_op`), the three
+// convolution products and the direct convolution (`genai_conv_direct_*`, forward and stride-1
+// transposed). Built and run by Scripts/check-kernels.sh, natively and, cross-compiled
 // for aarch64, under qemu (the only way to run the NEON micro-kernel on an x86-64 machine).
 //
 //   kernel_check [--seed N] [--path NAME]... [--require NAME[,NAME...]] [--verbose]
@@ -715,6 +716,163 @@ static void conv_suite(int path) {
   }
 }
 
+// MARK: - Direct convolutions
+
+typedef struct {
+  const genai_conv_shape *s;
+  const float *xp, *wp, *bias;
+  float *y;
+  long p0, p1;
+  int path;
+} direct_part;
+
+static void *direct_worker(void *p) {
+  const direct_part *d = p;
+  genai_conv_direct_tiles(d->path, d->s, d->xp, d->wp, d->bias, d->p0, d->p1, d->y, d->s->o);
+  return NULL;
+}
+
+/// `out` `[N, O, OH, OW]` = the direct product of `s` on `path`: the pixels split into `parts`
+/// ranges run in order, reversed, or each on its own thread (as the pool runs them).
+static long round_up64(long bytes) { return (bytes + 63) / 64 * 64; }
+
+/// Returns 0 when it wrote outside its buffers (reported).
+static int run_direct(const genai_conv_shape *s, const float *x, const float *w, int flipped, const float *bias,
+                      long parts, int mode, int path, float *out) {
+  const long nr = genai_conv_direct_nr(path), panels = (s->o + nr - 1) / nr, k = s->kh * s->kw * s->c;
+  const long hp = genai_conv_direct_padded_height(s), wp = genai_conv_direct_padded_width(s);
+  const long pixels = s->n * s->oh * s->ow;
+  float *packed = aligned_alloc(64, (size_t)round_up64(panels * k * nr * (long)sizeof(float)));
+  guarded padded = guarded_alloc(s->n * hp * wp * s->c);
+  guarded nhwc = guarded_alloc(pixels * s->o);
+  if (!packed) exit(2);
+  for (long q = panels - 1; q >= 0; q--) genai_conv_direct_pack_weights(path, s, w, flipped, q, q + 1, packed);
+  genai_conv_direct_pad_input(path, s, x, 0, s->n, padded.p);
+  if (parts > pixels) parts = pixels;
+  direct_part d[16];
+  pthread_t th[16];
+  for (long i = 0; i < parts; i++)
+    d[i] = (direct_part){s, padded.p, packed, bias, nhwc.p, pixels * i / parts, pixels * (i + 1) / parts, path};
+  for (long i = 0; i < parts; i++) {
+    const long at = mode == RUN_REVERSED ? parts - 1 - i : i;
+    if (mode == RUN_THREADS) {
+      if (pthread_create(&th[at], NULL, direct_worker, &d[at]) != 0) exit(2);
+    } else {
+      direct_worker(&d[at]);
+    }
+  }
+  if (mode == RUN_THREADS)
+    for (long i = 0; i < parts; i++) pthread_join(th[i], NULL);
+  const int ok = guards_intact(&padded, "direct: padded input") && guards_intact(&nhwc, "direct: channels-last output");
+  genai_conv_direct_to_nchw(path, s, nhwc.p, s->o, 0, s->n, out);
+  free(packed);
+  free(padded.base);
+  free(nhwc.base);
+  return ok;
+}
+
+/// The direct product against the Double reference: forward (`flipped` 0), or a stride-1
+/// transposed product run as a forward one (`flipped` 1; `t->s` is then the transposed product's
+/// own geometry, x side out).
+static void direct_check(const conv_case *t, int flipped, int path) {
+  const genai_conv_shape *g = &t->s;
+  // The product run: for a transposed one, y side in (O channels), x side out (C channels).
+  genai_conv_shape s = *g;
+  if (flipped)
+    s = (genai_conv_shape){g->n, g->o, g->oh, g->ow, g->c, g->h, g->w, g->kh, g->kw, 1, 1, 1, 1,
+                           g->kh - 1 - g->pt, g->kw - 1 - g->pl};
+  const long ins = s.n * s.c * s.h * s.w, outs = s.n * s.o * s.oh * s.ow;
+  const long ws = g->o * g->c * g->kh * g->kw;
+  float *in = random_vector(ins), *w = random_vector(ws), *bias = random_vector(s.o);
+  char desc[400];
+  conv_describe(t, path, flipped ? "direct_transpose" : "direct_forward", desc, sizeof desc);
+  if (verbose) printf("  %s\n", desc);
+  guarded out = guarded_alloc(outs);
+  for (long i = 0; i < outs; i++) out.p[i] = quiet_nan();
+  const int wrote_inside = run_direct(&s, in, w, flipped, t->bias ? bias : NULL, t->parts, t->mode, path, out.p);
+  double *ref = xmalloc(sizeof(double) * (size_t)outs), *bound = xmalloc(sizeof(double) * (size_t)outs);
+  const long C = g->c, O = g->o, KH = g->kh, KW = g->kw;
+  for (long n = 0; n < s.n; n++)
+    for (long j = 0; j < s.o; j++)
+      for (long a = 0; a < s.oh; a++)
+        for (long b = 0; b < s.ow; b++) {
+          double sum = t->bias ? bias[j] : 0, mag = fabs(sum);
+          long terms = 0;
+          for (long i = 0; i < s.c; i++)
+            for (long ky = 0; ky < KH; ky++)
+              for (long kx = 0; kx < KW; kx++) {
+                double v;
+                if (!flipped) {  // y[n,j,a,b] += w[j,i,ky,kx] · x[n, i, a·sh − pt + ky, b·sw − pl + kx]
+                  long iy, ix;
+                  if (!tap(g, a, b, ky, kx, &iy, &ix)) continue;
+                  v = (double)w[((j * C + i) * KH + ky) * KW + kx] * in[((n * C + i) * g->h + iy) * g->w + ix];
+                } else {  // x'[n,j,a,b] += w[i,j,ky,kx] · y[n, i, oy, ox] where a = oy − pt + ky
+                  const long oy = a + g->pt - ky, ox = b + g->pl - kx;
+                  if (oy < 0 || oy >= g->oh || ox < 0 || ox >= g->ow) continue;
+                  v = (double)w[((i * C + j) * KH + ky) * KW + kx] * in[((n * O + i) * g->oh + oy) * g->ow + ox];
+                }
+                sum += v;
+                mag += fabs(v);
+                terms++;
+              }
+          const long at = ((n * s.o + j) * s.oh + a) * s.ow + b;
+          ref[at] = sum;
+          bound[at] = tol_for(terms, mag);
+        }
+  layout l = {4, {s.n, s.o, s.oh, s.ow}, {"n", "c", "y", "x"}};
+  int ok = wrote_inside && guards_intact(&out, desc) && check_values(desc, &l, out.p, ref, bound, outs);
+  if (ok && t->parts > 1) {  // the same bits in one part
+    guarded one = guarded_alloc(outs);
+    ok = run_direct(&s, in, w, flipped, t->bias ? bias : NULL, 1, RUN_IN_ORDER, path, one.p);
+    for (long i = 0; i < outs && ok; i++)
+      if (!same_bits(one.p[i], out.p[i])) {
+        fail(desc, "differs from the one-part result at flat index %ld", i);
+        ok = 0;
+      }
+    free(one.base);
+  }
+  record(ok);
+  free(out.base);
+  free(ref);
+  free(bound);
+  free(in);
+  free(w);
+  free(bias);
+}
+
+/// Random geometries with dilation 1: channels up to 40 (partial weight panels and tiles on
+/// every path), kernels up to 5, pads that may exceed the kernel (negative direct pads when
+/// transposed), trailing pads down to −2.
+static void direct_suite(int path) {
+  for (int r = 0; r < 60; r++) {
+    conv_case t;
+    for (;;) {
+      memset(&t, 0, sizeof t);
+      genai_conv_shape *s = &t.s;
+      s->n = rand_int(1, 3);
+      s->c = rand_int(1, 40);
+      s->o = rand_int(1, 40);
+      s->h = rand_int(1, 10);
+      s->w = rand_int(1, 10);
+      s->kh = rand_int(1, 5);
+      s->kw = rand_int(1, 5);
+      const int transposed = r % 2;
+      s->sh = transposed ? 1 : rand_int(1, 3);
+      s->sw = transposed ? 1 : rand_int(1, 3);
+      s->dh = s->dw = 1;
+      s->pt = rand_int(0, 6);
+      s->pl = rand_int(0, 6);
+      t.pb = rand_int(-2, 3);
+      t.pr = rand_int(-2, 3);
+      t.bias = (int)rand_int(0, 1);
+      t.parts = random_parts();
+      t.mode = (int)rand_int(0, 2);
+      if (s->h + s->pt + t.pb >= s->kh && s->w + s->pl + t.pr >= s->kw && conv_finish(&t)) break;
+    }
+    direct_check(&t, r % 2, path);
+  }
+}
+
 // MARK: - Main
 
 static int usage(void) {
@@ -783,6 +941,7 @@ int main(int argc, char **argv) {
     const genai_gemm_blocking bl = genai_gemm_blocking_for(p);
     sgemm_suite(p);
     conv_suite(p);
+    direct_suite(p);
     printf("  %-8s %s: %ld cases, %ld failed, tile %dx%d kc %ld nc %ld, worst |err|/bound %.2e, %.2fs\n",
            genai_path_name(p), total_failures == failures_before ? "ok" : "FAILED", path_cases,
            total_failures - failures_before, bl.mr, bl.nr, bl.kc, bl.nc, path_worst, now_s() - t0);
