@@ -42,10 +42,14 @@ enum DirectConvolution {
       parallelFor(s.n, grain: Swift.max(1, Kernels.grain / Swift.max(image, 1))) { r in
         genai_conv_direct_pad_input(path, sp, x, r.lowerBound, r.upperBound, padded.base)
       }
-      // ~100 pixels is ~100·depth·O·2 FLOPs (≥ 6 MFLOP here): well above a dispatch.
-      parallelFor(pixels, grain: 96) { r in
-        genai_conv_direct_tiles(
-          path, sp, padded.base, packed.base, bias, r.lowerBound, r.upperBound, channelsLast.base, s.o)
+      // Four ranges of pixels per thread, claimed as threads come free, so that a thread slowed
+      // by other work on its core does not hold the product up (a pixel's sum is the same in
+      // any range). ~100 pixels are ≥ 6 MFLOP here, well above the cost of a dispatch.
+      let pool = ThreadPool.shared
+      let ranges = Swift.max(1, Swift.min(pixels / 96, 4 * pool.threadCount))
+      pool.run(chunks: ranges) { i in
+        let (p0, p1) = (pixels * i / ranges, pixels * (i + 1) / ranges)
+        genai_conv_direct_tiles(path, sp, padded.base, packed.base, bias, p0, p1, channelsLast.base, s.o)
       }
       let plane = s.oh * s.ow * s.o
       parallelFor(s.n, grain: Swift.max(1, Kernels.grain / Swift.max(plane, 1))) { r in
