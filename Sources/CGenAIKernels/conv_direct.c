@@ -8,9 +8,9 @@
 // multiply-adds per element straight from the padded image: nothing is packed per product but
 // the weight. The result is written channels-last and transposed back to NCHW per image.
 //
-// On a 2-core Sapphire Rapids (AVX-512) a C prototype ran the DCGAN's 5x5 products at 150-164
-// GFLOP/s against 107-112 for the implicit GEMM, and the VAE's 3x3 stride-2 ones at 108-124
-// against 91-101.
+// On a 2-core Sapphire Rapids (AVX-512), one core, conversions included, the DCGAN's 5x5
+// products over 64-128 channels ran 1.10-1.82x the implicit GEMM's speed; the VAE's 3x3 ones
+// over 32-64 channels ran 0.66-1.10x, so only deep products come here (DirectConvolution.swift).
 #include "gemm_internal.h"
 
 #include <string.h>
@@ -21,42 +21,38 @@ static long min_l(long a, long b) { return a < b ? a : b; }
 /// YMM), 4 x 8 (portable: SSE2 or NEON).
 #define DIRECT_MR(vn) ((vn) == 16 ? 12 : (vn) == 8 ? 6 : 4)
 
-// `y[r][0 ..< 2·VN] = bias + Σ_t Σ_c p[r][toff[t] + c] · w[t·C + c][·]` for the MR pixels `r`.
-// Every element gets its sums in the same order (taps, then channels) whatever the tile, part
-// or thread, so the result does not depend on the thread count.
-#define CONV_DIRECT_BODY                                                                                      \
-  static void FN(conv_direct_tile)(const float *const *p, const long *toff, long taps, long C,                \
-                                   const float *restrict w, float *restrict y, long ldy, const float *bias) {  \
-    enum { MR = DIRECT_MR(VN) };                                                                              \
-    VF acc0[MR], acc1[MR];                                                                                    \
-    _Pragma("unroll") for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = FN(splat)(0);                          \
-    for (long t = 0; t < taps; t++) {                                                                         \
-      const float *a[MR];                                                                                     \
-      _Pragma("unroll") for (int r = 0; r < MR; r++) a[r] = p[r] + toff[t];                                   \
-      for (long c = 0; c < C; c++) {                                                                          \
-        const VF b0 = *(const VF *)w, b1 = *(const VF *)(w + VN);                                             \
-        w += 2 * VN;                                                                                          \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                      \
-          const VF ar = FN(splat)(a[r][c]);                                                                   \
-          acc0[r] = acc0[r] + ar * b0;                                                                        \
-          acc1[r] = acc1[r] + ar * b1;                                                                        \
-        }                                                                                                     \
-      }                                                                                                       \
-    }                                                                                                         \
-    VF bias0 = FN(splat)(0), bias1 = bias0;                                                                   \
-    if (bias) {                                                                                               \
-      memcpy(&bias0, bias, sizeof bias0);                                                                     \
-      memcpy(&bias1, bias + VN, sizeof bias1);                                                                \
-    }                                                                                                         \
-    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                          \
-      const VF v0 = acc0[r] + bias0, v1 = acc1[r] + bias1;                                                    \
-      memcpy(y + r * ldy, &v0, sizeof v0);                                                                    \
-      memcpy(y + r * ldy + VN, &v1, sizeof v1);                                                               \
-    }                                                                                                         \
-  }
+// The portable tile, 4 pixels x 8 outputs on 4-lane vectors (SSE2 on x86-64, NEON on arm64):
+// `y[r][0 ..< 8] = bias + Σ_t Σ_c p[r][toff[t] + c] · w[t·C + c][·]`. Every element gets its
+// sums in the same order (taps, then channels) on every path, whatever the tile, part or thread,
+// so the result does not depend on the thread count.
+typedef float direct_vf4 __attribute__((vector_size(16)));
 
-#define PATH_BODIES CONV_DIRECT_BODY
-#include "vec_paths.h"
+static void conv_direct_tile_portable_4x8(const float *const *p, const long *toff, long taps, long C,
+                                          const float *restrict w, float *restrict y, long ldy, const float *bias) {
+  direct_vf4 acc0[4] = {{0}}, acc1[4] = {{0}};
+  for (long t = 0; t < taps; t++) {
+    const float *a[4] = {p[0] + toff[t], p[1] + toff[t], p[2] + toff[t], p[3] + toff[t]};
+    for (long c = 0; c < C; c++) {
+      const direct_vf4 b0 = *(const direct_vf4 *)w, b1 = *(const direct_vf4 *)(w + 4);
+      w += 8;
+      for (int r = 0; r < 4; r++) {
+        const direct_vf4 ar = (direct_vf4){0} + a[r][c];
+        acc0[r] = acc0[r] + ar * b0;
+        acc1[r] = acc1[r] + ar * b1;
+      }
+    }
+  }
+  direct_vf4 bias0 = {0}, bias1 = {0};
+  if (bias) {
+    memcpy(&bias0, bias, sizeof bias0);
+    memcpy(&bias1, bias + 4, sizeof bias1);
+  }
+  for (int r = 0; r < 4; r++) {
+    const direct_vf4 v0 = acc0[r] + bias0, v1 = acc1[r] + bias1;
+    memcpy(y + r * ldy, &v0, sizeof v0);
+    memcpy(y + r * ldy + 4, &v1, sizeof v1);
+  }
+}
 
 typedef void (*direct_tile_fn)(const float *const *, const long *, long, long, const float *, float *, long,
                                const float *);
@@ -73,9 +69,9 @@ static int direct_lanes(int path) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// The AVX-512 tile written out: with the generic body above clang keeps the twelve row pointers
-// in an array on the stack and reloads them every step (77 GFLOP/s against 164 for this one on
-// the DCGAN's 5x5 product).
+// The AVX-512 tile, 12 pixels x 32 outputs, written out with a named pointer per row: a generic
+// vector-extension body had clang keep the twelve row pointers in an array on the stack and
+// reload them every step (77 GFLOP/s against 107-147 for this one on the DCGAN's 5x5 product).
 __attribute__((target("avx512f,fma"))) static void conv_direct_tile_avx512_12x32(
     const float *const *p, const long *toff, long taps, long C, const float *restrict w, float *restrict y, long ldy,
     const float *bias) {
@@ -111,7 +107,7 @@ __attribute__((target("avx512f,fma"))) static void conv_direct_tile_avx512_12x32
 #undef STORE
 }
 
-// The AVX2 tile written out, for the same reason.
+// The AVX2 tile, 6 pixels x 16 outputs, written out for the same reason.
 __attribute__((target("avx2,fma"))) static void conv_direct_tile_avx2_6x16(
     const float *const *p, const long *toff, long taps, long C, const float *restrict w, float *restrict y, long ldy,
     const float *bias) {
@@ -150,7 +146,7 @@ static direct_tile_fn direct_tile(int path) {
   if (path == GENAI_PATH_AVX2) return conv_direct_tile_avx2_6x16;
 #endif
   (void)path;
-  return conv_direct_tile_portable;
+  return conv_direct_tile_portable_4x8;
 }
 
 static int usable_path(int path) {
@@ -217,7 +213,7 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
   const int vn = direct_lanes(path), mr = DIRECT_MR(vn), nr = 2 * vn;
   const direct_tile_fn tile = direct_tile(path);
   const long hp = genai_conv_direct_padded_height(s), wpad = genai_conv_direct_padded_width(s);
-  const long taps = s->kh * s->kw, k = taps * s->c, pix = s->oh * s->ow, total = s->n * pix;
+  const long taps = s->kh * s->kw, k = taps * s->c, pix = s->oh * s->ow;
   // Per-thread scratch rather than the stack: a kernel of any size fits.
   long *toff = genai_thread_scratch(1, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
   for (long ky = 0; ky < s->kh; ky++)
@@ -227,9 +223,18 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
   const long panels = (s->o + nr - 1) / nr;
   // Blocks of pixels outer, weight panels inner: a block's windows are read once from memory
   // and then from cache for every panel, and a panel (up to KH·KW·C·nr floats) stays in L2.
-  const long block = 8 * mr;
+  enum { TILES = 8 };
+  const long block = TILES * mr;
+  const float *origin[TILES * 12];
   for (long pb = p0; pb < p1; pb += block) {
     const long pe = min_l(p1, pb + block);
+    // The window origins of the block's pixels, once for all panels. A short last tile repeats
+    // its last pixel; those rows land in `spill`.
+    for (long i = 0; i < block; i++) {
+      const long at = min_l(pb + i, pe - 1);
+      const long n = at / pix, oy = at % pix / s->ow, ox = at % s->ow;
+      origin[i] = xp + ((n * hp + oy * s->sh) * wpad + ox * s->sw) * s->c;
+    }
     for (long q = 0; q < panels; q++) {
       const float *w = wp + q * k * nr;
       const long cols = min_l(nr, s->o - q * nr);
@@ -240,17 +245,11 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
       }
       for (long p = pb; p < pe; p += mr) {
         const long rows = min_l(mr, pe - p);
-        const float *origin[12];
-        for (long r = 0; r < mr; r++) {
-          // A short tile repeats its last pixel; those rows land in `spill`.
-          const long at = p + min_l(r, rows - 1);
-          const long n = at / pix, oy = at % pix / s->ow, ox = at % s->ow;
-          origin[r] = xp + ((n * hp + oy * s->sh) * wpad + ox * s->sw) * s->c;
-        }
+        const float *const *tile_origin = origin + (p - pb);
         if (rows == mr && cols == nr) {
-          tile(origin, toff, taps, s->c, w, y + p * ldy + q * nr, ldy, b);
+          tile(tile_origin, toff, taps, s->c, w, y + p * ldy + q * nr, ldy, b);
         } else {
-          tile(origin, toff, taps, s->c, w, spill, nr, b);
+          tile(tile_origin, toff, taps, s->c, w, spill, nr, b);
           for (long r = 0; r < rows; r++)
             memcpy(y + (p + r) * ldy + q * nr, spill + r * nr, (size_t)cols * sizeof(float));
         }

@@ -188,6 +188,17 @@ static void record(int ok) {
   if (!ok) total_failures++;
 }
 
+/// 1 when `got` has the bits of `one` (the result in one part) everywhere, else reports the first
+/// difference and returns 0.
+static int same_as_one_part(const char *desc, const float *got, const float *one, long count) {
+  for (long i = 0; i < count; i++)
+    if (!same_bits(one[i], got[i])) {
+      fail(desc, "differs from the one-part result at flat index %ld: %.9g vs %.9g", i, (double)got[i], (double)one[i]);
+      return 0;
+    }
+  return 1;
+}
+
 static double tol_for(long terms, double mag) { return (double)(terms + 4) * FLT_EPSILON * mag; }
 
 // MARK: - Running an operation in parts
@@ -527,12 +538,7 @@ static int conv_check(const conv_case *t, int path) {
       ctx.out = one.p;
       genai_conv_forward_op(&op, &ctx);
       run_op(&op, 1, path, RUN_IN_ORDER);
-      for (long i = 0; i < ys && ok; i++)
-        if (!same_bits(one.p[i], out.p[i])) {
-          fail(desc, "differs from the one-part result at flat index %ld: %.9g vs %.9g", i, (double)out.p[i],
-               (double)one.p[i]);
-          ok = 0;
-        }
+      ok = same_as_one_part(desc, out.p, one.p, ys);
       free(one.base);
     }
     record(ok);
@@ -621,12 +627,7 @@ static int conv_check(const conv_case *t, int path) {
       ctx.out = one.p;
       genai_conv_weight_grad_op(&op, &ctx);
       run_op(&op, 1, path, RUN_IN_ORDER);
-      for (long i = 0; i < ws && ok; i++)
-        if (!same_bits(one.p[i], out.p[i])) {
-          fail(desc, "differs from the one-part result at flat index %ld: %.9g vs %.9g", i, (double)out.p[i],
-               (double)one.p[i]);
-          ok = 0;
-        }
+      ok = same_as_one_part(desc, out.p, one.p, ws);
       free(one.base);
     }
     record(ok);
@@ -823,12 +824,8 @@ static void direct_check(const conv_case *t, int flipped, int path) {
   int ok = wrote_inside && guards_intact(&out, desc) && check_values(desc, &l, out.p, ref, bound, outs);
   if (ok && t->parts > 1) {  // the same bits in one part
     guarded one = guarded_alloc(outs);
-    ok = run_direct(&s, in, w, flipped, t->bias ? bias : NULL, 1, RUN_IN_ORDER, path, one.p);
-    for (long i = 0; i < outs && ok; i++)
-      if (!same_bits(one.p[i], out.p[i])) {
-        fail(desc, "differs from the one-part result at flat index %ld", i);
-        ok = 0;
-      }
+    ok = run_direct(&s, in, w, flipped, t->bias ? bias : NULL, 1, RUN_IN_ORDER, path, one.p) &&
+         same_as_one_part(desc, out.p, one.p, outs);
     free(one.base);
   }
   record(ok);

@@ -6,8 +6,8 @@ import CGenAIKernels
 /// im2col column per pixel for every product.
 ///
 /// It pays where each pixel has many multiply-adds to spread the two transposes over: on a
-/// 2-core Sapphire Rapids (AVX-512) the DCGAN's 5x5 products with 64-128 channels ran 1.16-1.73x
-/// the implicit GEMM's speed, while the VAE's 3x3 ones with 32 channels ran 0.70-1.10x.
+/// 2-core Sapphire Rapids (AVX-512), one core, the DCGAN's 5x5 products over 64-128 channels ran
+/// 1.10-1.82x the implicit GEMM's speed, the VAE's 3x3 ones over 32-64 channels 0.66-1.10x.
 enum DirectConvolution {
   /// Products with at least this many multiply-adds per output element (`KH·KW·C`) go direct.
   static let minimumDepth = 1024
