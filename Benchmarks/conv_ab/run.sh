@@ -12,7 +12,8 @@ trap 'rm -rf "$work"' EXIT
 git -C "$root" archive "$ref" Sources/CGenAIKernels | tar -x -C "$work"
 old="$work/Sources/CGenAIKernels" new="$root/Sources/CGenAIKernels"
 rename=(-Dgenai_conv_forward_op=old_conv_forward_op -Dgenai_conv_transpose_op=old_conv_transpose_op
-  -Dgenai_conv_weight_grad_op=old_conv_weight_grad_op -Dgenai_run_ops_for=old_run_ops_for
+  -Dgenai_conv_weight_grad_op=old_conv_weight_grad_op -Dgenai_conv_weight_grad_run=old_conv_weight_grad_run
+  -Dgenai_run_ops_for=old_run_ops_for
   -Dgenai_run_ops_avx2=old_run_ops_avx2 -Dgenai_run_ops_avx512=old_run_ops_avx512)
 objects=()
 # The packers and stores of REF; everything else (GEMM driver, micro-kernels) is the working tree's.

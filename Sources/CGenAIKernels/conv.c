@@ -31,17 +31,6 @@ static long column_runs(const genai_conv_shape *s, long j0, long count, long pan
   return r;
 }
 
-/// The output columns `[*lo, *hi)` of a run of `len` whose input column `ix0 + q·stride` lies in
-/// `0 ..< width`.
-static void valid_span(long ix0, long stride, long width, long len, long *lo, long *hi) {
-  long a = ix0 >= 0 ? 0 : min_l(len, (-ix0 + stride - 1) / stride);
-  long last = width - 1 - ix0;
-  long b = last < 0 ? 0 : min_l(len, last / stride + 1);
-  *lo = a;
-  *hi = b > a ? b : a;
-}
-
-
 static run_plan make_plan(const genai_conv_shape *s, const col_run *runs, long nruns, int slot) {
   long *mem = genai_thread_scratch(slot, (size_t)nruns * (size_t)(s->kh + 3 * s->kw) * sizeof(long) + 64);
   long *iy = mem, *ix0 = iy + nruns * s->kh, *lo = ix0 + nruns * s->kw, *hi = lo + nruns * s->kw;
@@ -53,7 +42,7 @@ static run_plan make_plan(const genai_conv_shape *s, const col_run *runs, long n
     for (long kx = 0; kx < s->kw; kx++) {
       const long x0 = runs[r].ox * s->sw - s->pl + kx * s->dw;
       ix0[r * s->kw + kx] = x0;
-      valid_span(x0, s->sw, s->w, runs[r].len, &lo[r * s->kw + kx], &hi[r * s->kw + kx]);
+      genai_valid_span(x0, s->sw, s->w, runs[r].len, &lo[r * s->kw + kx], &hi[r * s->kw + kx]);
     }
   }
   return (run_plan){nruns, runs, iy, ix0, lo, hi};
@@ -423,6 +412,10 @@ static void wgrad_t_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, l
 void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path) {
   if (path < 0) path = genai_path_active();
   const genai_conv_shape *s = &ctx->s;
+  if (genai_conv_single_applies(s)) {
+    genai_conv_single_weight_grad(path, s, ctx->x, ctx->y, ctx->out);
+    return;
+  }
   const long ckk = s->c * s->kh * s->kw, o = s->o;
   // The tile area each orientation computes; swapped where that is a fifth smaller or more
   // (VAE enc1 and its last layer, C·KH·KW = 9 and O = 32: a third of the area).

@@ -34,6 +34,16 @@ genai_ukernel genai_ukernel_neon(void);
 /// `x` rounded up to a multiple of `to`.
 static inline long round_up(long x, long to) { return (x + to - 1) / to * to; }
 
+/// The output columns `[*lo, *hi)` of a run of `len` whose input column `ix0 + q·stride` lies in
+/// `0 ..< width`.
+static inline void genai_valid_span(long ix0, long stride, long width, long len, long *lo, long *hi) {
+  const long a = ix0 >= 0 ? 0 : (len < (-ix0 + stride - 1) / stride ? len : (-ix0 + stride - 1) / stride);
+  const long last = width - 1 - ix0;
+  const long b = last < 0 ? 0 : (len < last / stride + 1 ? len : last / stride + 1);
+  *lo = a;
+  *hi = b > a ? b : a;
+}
+
 /// Per-thread scratch memory: `slot` (0..3) holds at least `bytes`, 64-byte aligned, reused.
 void *genai_thread_scratch(int slot, size_t bytes);
 

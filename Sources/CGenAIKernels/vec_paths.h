@@ -6,7 +6,8 @@
 //   avx2      8 lanes, target("avx2,fma") (x86-64 only)   FN(name) = name##_avx2
 //   avx512    16 lanes, target("avx512f,fma")             FN(name) = name##_avx512
 //
-// Include once per file, after defining PATH_BODIES; the file then dispatches on the path.
+// Include once per file, after defining PATH_BODIES (or PATH_BODY_FILE, a header of bodies too
+// long for a macro, included once per path); the file then dispatches on the path.
 typedef float vf4 __attribute__((vector_size(16)));
 typedef int vi4 __attribute__((vector_size(16)));
 #define VF vf4
@@ -14,7 +15,11 @@ typedef int vi4 __attribute__((vector_size(16)));
 #define VN 4
 #define FN(name) name##_portable
 #include "vecmath_template.h"
+#ifdef PATH_BODY_FILE
+#include PATH_BODY_FILE
+#else
 PATH_BODIES
+#endif
 #undef VF
 #undef VI
 #undef VN
@@ -32,7 +37,11 @@ typedef int vi16 __attribute__((vector_size(64)));
 #define VN 8
 #define FN(name) name##_avx2
 #include "vecmath_template.h"
+#ifdef PATH_BODY_FILE
+#include PATH_BODY_FILE
+#else
 PATH_BODIES
+#endif
 #undef VF
 #undef VI
 #undef VN
@@ -45,7 +54,11 @@ PATH_BODIES
 #define VN 16
 #define FN(name) name##_avx512
 #include "vecmath_template.h"
+#ifdef PATH_BODY_FILE
+#include PATH_BODY_FILE
+#else
 PATH_BODIES
+#endif
 #undef VF
 #undef VI
 #undef VN

@@ -9,7 +9,13 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE VF FN(splat)(float x) { return (VF){0} + x; }
+/// `x` in every lane: one broadcast (`(VF){0} + x` would cost a scalar add first, since `0 + x`
+/// is not `x` for x = −0).
+ALWAYS_INLINE VF FN(splat)(float x) {
+  VF v;
+  for (int i = 0; i < VN; i++) v[i] = x;
+  return v;
+}
 
 /// `m ? a : b` lane-wise for a comparison mask `m` (all ones or all zeros per lane).
 ALWAYS_INLINE VF FN(select)(VI m, VF a, VF b) { return (VF)(((VI)a & m) | ((VI)b & ~m)); }

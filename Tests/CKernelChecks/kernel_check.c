@@ -870,6 +870,146 @@ static void direct_suite(int path) {
   }
 }
 
+// MARK: - One input channel
+
+typedef struct {
+  const genai_conv_shape *s;
+  const float *in, *w, *bias;
+  float *out;
+  long n0, n1;
+  int path, transposed;
+} single_part;
+
+static void *single_worker(void *p) {
+  const single_part *d = p;
+  if (d->transposed) {
+    genai_conv_single_transpose(d->path, d->s, d->in, d->w, d->bias, d->n0, d->n1, d->out);
+  } else {
+    genai_conv_single_forward(d->path, d->s, d->in, d->w, d->bias, d->n0, d->n1, d->out);
+  }
+  return NULL;
+}
+
+/// The forward (`in` = x) or transposed (`in` = y) single-channel product of `s` into `out`, its
+/// images split into `parts` ranges run in order, reversed, or each on its own thread.
+static void run_single(const genai_conv_shape *s, int transposed, const float *in, const float *w, const float *bias,
+                       long parts, int mode, int path, float *out) {
+  if (parts > s->n) parts = s->n;
+  single_part d[16];
+  pthread_t th[16];
+  for (long i = 0; i < parts; i++)
+    d[i] = (single_part){s, in, w, bias, out, s->n * i / parts, s->n * (i + 1) / parts, path, transposed};
+  for (long i = 0; i < parts; i++) {
+    const long at = mode == RUN_REVERSED ? parts - 1 - i : i;
+    if (mode == RUN_THREADS) {
+      if (pthread_create(&th[at], NULL, single_worker, &d[at]) != 0) exit(2);
+    } else {
+      single_worker(&d[at]);
+    }
+  }
+  if (mode == RUN_THREADS)
+    for (long i = 0; i < parts; i++) pthread_join(th[i], NULL);
+}
+
+/// The three single-channel products (conv_single.c) of `t` against Double references, over
+/// NaN-filled guarded outputs; split products must give the bits of one part.
+static void single_check(const conv_case *t, int path) {
+  const genai_conv_shape *s = &t->s;
+  const long N = s->n, H = s->h, W = s->w, O = s->o, OH = s->oh, OW = s->ow, KK = s->kh * s->kw;
+  const long xs = N * H * W, ys = N * O * OH * OW, ws = O * KK;
+  float *x = random_vector(xs), *y = random_vector(ys), *w = random_vector(ws), *bias = random_vector(O);
+  static const char *ops[3] = {"single_forward", "single_transpose", "single_weight_grad"};
+  for (int op = 0; op < 3; op++) {
+    char desc[400];
+    conv_describe(t, path, ops[op], desc, sizeof desc);
+    if (verbose) printf("  %s\n", desc);
+    const long outs = op == 0 ? ys : op == 1 ? xs : ws;
+    const float *b = t->bias ? bias : NULL;
+    guarded out = guarded_alloc(outs);
+    for (long i = 0; i < outs; i++) out.p[i] = quiet_nan();
+    if (op == 2) {
+      genai_conv_single_weight_grad(path, s, x, y, out.p);
+    } else {
+      run_single(s, op, op == 0 ? x : y, w, b, t->parts, t->mode, path, out.p);
+    }
+    double *ref = xmalloc(sizeof(double) * (size_t)outs), *mag = xmalloc(sizeof(double) * (size_t)outs);
+    long *terms = xmalloc(sizeof(long) * (size_t)outs);
+    for (long i = 0; i < outs; i++) {
+      const double b0 = op == 0 && b ? b[(i / (OH * OW)) % O] : op == 1 && b ? b[0] : 0;
+      ref[i] = b0, mag[i] = fabs(b0), terms[i] = 0;
+    }
+    // Every term w[o,t] · x[n, tap t of (oy, ox)] · y[n, o, oy, ox] lands in one element of each.
+    for (long n = 0; n < N; n++)
+      for (long o = 0; o < O; o++)
+        for (long oy = 0; oy < OH; oy++)
+          for (long ox = 0; ox < OW; ox++)
+            for (long ky = 0; ky < s->kh; ky++)
+              for (long kx = 0; kx < s->kw; kx++) {
+                long iy, ix;
+                if (!tap(s, oy, ox, ky, kx, &iy, &ix)) continue;
+                const long xi = (n * H + iy) * W + ix, yi = ((n * O + o) * OH + oy) * OW + ox, wi = o * KK + ky * s->kw + kx;
+                const long at = op == 0 ? yi : op == 1 ? xi : wi;
+                const double v = op == 0 ? (double)w[wi] * x[xi] : op == 1 ? (double)w[wi] * y[yi] : (double)y[yi] * x[xi];
+                ref[at] += v, mag[at] += fabs(v), terms[at]++;
+              }
+    double *bound = xmalloc(sizeof(double) * (size_t)outs);
+    for (long i = 0; i < outs; i++) bound[i] = tol_for(terms[i] + 1, mag[i]);
+    layout l = op == 0   ? (layout){4, {N, O, OH, OW}, {"n", "o", "oy", "ox"}}
+               : op == 1 ? (layout){3, {N, H, W}, {"n", "y", "x"}}
+                         : (layout){2, {O, KK}, {"o", "tap"}};
+    int ok = guards_intact(&out, desc) && check_values(desc, &l, out.p, ref, bound, outs);
+    if (ok && op < 2 && t->parts > 1) {
+      guarded one = guarded_alloc(outs);
+      run_single(s, op, op == 0 ? x : y, w, b, 1, RUN_IN_ORDER, path, one.p);
+      ok = same_as_one_part(desc, out.p, one.p, outs);
+      free(one.base);
+    }
+    record(ok);
+    free(out.base);
+    free(ref);
+    free(mag);
+    free(terms);
+    free(bound);
+  }
+  free(x);
+  free(y);
+  free(w);
+  free(bias);
+}
+
+/// Random one-channel geometries within `genai_conv_single_applies` (up to 16 taps): strides
+/// 1-3, dilations 1-2, outputs 1-40 (partial blocks of 4 and 2), planes up to 60x60 (columns in
+/// chunks past 2048 pixels), trailing pads down to −2.
+static void single_suite(int path) {
+  for (int r = 0; r < 40; r++) {
+    conv_case t;
+    for (;;) {
+      memset(&t, 0, sizeof t);
+      genai_conv_shape *s = &t.s;
+      s->n = rand_int(1, 4);
+      s->c = 1;
+      s->o = rand_int(1, 40);
+      s->h = r % 8 == 0 ? rand_int(46, 60) : rand_int(1, 20);
+      s->w = r % 8 == 0 ? rand_int(46, 60) : rand_int(1, 20);
+      s->kh = rand_int(1, 4);
+      s->kw = rand_int(1, 4);
+      s->sh = r % 8 == 0 ? 1 : rand_int(1, 3);
+      s->sw = r % 8 == 0 ? 1 : rand_int(1, 3);
+      s->dh = rand_int(1, 2);
+      s->dw = rand_int(1, 2);
+      s->pt = rand_int(0, 3);
+      s->pl = rand_int(0, 3);
+      t.pb = rand_int(-2, 3);
+      t.pr = rand_int(-2, 3);
+      t.bias = (int)rand_int(0, 1);
+      t.parts = random_parts();
+      t.mode = (int)rand_int(0, 2);
+      if (conv_finish(&t) && genai_conv_single_applies(s)) break;
+    }
+    single_check(&t, path);
+  }
+}
+
 // MARK: - Main
 
 static int usage(void) {
@@ -939,6 +1079,7 @@ int main(int argc, char **argv) {
     sgemm_suite(p);
     conv_suite(p);
     direct_suite(p);
+    single_suite(p);
     printf("  %-8s %s: %ld cases, %ld failed, tile %dx%d kc %ld nc %ld, worst |err|/bound %.2e, %.2fs\n",
            genai_path_name(p), total_failures == failures_before ? "ok" : "FAILED", path_cases,
            total_failures - failures_before, bl.mr, bl.nr, bl.kc, bl.nc, path_worst, now_s() - t0);

@@ -263,10 +263,22 @@ enum ConvCheck {
       ConvCase(
         name: "direct transposed, pads wider than the kernel", n: 1, c: 16, o: 120,
         geometry: geometry((4, 5), kernel: (3, 3), before: (3, 0), after: (0, 4)), sampleStep: 3),
-      // One channel: the transposed product is split by whole images instead of by rows.
+      // One channel with a 5x5 kernel (too many taps for `SingleChannelConvolution`): the
+      // implicit GEMM's transposed product is split by whole images instead of by rows.
       ConvCase(
         name: "one channel, split by image", n: 3, c: 1, o: 64,
-        geometry: geometry((24, 24), kernel: (3, 3), before: (1, 1), after: (1, 1))),
+        geometry: geometry((24, 24), kernel: (5, 5), before: (2, 2), after: (2, 2))),
+      // One input channel and a 3x3 kernel (`SingleChannelConvolution`): 50·47 = 2350 pixels
+      // take the columns in chunks of 1024, and 7 outputs leave a partial block of 4.
+      ConvCase(
+        name: "one input channel, columns in chunks", n: 2, c: 1, o: 7,
+        geometry: geometry((50, 47), kernel: (3, 3), before: (1, 1), after: (1, 1)), bias: true, sampleStep: 3),
+      // One input channel at the 16-tap limit, strided and dilated: taps padded to blocks of 3,
+      // a negative trailing pad, and a plane that is not a whole number of vectors.
+      ConvCase(
+        name: "one input channel, 4x4 strided and dilated", n: 3, c: 1, o: 5,
+        geometry: geometry((13, 11), kernel: (4, 4), stride: (2, 2), dilation: (2, 1), before: (2, 1), after: (1, -1)),
+        bias: true),
       // The transposed product's K is O: past one K block, so tiles are scattered more than once.
       ConvCase(
         name: "transposed K past one block", n: 2, c: 3, o: 530,
@@ -285,11 +297,11 @@ enum ConvCheck {
       ConvCase(
         name: "stride 2, weight-gradient panels inside a channel", n: 2, c: 23, o: 4,
         geometry: geometry((5, 13), kernel: (1, 3), stride: (2, 2), before: (0, 1), after: (0, 1))),
-      // One input channel, 3x3, 32 outputs: the weight gradient runs with its operands swapped
-      // (C·KH·KW = 9 rows against 32 outputs; `genai_conv_weight_grad_run`) on every path.
+      // Three input channels, 1x3, 32 outputs: the weight gradient runs with its operands
+      // swapped (C·KH·KW = 9 rows against 32 outputs; `genai_conv_weight_grad_run`) on every path.
       ConvCase(
-        name: "weight gradient with operands swapped", n: 3, c: 1, o: 32,
-        geometry: geometry((9, 8), kernel: (3, 3), before: (1, 1), after: (1, 1))),
+        name: "weight gradient with operands swapped", n: 3, c: 3, o: 32,
+        geometry: geometry((9, 8), kernel: (1, 3), before: (0, 1), after: (0, 1))),
       // Windows entirely in the padding (pads wider than the kernel), asymmetric in every way.
       ConvCase(
         name: "pads wider than the kernel", n: 1, c: 2, o: 2,
@@ -337,6 +349,11 @@ enum ConvCheck {
     #expect(cases.contains { shape($0).transposedAsForward.map(DirectConvolution.applies) == true }, "direct transposed")
     #expect(cases.contains { shape($0).transposedAsForward.map { $0.pt < 0 && DirectConvolution.applies($0) } == true })
     #expect(cases.contains { !DirectConvolution.applies(shape($0)) && $0.geometry.stride != (1, 1) })
+    // One input channel: chunked columns, the 16-tap limit, and the implicit GEMM past it.
+    let single = cases.filter { SingleChannelConvolution.applies(shape($0)) }
+    #expect(single.contains { $0.geometry.output.0 * $0.geometry.output.1 > 2048 }, "single channel in chunks")
+    #expect(single.contains { $0.geometry.kernel.0 * $0.geometry.kernel.1 == 16 && $0.geometry.dilation != (1, 1) })
+    #expect(cases.contains { $0.c == 1 && !SingleChannelConvolution.applies(shape($0)) }, "one channel, 25 taps")
     for path in KernelPath.supported {
       let kc = genai_gemm_blocking_for(path.rawValue).kc
       #expect(cases.contains { $0.o > kc }, "[\(path)] no transposed product past one K block (kc \(kc))")

@@ -297,6 +297,23 @@ void genai_conv_weight_grad_op(genai_gemm_op *op, const genai_conv_ctx *ctx);
 /// against tiles 32 wide). Both give the same sums in the same order.
 void genai_conv_weight_grad_run(const genai_conv_ctx *ctx, int path);
 
+// MARK: - One input channel
+
+/// Whether `s` has one channel on its x side (C = 1) and a kernel of at most 16 taps: the
+/// products below then replace the implicit GEMM's (conv_single.c).
+int genai_conv_single_applies(const genai_conv_shape *s);
+/// `out = conv(x, w) + bias` for images `n0 ..< n1`: x `[N, 1, H, W]`, w `[O, 1, KH, KW]`, bias
+/// `[O]` or NULL, out `[N, O, OH, OW]`. `path` -1 is the active path.
+void genai_conv_single_forward(int path, const genai_conv_shape *s, const float *x, const float *w, const float *bias,
+                               long n0, long n1, float *out);
+/// `out = convᵀ(y, w) + bias` for images `n0 ..< n1` (assigned, not added): y `[N, O, OH, OW]`,
+/// bias `[1]` or NULL, out `[N, 1, H, W]`.
+void genai_conv_single_transpose(int path, const genai_conv_shape *s, const float *y, const float *w,
+                                 const float *bias, long n0, long n1, float *out);
+/// `out = dW = Σ_{n, oy, ox} y ⊗ window(x)` `[O, 1, KH, KW]` over all `s->n` images, on the
+/// calling thread (`genai_conv_weight_grad_run` comes here for these shapes).
+void genai_conv_single_weight_grad(int path, const genai_conv_shape *s, const float *x, const float *y, float *out);
+
 // MARK: - Direct convolution (channels-last copy, no im2col)
 
 /// A forward convolution of `s` (dilation 1) in four steps that the caller spreads over threads:

@@ -25,6 +25,8 @@ extension Tensor {
     if DirectConvolution.applies(shape) {
       DirectConvolution.forward(
         shape, x: x.storage.base, w: w.storage.base, flipped: false, bias: bias?.storage.base, out: out.base)
+    } else if SingleChannelConvolution.applies(shape) {
+      SingleChannelConvolution.forward(shape, x: x.storage.base, w: w.storage.base, bias: bias?.storage.base, out: out.base)
     } else {
       ConvolutionKernels.run(genai_conv_forward_op, shape, x: x.storage.base, w: w.storage.base,
                              bias: bias?.storage.base, out: out.base)
@@ -52,6 +54,11 @@ extension Tensor {
       let out = Storage(uninitializedCount: n * c * plane)
       DirectConvolution.forward(
         direct, x: y.storage.base, w: w.storage.base, flipped: true, bias: bias?.storage.base, out: out.base)
+      return recordTranspose(y, w, bias: bias, g, out)
+    }
+    if SingleChannelConvolution.applies(shape) {
+      let out = Storage(uninitializedCount: n * c * plane)
+      SingleChannelConvolution.transpose(shape, y: y.storage.base, w: w.storage.base, bias: bias?.storage.base, out: out.base)
       return recordTranspose(y, w, bias: bias, g, out)
     }
     // Tiles are added into their windows, so the output starts as zeros or the bias, filled by
