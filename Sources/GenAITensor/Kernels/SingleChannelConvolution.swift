@@ -29,17 +29,19 @@ enum SingleChannelConvolution {
     overImages(shape) { path, s, n0, n1 in genai_conv_single_transpose(path, s, y, w, bias, n0, n1, out) }
   }
 
-  /// Runs `body(path, shape, n0, n1)` on ranges of images spread over the pool (an image is
-  /// `O·OH·OW·KH·KW` multiply-adds; every image's result is the same in any range).
+  /// Runs `body(path, shape, n0, n1)` on ranges of images spread over the pool: up to four per
+  /// thread, claimed as threads come free (a thread slowed by other work on its core does not
+  /// hold the product up), none under ~32K multiply-adds. Every image's result is the same in
+  /// any range.
   private static func overImages(
     _ shape: genai_conv_shape, _ body: (Int32, UnsafePointer<genai_conv_shape>, Int, Int) -> Void
   ) {
     let path = genai_path_active()
-    let image = shape.o * shape.oh * shape.ow * shape.kh * shape.kw
+    let image = Swift.max(1, shape.o * shape.oh * shape.ow * shape.kh * shape.kw)
+    let pool = ThreadPool.shared
+    let ranges = Swift.max(1, Swift.min(shape.n, 4 * pool.threadCount, shape.n * image / Kernels.grain))
     withUnsafePointer(to: shape) { sp in
-      parallelFor(shape.n, grain: Swift.max(1, Kernels.grain / Swift.max(image, 1))) { r in
-        body(path, sp, r.lowerBound, r.upperBound)
-      }
+      pool.run(chunks: ranges) { i in body(path, sp, shape.n * i / ranges, shape.n * (i + 1) / ranges) }
     }
   }
 }
