@@ -14,10 +14,12 @@ old="$work/Sources/CGenAIKernels" new="$root/Sources/CGenAIKernels"
 rename=(-Dgenai_conv_forward_op=old_conv_forward_op -Dgenai_conv_transpose_op=old_conv_transpose_op
   -Dgenai_conv_weight_grad_op=old_conv_weight_grad_op -Dgenai_conv_weight_grad_run=old_conv_weight_grad_run
   -Dgenai_run_ops_for=old_run_ops_for
-  -Dgenai_run_ops_avx2=old_run_ops_avx2 -Dgenai_run_ops_avx512=old_run_ops_avx512)
+  -Dgenai_run_ops_avx2=old_run_ops_avx2 -Dgenai_run_ops_avx512=old_run_ops_avx512
+  -Dgenai_transpose_pack=old_transpose_pack)
 objects=()
-# The packers and stores of REF; everything else (GEMM driver, micro-kernels) is the working tree's.
-for f in conv conv_runs_avx2 conv_runs_avx512; do
+# The packers, stores and transposing copies of REF; everything else (GEMM driver, micro-kernels)
+# is the working tree's.
+for f in conv conv_runs_avx2 conv_runs_avx512 pack_transpose; do
   [ -f "$old/$f.c" ] || continue
   "$cc" -O3 -w -c "${rename[@]}" -I"$old/include" -I"$old" "$old/$f.c" -o "$work/old_$f.o"
   objects+=("$work/old_$f.o")
