@@ -8,10 +8,10 @@
 //   clang -O3 -I$K/include -I$K Benchmarks/conv_ab/channels_last.c $K/*.c -o /tmp/channels_last -lpthread -lm
 //   taskset -c 0 /tmp/channels_last 15          # the AVX-512 path (the CPU must have it)
 //
-// On a 2-core Sapphire Rapids (2026-12-07, three runs): channels-last direct tiles 1.53-1.58x
-// (enc2), 1.52-1.56x (dec1's input gradient), 1.20-1.21x (dec2's input gradient) the implicit
-// GEMM's speed (130-156 against 95-111 GFLOP/s); with the conversions 1.16-1.19x, 1.13-1.17x and
-// 0.78-0.82x (dec2's 12 MB input transposes through memory). A channels-last VAE would keep the
+// On a 2-core Sapphire Rapids (2026-12-07, five runs): channels-last direct tiles 1.53-1.58x
+// (enc2), 1.52-1.58x (dec1's input gradient), 1.20-1.23x (dec2's input gradient) the implicit
+// GEMM's speed (130-156 against 95-115 GFLOP/s); with the conversions 1.16-1.19x, 1.13-1.18x and
+// 0.78-0.87x (dec2's 12 MB input transposed through memory). A channels-last VAE would keep the
 // first figures without paying the second.
 #include "CGenAIKernels.h"
 #include <stdio.h>
