@@ -18,6 +18,12 @@
 
 #include <string.h>
 
+/// Pixel vectors per register block for `vn` lanes: 4 x 4 ZMM accumulators on AVX-512 (32
+/// registers), 4 x 2 on 16-register AVX2 and SSE2.
+#define SINGLE_PV_FOR(vn) ((vn) == 16 ? 4 : 2)
+/// Output channels per weight-gradient block for `vn` lanes (times 3 taps, one vector each).
+#define SINGLE_WO_FOR(vn) ((vn) == 16 ? 4 : 2)
+
 #define PATH_BODY_FILE "conv_single_paths.h"
 #include "vec_paths.h"
 
@@ -33,8 +39,8 @@ static long single_lanes(int path) {
   return path == GENAI_PATH_AVX512 ? 16 : path == GENAI_PATH_AVX2 ? 8 : 4;
 }
 
-/// Pixels of a block (`SINGLE_PV` vectors) on `path`.
-static long single_block(int path) { return path == GENAI_PATH_AVX512 ? 64 : 2 * single_lanes(path); }
+/// Pixels of a register block on `path`.
+static long single_block(int path) { return SINGLE_PV_FOR(single_lanes(path)) * single_lanes(path); }
 
 /// Pixels whose columns are built at a time: a whole image up to 2048 (the columns then stay in
 /// L2: 27 x 2048 floats at most), else 1024.
@@ -189,7 +195,7 @@ void genai_conv_single_transpose(int path, const genai_conv_shape *s, const floa
 
 void genai_conv_single_weight_grad(int path, const genai_conv_shape *s, const float *x, const float *y, float *out) {
   path = single_path(path);
-  const long vn = single_lanes(path), wo = vn == 16 ? 4 : 2;
+  const long vn = single_lanes(path), wo = SINGLE_WO_FOR(vn);
   const long kk = s->kh * s->kw, k3 = round_up(kk, 3), pixels = s->oh * s->ow;
   const long chunk = single_chunk(pixels), ld = round_up(chunk, single_block(path));
   // Lane-wise sums per (output block, tap block, output, tap), summed across lanes at the end.

@@ -6,11 +6,9 @@
 // and writes each element once; the sums of an element run in the same order for any split of
 // the batch, so results do not depend on the thread count.
 
-/// Pixel vectors per register block: 4 x 4 ZMM accumulators on AVX-512 (32 registers), 4 x 2
-/// on 16-register AVX2 and SSE2.
-#define SINGLE_PV (VN == 16 ? 4 : 2)
-/// Output channels per weight-gradient block (times 3 taps, one vector each).
-#define SINGLE_WO (VN == 16 ? 4 : 2)
+/// This path's register blocks (conv_single.c defines them for any lane count).
+#define SINGLE_PV SINGLE_PV_FOR(VN)
+#define SINGLE_WO SINGLE_WO_FOR(VN)
 
 /// `p[0 ..< avail]` in the low lanes (all of them when `avail ≥ VN`), zeros above.
 static inline __attribute__((always_inline)) VF FN(single_load)(const float *p, long avail) {

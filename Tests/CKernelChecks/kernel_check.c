@@ -245,6 +245,23 @@ static long random_parts(void) {
   return choices[rand_int(0, (long)(sizeof choices / sizeof choices[0]) - 1)];
 }
 
+/// Runs `worker` on each of the `parts` items (`size` bytes apart from `items`, at most 16): in
+/// order, reversed, or each on its own thread (as the pool runs the parts of a product).
+static void run_parts(void *(*worker)(void *), void *items, size_t size, long parts, int mode) {
+  pthread_t th[16];
+  for (long i = 0; i < parts; i++) {
+    const long at = mode == RUN_REVERSED ? parts - 1 - i : i;
+    void *item = (char *)items + (size_t)at * size;
+    if (mode == RUN_THREADS) {
+      if (pthread_create(&th[at], NULL, worker, item) != 0) exit(2);
+    } else {
+      worker(item);
+    }
+  }
+  if (mode == RUN_THREADS)
+    for (long i = 0; i < parts; i++) pthread_join(th[i], NULL);
+}
+
 // MARK: - SGEMM
 
 typedef struct {
@@ -733,11 +750,11 @@ static void *direct_worker(void *p) {
   return NULL;
 }
 
-/// `out` `[N, O, OH, OW]` = the direct product of `s` on `path`: the pixels split into `parts`
-/// ranges run in order, reversed, or each on its own thread (as the pool runs them).
 static long round_up64(long bytes) { return (bytes + 63) / 64 * 64; }
 
-/// Returns 0 when it wrote outside its buffers (reported).
+/// `out` `[N, O, OH, OW]` = the direct product of `s` on `path`: the pixels split into `parts`
+/// ranges run in order, reversed, or each on its own thread (as the pool runs them). Returns 0
+/// when it wrote outside its buffers (reported).
 static int run_direct(const genai_conv_shape *s, const float *x, const float *w, int flipped, const float *bias,
                       long parts, int mode, int path, float *out) {
   const long nr = genai_conv_direct_nr(path), panels = (s->o + nr - 1) / nr, k = s->kh * s->kw * s->c;
@@ -751,19 +768,9 @@ static int run_direct(const genai_conv_shape *s, const float *x, const float *w,
   genai_conv_direct_pad_input(path, s, x, 0, s->n, padded.p);
   if (parts > pixels) parts = pixels;
   direct_part d[16];
-  pthread_t th[16];
   for (long i = 0; i < parts; i++)
     d[i] = (direct_part){s, padded.p, packed, bias, nhwc.p, pixels * i / parts, pixels * (i + 1) / parts, path};
-  for (long i = 0; i < parts; i++) {
-    const long at = mode == RUN_REVERSED ? parts - 1 - i : i;
-    if (mode == RUN_THREADS) {
-      if (pthread_create(&th[at], NULL, direct_worker, &d[at]) != 0) exit(2);
-    } else {
-      direct_worker(&d[at]);
-    }
-  }
-  if (mode == RUN_THREADS)
-    for (long i = 0; i < parts; i++) pthread_join(th[i], NULL);
+  run_parts(direct_worker, d, sizeof d[0], parts, mode);
   const int ok = guards_intact(&padded, "direct: padded input") && guards_intact(&nhwc, "direct: channels-last output");
   genai_conv_direct_to_nchw(path, s, nhwc.p, s->o, 0, s->n, out);
   free(packed);
@@ -896,19 +903,9 @@ static void run_single(const genai_conv_shape *s, int transposed, const float *i
                        long parts, int mode, int path, float *out) {
   if (parts > s->n) parts = s->n;
   single_part d[16];
-  pthread_t th[16];
   for (long i = 0; i < parts; i++)
     d[i] = (single_part){s, in, w, bias, out, s->n * i / parts, s->n * (i + 1) / parts, path, transposed};
-  for (long i = 0; i < parts; i++) {
-    const long at = mode == RUN_REVERSED ? parts - 1 - i : i;
-    if (mode == RUN_THREADS) {
-      if (pthread_create(&th[at], NULL, single_worker, &d[at]) != 0) exit(2);
-    } else {
-      single_worker(&d[at]);
-    }
-  }
-  if (mode == RUN_THREADS)
-    for (long i = 0; i < parts; i++) pthread_join(th[i], NULL);
+  run_parts(single_worker, d, sizeof d[0], parts, mode);
 }
 
 /// The three single-channel products (conv_single.c) of `t` against Double references, over
