@@ -248,13 +248,13 @@ static void transpose_columns(const genai_gemm_op *op, long j0, long nc, int NR)
   store_block.tile_first = tile_first;
 }
 
-/// The store a kernel row at a time (`ops.add_kernel_row`): tile rows `i0 ..< i0+mr` (`(c, ky,
-/// kx)` each) of runs `r0 ..< r1` (tile column = run.at − start) added back into their windows
-/// of `out`. Returns 0, adding nothing, where the path has no such loop or a run does not fit it.
+/// The store a run at a time (`ops.add_run_rows`): tile rows `i0 ..< i0+mr` (`(c, ky, kx)`
+/// each) of runs `r0 ..< r1` (tile column = run.at − start) added back into their windows of
+/// `out`. Returns 0, adding nothing, where the path has no such loop or a run does not fit it.
 static int col2im_by_kernel_rows(const genai_run_ops *ops, const genai_conv_shape *s, const run_plan *pl, long r0,
                                  long r1, const float *tile, long ldt, long start, long i0, long mr, float *out) {
-  if (!ops->add_kernel_row || s->sw > 2 || s->dw != 1 || s->kw > ops->row_kw) return 0;
-  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw, KH = s->kh;
+  if (!ops->add_run_rows || s->sw > 2 || s->dw != 1 || s->kw > ops->row_kw) return 0;
+  const long KK = s->kh * s->kw, HW = s->h * s->w, KW = s->kw;
   for (long r = r0; r < r1; r++) {
     const long len = pl->runs[r].len;
     if (len > ops->row_len || (len - 1) * s->sw + KW > ops->row_span) return 0;
@@ -262,20 +262,8 @@ static int col2im_by_kernel_rows(const genai_run_ops *ops, const genai_conv_shap
   const long c0 = i0 / KK, t0 = i0 % KK, ky0 = t0 / KW, kx0 = t0 % KW;
   for (long r = r0; r < r1; r++) {
     const col_run *run = &pl->runs[r];
-    float *outn = out + run->n * s->c * HW;
-    const long *iy = pl->iy + r * KH, base = run->ox * s->sw - s->pl;
-    // Kernel rows of the tile's rows, in order: (c, ky) advance as kx wraps.
-    long i = 0, c = c0, ky = ky0, kx = kx0;
-    while (i < mr) {
-      const long count = min_l(KW - kx, mr - i);
-      if (iy[ky] >= 0)
-        ops->add_kernel_row(outn + c * HW + iy[ky] * s->w, base, s->w, iy[ky] * s->w, (s->h - 1 - iy[ky]) * s->w,
-                            tile + i * ldt + run->at - start, ldt,
-                            run->len, s->sw, kx, count);
-      i += count;
-      kx = 0;
-      if (++ky == KH) ky = 0, c++;
-    }
+    ops->add_run_rows(s, pl->iy + r * s->kh, out + run->n * s->c * HW, run->ox * s->sw - s->pl,
+                      tile + run->at - start, ldt, run->len, c0, ky0, kx0, mr);
   }
   return 1;
 }

@@ -34,13 +34,14 @@ typedef struct {
   const long *hi;   // [nruns][KW]
 } run_plan;
 
-/// Adds tile rows of kernel columns `kx0 ..< kx0+count` (one channel and kernel row) of a run of
-/// `len` outputs into the image row `row` (width `w`): output q of kernel column kx lands
-/// `q·stride + kx` past `base` (which may be negative: only pixels inside the row change).
-/// `before` and `after` floats before `row` and past `row + w` lie in the same image plane,
-/// which only the calling thread writes: they may be read and written back unchanged.
-typedef void (*genai_kernel_row_add_fn)(float *row, long base, long w, long before, long after, const float *src,
-                                        long ldt, long len, long stride, long kx0, long count);
+/// Adds tile rows `0 ..< mr` of one run of `len` outputs back into their windows of the image
+/// `outn` `[C, H, W]`: tile row `i` (at `src + i·ldt`) is kernel offset `(c, ky, kx)`, counted on
+/// from `(c0, ky0, kx0)`, and its output q lands in channel c, input row `iy[ky]` (skipped where
+/// that is −1, the padding), column `base + q·stride + kx` (only columns inside the row change).
+/// The rows of a kernel row are summed in registers, so each image row is read and written once
+/// per kernel row, not once per kernel column; what depends only on `kx` is worked out once.
+typedef void (*genai_run_rows_add_fn)(const genai_conv_shape *s, const long *iy, float *outn, long base,
+                                      const float *src, long ldt, long len, long c0, long ky0, long kx0, long mr);
 
 /// im2col rows `k0 ..< k0+count` of the plan's runs, a block at a time: row `k` of run `r` goes
 /// to `dst + place(r.at) + k·k_stride`, `place(at) = (at / panel)·panel_size + at % panel` with
@@ -56,7 +57,7 @@ typedef struct {
   /// Optional: the transposed product's store a kernel row at a time, for runs of at most
   /// `row_len` outputs whose span in a kernel row, `(len−1)·stride + KW`, is at most `row_span`
   /// lanes, stride 1 or 2, kernel width at most `row_kw`, no dilation.
-  genai_kernel_row_add_fn add_kernel_row;
+  genai_run_rows_add_fn add_run_rows;
   long row_len, row_span, row_kw;
 } genai_run_ops;
 

@@ -148,45 +148,62 @@ TARGET static int im2col_block(const genai_conv_shape *s, const run_plan *pl, co
   return 1;
 }
 
-/// Adds one kernel row's worth of tile rows (kernel columns `kx0 ..< kx0+count`, all of one
-/// channel and kernel row) of run `run` into the image row at `row` (width `w`): the span of
-/// the row they touch (at most 32 floats from `base`, the input column of output 0 at kernel
-/// column 0) is loaded once, every tile row is moved into place with a lane permute and added,
-/// and the span is stored once. Consecutive kernel columns overlap by all but one pixel, so one
-/// load-add-store per column stalls on store forwarding every time.
-TARGET static void add_kernel_row(float *row, long base, long w, long before, long after, const float *src, long ldt,
-                                  long len, long stride, long kx0, long count) {
-  (void)before, (void)after;  // masked stores touch only the row
+/// The transposed product's store for one run (see `genai_run_rows_add_fn`). A kernel row's
+/// tile rows (at most 16 outputs each) are moved into place across a span of 32 lanes from
+/// `base` with a lane permute each and summed in two registers; the image row is then loaded,
+/// added to and stored once. Consecutive kernel columns overlap by all but one pixel, so one
+/// load-add-store per column would stall on store forwarding every time. The permutes and masks
+/// of each kernel column, and the row's load and store masks, are the same for every kernel row
+/// of the run and are made once (per kernel row they cost as much as the adds).
+TARGET static void add_run_rows(const genai_conv_shape *s, const long *iy, float *outn, long base, const float *src,
+                                long ldt, long len, long c0, long ky0, long kx0, long mr) {
+  const long KW = s->kw, KH = s->kh, HW = s->h * s->w, w = s->w, stride = s->sw;
   const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-  // Lanes of the 32 that output q of tile column kx lands on: q·stride + kx.
+  // Lanes of the 32 that output q of kernel column kx lands on: q·stride + kx.
   const unsigned long long outs =
       stride == 1 ? (1ull << len) - 1 : (((1ull << (2 * len)) - 1) & 0x5555555555555555ull);
-  for (long i = 0; i < count; i++) {
-    const long kx = kx0 + i;
-    const __m512 v = _mm512_maskz_loadu_ps(span16(0, len), src + i * ldt);
+  __m512i idx_lo[32], idx_hi[32];
+  __mmask16 m_lo[32], m_hi[32];
+  for (long kx = 0; kx < KW; kx++) {
     const unsigned long long m = outs << kx;
-    __m512i idx_lo = _mm512_sub_epi32(iota, _mm512_set1_epi32((int)kx));
-    __m512i idx_hi = _mm512_add_epi32(idx_lo, _mm512_set1_epi32(16));
+    idx_lo[kx] = _mm512_sub_epi32(iota, _mm512_set1_epi32((int)kx));
+    idx_hi[kx] = _mm512_add_epi32(idx_lo[kx], _mm512_set1_epi32(16));
     if (stride == 2) {
-      idx_lo = _mm512_srai_epi32(idx_lo, 1);
-      idx_hi = _mm512_srai_epi32(idx_hi, 1);
+      idx_lo[kx] = _mm512_srai_epi32(idx_lo[kx], 1);
+      idx_hi[kx] = _mm512_srai_epi32(idx_hi[kx], 1);
     }
-    lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps((__mmask16)(m & 0xFFFF), idx_lo, v));
-    hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps((__mmask16)((m >> 16) & 0xFFFF), idx_hi, v));
+    m_lo[kx] = (__mmask16)(m & 0xFFFF);
+    m_hi[kx] = (__mmask16)((m >> 16) & 0xFFFF);
   }
+  const __mmask16 load = span16(0, len);
   // Only the pixels inside the row are read and written.
   const long a = base < 0 ? -base : 0, b = w - base;
-  const __mmask16 m0 = span16(a < 16 ? a : 16, b < 16 ? b : 16);
-  const __mmask16 m1 = span16(a > 16 ? a - 16 : 0, b > 32 ? 16 : (b > 16 ? b - 16 : 0));
-  float *d = row + base;
-  _mm512_mask_storeu_ps(d, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d), lo));
-  _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d + 16), hi));
+  const __mmask16 store_lo = span16(a < 16 ? a : 16, b < 16 ? b : 16);
+  const __mmask16 store_hi = span16(a > 16 ? a - 16 : 0, b > 32 ? 16 : (b > 16 ? b - 16 : 0));
+  long i = 0, c = c0, ky = ky0, kx0_row = kx0;
+  while (i < mr) {
+    const long count = KW - kx0_row < mr - i ? KW - kx0_row : mr - i;
+    if (iy[ky] >= 0) {
+      __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+      for (long j = 0; j < count; j++) {
+        const long kx = kx0_row + j;
+        const __m512 v = _mm512_maskz_loadu_ps(load, src + (i + j) * ldt);
+        lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(m_lo[kx], idx_lo[kx], v));
+        hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(m_hi[kx], idx_hi[kx], v));
+      }
+      float *d = outn + c * HW + iy[ky] * w + base;
+      _mm512_mask_storeu_ps(d, store_lo, _mm512_add_ps(_mm512_maskz_loadu_ps(store_lo, d), lo));
+      _mm512_mask_storeu_ps(d + 16, store_hi, _mm512_add_ps(_mm512_maskz_loadu_ps(store_hi, d + 16), hi));
+    }
+    i += count;
+    kx0_row = 0;
+    if (++ky == KH) ky = 0, c++;
+  }
 }
 
 
 /// Spans up to 32 lanes: two registers of 16.
-genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run, im2col_block, add_kernel_row, 16, 32, 32}; }
+genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){copy_run, add_run, im2col_block, add_run_rows, 16, 32, 32}; }
 
 #else
 genai_run_ops genai_run_ops_avx512(void) { return (genai_run_ops){0}; }
