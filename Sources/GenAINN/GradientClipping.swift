@@ -32,7 +32,7 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
   require(maxNorm > 0, "[clipGradNorm] maxNorm must be > 0, got \(maxNorm)")
   let grads = parameters.compactMap(\.grad)
   var total: Double = 0
-  for g in grads { total += g.withUnsafeBufferPointer(sumOfSquares) }
+  for s in sumsOfSquares(grads) { total += s }
   let norm = total.squareRoot()
   let coefficient = Double(maxNorm) / (norm + 1e-6)
   // `!(c >= 1)` rather than `c < 1`: a NaN factor must reach the gradients, as in PyTorch.
@@ -96,6 +96,27 @@ func sumOfSquares(_ b: UnsafeBufferPointer<Float>) -> Double {
     i += 1
   }
   return total
+}
+
+/// `sumOfSquares` of each of `grads`, the gradients shared out across the thread pool in runs
+/// of about equal element counts. Each sum is still worked out whole on one thread, so the
+/// results are a serial loop's; most gradients are too small to split (char-gpt's hold 8-65 K
+/// elements), and summing them one after another left the other cores idle.
+func sumsOfSquares(_ grads: [Tensor]) -> [Double] {
+  var sums = [Double](repeating: 0, count: grads.count)
+  let total = grads.reduce(0) { $0 + $1.count }
+  let chunks = Swift.min(ThreadPool.shared.threadCount, Swift.max(1, total / 32_768))
+  sums.withUnsafeMutableBufferPointer { out in
+    ThreadPool.shared.run(chunks: chunks) { chunk in
+      // Gradient k belongs to the chunk its first element (in all of them in a row) falls in.
+      var start = 0
+      for (k, g) in grads.enumerated() {
+        if start * chunks / Swift.max(total, 1) == chunk { out[k] = g.withUnsafeBufferPointer(sumOfSquares) }
+        start += g.count
+      }
+    }
+  }
+  return sums
 }
 
 /// Runs `body` once per distinct gradient storage among `grads`.

@@ -162,15 +162,9 @@ private let adamBuffers = ["exp_avg", "exp_avg_sq"]
 
 /// The loop shared by `Adam` and `AdamW`: the rule over every parameter with a gradient.
 private func adamStep(_ optimizer: OptimizerBase, _ op: String, _ hyper: (Int) -> Adam.Hyperparameters) {
-  optimizer.forEachUpdate(op) { i, t, p, g in
-    let h = hyper(i)
-    let m = optimizer.buffer(i, 0)
-    let v = optimizer.buffer(i, 1)
-    parallelFor(p.count) { r in
-      Adam.update(
-        param: p.slice(r), grad: g.slice(r), state: Adam.State(expAvg: m.slice(r), expAvgSq: v.slice(r), step: t),
-        hyper: h)
-    }
+  optimizer.forEachUpdate(op) { i, t, r, p, g in
+    let state = Adam.State(expAvg: optimizer.buffer(i, 0).slice(r), expAvgSq: optimizer.buffer(i, 1).slice(r), step: t)
+    Adam.update(param: p, grad: g, state: state, hyper: hyper(i))
   }
 }
 

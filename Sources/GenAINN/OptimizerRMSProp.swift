@@ -78,16 +78,11 @@ public final class RMSProp: OptimizerBase, Optimizer {
   /// Applies one update to every parameter that has a gradient.
   public func step() {
     let hyper = hyperparameters
-    forEachUpdate("RMSProp") { i, _, p, g in
-      let s = buffer(i, 0)
-      let b = momentumIndex.map { buffer(i, $0) }
-      let a = gradAvgIndex.map { buffer(i, $0) }
-      parallelFor(p.count) { r in
-        RMSProp.update(
-          param: p.slice(r), grad: g.slice(r),
-          state: State(squareAvg: s.slice(r), momentumBuffer: b?.slice(r), gradAvg: a?.slice(r)),
-          hyper: hyper)
-      }
+    forEachUpdate("RMSProp") { i, _, r, p, g in
+      let state = State(
+        squareAvg: buffer(i, 0).slice(r), momentumBuffer: momentumIndex.map { buffer(i, $0).slice(r) },
+        gradAvg: gradAvgIndex.map { buffer(i, $0).slice(r) })
+      RMSProp.update(param: p, grad: g, state: state, hyper: hyper)
     }
   }
 }

@@ -75,13 +75,9 @@ public final class SGD: OptimizerBase, Optimizer {
   /// Applies one update to every parameter that has a gradient.
   public func step() {
     let hyper = hyperparameters
-    forEachUpdate("SGD") { i, t, p, g in
-      let momentumBuffer = momentum != 0 ? buffer(i, 0) : nil
-      parallelFor(p.count) { r in
-        SGD.update(
-          param: p.slice(r), grad: g.slice(r),
-          state: State(momentumBuffer: momentumBuffer?.slice(r), step: t), hyper: hyper)
-      }
+    forEachUpdate("SGD") { i, t, r, p, g in
+      let state = State(momentumBuffer: momentum != 0 ? buffer(i, 0).slice(r) : nil, step: t)
+      SGD.update(param: p, grad: g, state: state, hyper: hyper)
     }
   }
 }

@@ -12,8 +12,9 @@ import GenAITensor
 //   arrays (the per-parameter rule of docs/STYLE.md §3.4, mlx-swift's `applySingle`);
 // - a subclass of `OptimizerBase` conforming to `Optimizer`: the base owns the per-parameter
 //   buffers and update counts, and the subclass loops the rule over the parameters that have a
-//   gradient (`forEachUpdate`), splitting large parameters across the thread pool (every element
-//   is independent, so the split does not change a single bit).
+//   gradient (`forEachUpdate`), in one pass over the elements of all of them split evenly
+//   across the thread pool (every element is independent, so the split does not change a single
+//   bit).
 //
 // The rules run four lanes at a time through `Lanes` (`SIMD4<Float>`): Swift's scalar
 // `squareRoot()` is a libm call on Linux that stops the loop vectoriser, while SSE's `sqrtps`
@@ -91,20 +92,47 @@ public class OptimizerBase {
     buffers[i][k].storage.buffer
   }
 
-  /// Counts one `step` call, then runs `body(i, t, param, grad)` with the raw buffers of the whole
-  /// tensors for every parameter `i` that has a gradient, `t` being its update number (from 1).
+  /// Counts one `step` call, then runs `body(i, t, range, param, grad)` for every parameter `i`
+  /// that has a gradient, `t` being its update number (from 1), over ranges of its elements
+  /// (`param` and `grad` are those elements' raw buffers) that cover each element once.
   /// Parameters without a gradient are skipped and keep their count.
+  ///
+  /// The elements of all parameters are split evenly across the thread pool in one pass, so a
+  /// range may be part of a parameter and calls for different parameters run at the same time.
+  /// Most parameters are too small to be split on their own (char-gpt's hold 8-65 K elements,
+  /// the pool splits from 64 K), and updating them one after another left the other cores idle
+  /// for 1.6% of a char-gpt step.
   func forEachUpdate(
-    _ op: String, _ body: (Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
+    _ op: String,
+    _ body: (Int, Int, Range<Int>, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void
   ) {
     stepCount += 1
+    var updates: [(i: Int, t: Int, param: UnsafeMutableBufferPointer<Float>, grad: UnsafeBufferPointer<Float>)] = []
+    // `starts[k]` is update k's first element in the concatenation of all of them.
+    var starts = [0]
     for (i, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
       require(
         g.count == p.count,
         "[\(op)] gradient of parameter \(i) has shape \(g.shape), the parameter \(p.shape)")
       updateCounts[i] += 1
-      body(i, updateCounts[i], p.storage.buffer, UnsafeBufferPointer(g.storage.buffer))
+      updates.append((i, updateCounts[i], p.storage.buffer, UnsafeBufferPointer(g.storage.buffer)))
+      starts.append(starts[starts.count - 1] + p.count)
+    }
+    parallelFor(starts[starts.count - 1]) { r in
+      // The last update that starts at or before r's first element, then those r reaches.
+      var lo = 0, hi = updates.count
+      while hi - lo > 1 {
+        let mid = (lo + hi) / 2
+        if starts[mid] <= r.lowerBound { lo = mid } else { hi = mid }
+      }
+      var k = lo
+      while k < updates.count && starts[k] < r.upperBound {
+        let u = updates[k]
+        let part = Swift.max(r.lowerBound, starts[k]) - starts[k]..<Swift.min(r.upperBound, starts[k + 1]) - starts[k]
+        if !part.isEmpty { body(u.i, u.t, part, u.param.slice(part), u.grad.slice(part)) }
+        k += 1
+      }
     }
   }
 

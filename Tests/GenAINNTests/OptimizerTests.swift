@@ -290,6 +290,47 @@ private let referenceCases: [(name: String, make: @Sendable ([Tensor]) -> any Op
     }
   }
 
+  /// `step()` updates the elements of all parameters in one pass split across the pool, so a
+  /// split can fall inside a parameter and small parameters share a thread: every parameter must
+  /// still end exactly as its own rule leaves it, run on the whole of it.
+  @Test func onePassOverAllParametersGivesEachItsOwnRulesBits() {
+    // 135 K elements: two parts on two threads, the split inside the first parameter.
+    let sizes = [70_001, 3, 40_000, 1, 25_013]
+    var rng = SeededGenerator(seed: 11)
+    let start = sizes.map { Tensor.randn([$0], using: &rng).scalars }
+    let grads = (0..<2).map { _ in sizes.map { Tensor.randn([$0], using: &rng).scalars } }
+    let adamHyper = Adam.Hyperparameters(learningRate: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1,
+                                         decoupledWeightDecay: true)
+    let sgdHyper = SGD.Hyperparameters(learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0.01)
+    for kind in ["AdamW", "SGD"] {
+      let ps = start.map { Tensor($0).requiringGrad() }
+      let opt: any Optimizer =
+        kind == "AdamW"
+        ? AdamW(parameters: ps, learningRate: 0.01, betas: (0.9, 0.99), eps: 1e-8, weightDecay: 0.1, decayWhere: { _ in true })
+        : SGD(parameters: ps, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01)
+      var expected = start
+      var first = start.map { [Float](repeating: 0, count: $0.count) }, second = first
+      for (t, g) in grads.enumerated() {
+        for (p, gi) in zip(ps, g) { p.grad = Tensor(gi) }
+        opt.step()
+        for k in sizes.indices {
+          withBuffers(&expected[k], g[k]) { p, gb in
+            first[k].withUnsafeMutableBufferPointer { m in
+              second[k].withUnsafeMutableBufferPointer { v in
+                if kind == "AdamW" {
+                  Adam.update(param: p, grad: gb, state: Adam.State(expAvg: m, expAvgSq: v, step: t + 1), hyper: adamHyper)
+                } else {
+                  SGD.update(param: p, grad: gb, state: SGD.State(momentumBuffer: m, step: t + 1), hyper: sgdHyper)
+                }
+              }
+            }
+          }
+        }
+        #expect(bits(ps) == expected.flatMap { $0.map(\.bitPattern) }, "\(kind) step \(t + 1)")
+      }
+    }
+  }
+
   @Test func parametersWithoutGradientAreSkippedAndKeepTheirOwnCount() {
     let ps = Problem.parameters()
     let opt = Adam(parameters: ps, learningRate: 0.1)
@@ -530,6 +571,17 @@ private let referenceCases: [(name: String, make: @Sendable ([Tensor]) -> any Op
     a.grad = Tensor([3, 4])
     #expect(clipGradNorm([a], maxNorm: 5.1) == 5)
     #expect(a.grad?.scalars == [3, 4])
+  }
+
+  /// The gradients' sums of squares are shared out across the pool whole, so the norm has the
+  /// bits of a serial loop over them in order.
+  @Test func normOfManyGradientsIsTheSerialSum() {
+    var rng = SeededGenerator(seed: 5)
+    let ps = [40_000, 7, 30_000, 65_536, 1].map { Tensor.zeros([$0]).requiringGrad() }
+    for p in ps { p.grad = Tensor.randn(p.shape, using: &rng) }
+    var total: Double = 0
+    for p in ps { total += p.grad!.withUnsafeBufferPointer(sumOfSquares) }
+    #expect(clipGradNorm(ps, maxNorm: 1e9) == Float(total.squareRoot()))
   }
 
   @Test func sharedGradientStorageIsScaledOnce() throws {
