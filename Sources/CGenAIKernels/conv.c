@@ -171,7 +171,7 @@ static void forward_store(const genai_gemm_op *op, long i0, long mr, long j0, lo
         const float b = ctx->bias[o];
         for (long q = 0; q < len; q++) d[q] = t[q] + b;
       } else {
-        memcpy(d, t, (size_t)len * sizeof(float));
+        for (long q = 0; q < len; q++) d[q] = t[q];
       }
     }
     at += len;
