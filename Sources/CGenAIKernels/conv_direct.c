@@ -149,12 +149,7 @@ static direct_tile_fn direct_tile(int path) {
   return conv_direct_tile_portable_4x8;
 }
 
-static int usable_path(int path) {
-  if (path < 0) path = genai_path_active();
-  return genai_path_supported(path) ? path : GENAI_PATH_PORTABLE;
-}
-
-long genai_conv_direct_nr(int path) { return 2 * direct_lanes(usable_path(path)); }
+long genai_conv_direct_nr(int path) { return 2 * direct_lanes(genai_path_usable(path)); }
 
 long genai_conv_direct_padded_height(const genai_conv_shape *s) { return (s->oh - 1) * s->sh + s->kh; }
 long genai_conv_direct_padded_width(const genai_conv_shape *s) { return (s->ow - 1) * s->sw + s->kw; }
@@ -182,7 +177,7 @@ void genai_conv_direct_pack_weights(int path, const genai_conv_shape *s, const f
 }
 
 void genai_conv_direct_pad_input(int path, const genai_conv_shape *s, const float *x, long n0, long n1, float *xp) {
-  path = usable_path(path);
+  path = genai_path_usable(path);
   const long hp = genai_conv_direct_padded_height(s), wp = genai_conv_direct_padded_width(s);
   const long plane = s->h * s->w;
   // Columns of the padded row that hold image values: xx = ix + pl for ix in [ix0, ix1).
@@ -209,7 +204,7 @@ void genai_conv_direct_pad_input(int path, const genai_conv_shape *s, const floa
 
 void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *xp, const float *wp,
                              const float *bias, long p0, long p1, float *y, long ldy) {
-  path = usable_path(path);
+  path = genai_path_usable(path);
   const int vn = direct_lanes(path), mr = DIRECT_MR(vn), nr = 2 * vn;
   const direct_tile_fn tile = direct_tile(path);
   const long hp = genai_conv_direct_padded_height(s), wpad = genai_conv_direct_padded_width(s);
@@ -260,7 +255,7 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
 
 void genai_conv_direct_to_nchw(int path, const genai_conv_shape *s, const float *y, long ldy, long n0, long n1,
                                float *out) {
-  path = usable_path(path);
+  path = genai_path_usable(path);
   const long pix = s->oh * s->ow;
   for (long n = n0; n < n1; n++)
     genai_transpose_pack(path, y + n * pix * ldy, ldy, pix, s->o, out + n * s->o * pix, pix);

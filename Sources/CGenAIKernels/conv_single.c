@@ -118,41 +118,27 @@ typedef void (*single_forward_fn)(long, long, const float *, long, long, const f
 typedef void (*single_transpose_fn)(long, long, const float *, long, long, const float *, float *, long);
 typedef void (*single_wgrad_fn)(long, long, const float *, long, long, const float *, long, float *);
 
-static single_forward_fn forward_for(int path) {
+/// The register blocks of one path.
+typedef struct {
+  single_forward_fn forward;
+  single_transpose_fn transpose;
+  single_wgrad_fn wgrad;
+} single_blocks;
+
+static single_blocks blocks_for(int path) {
 #if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return single_forward_block_avx512;
-  if (path == GENAI_PATH_AVX2) return single_forward_block_avx2;
+  if (path == GENAI_PATH_AVX512)
+    return (single_blocks){single_forward_block_avx512, single_transpose_block_avx512, single_wgrad_block_avx512};
+  if (path == GENAI_PATH_AVX2)
+    return (single_blocks){single_forward_block_avx2, single_transpose_block_avx2, single_wgrad_block_avx2};
 #endif
   (void)path;
-  return single_forward_block_portable;
-}
-
-static single_transpose_fn transpose_for(int path) {
-#if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return single_transpose_block_avx512;
-  if (path == GENAI_PATH_AVX2) return single_transpose_block_avx2;
-#endif
-  (void)path;
-  return single_transpose_block_portable;
-}
-
-static single_wgrad_fn wgrad_for(int path) {
-#if defined(__x86_64__)
-  if (path == GENAI_PATH_AVX512) return single_wgrad_block_avx512;
-  if (path == GENAI_PATH_AVX2) return single_wgrad_block_avx2;
-#endif
-  (void)path;
-  return single_wgrad_block_portable;
-}
-
-static int single_path(int path) {
-  if (path < 0) path = genai_path_active();
-  return genai_path_supported(path) ? path : GENAI_PATH_PORTABLE;
+  return (single_blocks){single_forward_block_portable, single_transpose_block_portable, single_wgrad_block_portable};
 }
 
 void genai_conv_single_forward(int path, const genai_conv_shape *s, const float *x, const float *w, const float *bias,
                                long n0, long n1, float *out) {
-  path = single_path(path);
+  path = genai_path_usable(path);
   const long kk = s->kh * s->kw, pixels = s->oh * s->ow, o4 = round_up(s->o, 4);
   const long chunk = single_chunk(pixels), ld = round_up(chunk, single_block(path));
   // The weight as [ceil(O/4)][kk][4], zeros past O: one broadcast per output and tap.
@@ -160,7 +146,7 @@ void genai_conv_single_forward(int path, const genai_conv_shape *s, const float 
   for (long o = 0; o < o4; o++)
     for (long t = 0; t < kk; t++) wp[(o / 4) * kk * 4 + t * 4 + o % 4] = o < s->o ? w[o * kk + t] : 0;
   float *cols = genai_thread_scratch(0, (size_t)(kk * ld) * sizeof(float));
-  const single_forward_fn block = forward_for(path);
+  const single_forward_fn block = blocks_for(path).forward;
   for (long n = n0; n < n1; n++) {
     for (long p0 = 0; p0 < pixels; p0 += chunk) {
       const long np = min_l(chunk, pixels - p0);
@@ -172,7 +158,7 @@ void genai_conv_single_forward(int path, const genai_conv_shape *s, const float 
 
 void genai_conv_single_transpose(int path, const genai_conv_shape *s, const float *y, const float *w,
                                  const float *bias, long n0, long n1, float *out) {
-  path = single_path(path);
+  path = genai_path_usable(path);
   const long kk = s->kh * s->kw, k3 = round_up(kk, 3), pixels = s->oh * s->ow, plane = s->h * s->w;
   const long chunk = single_chunk(pixels), ld = round_up(chunk, single_block(path));
   // The weight as [ceil(kk/3)][O][3], zeros past kk.
@@ -180,7 +166,7 @@ void genai_conv_single_transpose(int path, const genai_conv_shape *s, const floa
   for (long t = 0; t < k3; t++)
     for (long o = 0; o < s->o; o++) wt[(t / 3) * s->o * 3 + o * 3 + t % 3] = t < kk ? w[o * kk + t] : 0;
   float *g = genai_thread_scratch(0, (size_t)(k3 * ld) * sizeof(float));
-  const single_transpose_fn block = transpose_for(path);
+  const single_transpose_fn block = blocks_for(path).transpose;
   for (long n = n0; n < n1; n++) {
     float *xn = out + n * plane;
     const float b = bias ? bias[0] : 0.0f;
@@ -194,7 +180,7 @@ void genai_conv_single_transpose(int path, const genai_conv_shape *s, const floa
 }
 
 void genai_conv_single_weight_grad(int path, const genai_conv_shape *s, const float *x, const float *y, float *out) {
-  path = single_path(path);
+  path = genai_path_usable(path);
   const long vn = single_lanes(path), wo = SINGLE_WO_FOR(vn);
   const long kk = s->kh * s->kw, k3 = round_up(kk, 3), pixels = s->oh * s->ow;
   const long chunk = single_chunk(pixels), ld = round_up(chunk, single_block(path));
@@ -203,7 +189,7 @@ void genai_conv_single_weight_grad(int path, const genai_conv_shape *s, const fl
   float *acc = genai_thread_scratch(1, (size_t)(entries * vn) * sizeof(float));
   memset(acc, 0, (size_t)(entries * vn) * sizeof(float));
   float *cols = genai_thread_scratch(0, (size_t)(k3 * ld) * sizeof(float));
-  const single_wgrad_fn block = wgrad_for(path);
+  const single_wgrad_fn block = blocks_for(path).wgrad;
   for (long n = 0; n < s->n; n++) {
     for (long p0 = 0; p0 < pixels; p0 += chunk) {
       const long np = min_l(chunk, pixels - p0);

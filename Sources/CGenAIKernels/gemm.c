@@ -397,8 +397,7 @@ static void scale_rows(float *c, long ldc, long i0, long i1, long j0, long j1, f
 }
 
 void genai_gemm_run(const genai_gemm_op *op_in, long part, long parts, int path) {
-  if (path < 0) path = genai_path_active();
-  if (!genai_path_supported(path)) path = GENAI_PATH_PORTABLE;
+  path = genai_path_usable(path);
   // The packers see the path through their copy of the operation.
   genai_gemm_op local = *op_in;
   local.path = path;

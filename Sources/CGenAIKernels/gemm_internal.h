@@ -34,6 +34,12 @@ genai_ukernel genai_ukernel_neon(void);
 /// `x` rounded up to a multiple of `to`.
 static inline long round_up(long x, long to) { return (x + to - 1) / to * to; }
 
+/// `path`, or the active one where it is −1, or the portable one where this CPU lacks it.
+static inline int genai_path_usable(int path) {
+  if (path < 0) path = genai_path_active();
+  return genai_path_supported(path) ? path : GENAI_PATH_PORTABLE;
+}
+
 /// The output columns `[*lo, *hi)` of a run of `len` whose input column `ix0 + q·stride` lies in
 /// `0 ..< width`.
 static inline void genai_valid_span(long ix0, long stride, long width, long len, long *lo, long *hi) {
