@@ -1,22 +1,27 @@
-// How fast would the VAE's 3x3 forward products be if its activations were already channels-last?
-// Times, on one core, the implicit GEMM forward (NCHW in and out, conv.c) against the direct tiles
-// alone (a zero-padded NHWC input, NHWC output: what a channels-last network would run, weight
-// packing included) and against the direct product with its two conversions (what
-// DirectConvolution runs today for deep products). The fastest of `reps` runs of each.
+// The VAE's convolution products channels-first (the implicit GEMM of conv.c, NCHW in and out)
+// against channels-last (conv_nhwc.c, NHWC in and out), one core, the fastest of `reps` runs
+// of each, alternating. What each side pays is what a network in that layout pays per product:
+//
+//   forward      conv.c: im2col packing + GEMM          conv_nhwc.c: weight packing + direct tiles
+//   transposed   conv.c: bias fill + GEMM + scatter     conv_nhwc.c: per output phase, weight
+//                                                       packing + direct tiles
+//   wgrad        conv.c: im2col/transposing packers     conv_nhwc.c: row-copy packers (a quarter of
+//                                                       the batch, times 4, as the pool runs it)
 //
 //   K=Sources/CGenAIKernels
 //   clang -O3 -I$K/include -I$K Benchmarks/conv_ab/channels_last.c $K/*.c -o /tmp/channels_last -lpthread -lm
-//   taskset -c 0 /tmp/channels_last 15          # the AVX-512 path (the CPU must have it)
+//   taskset -c 0 /tmp/channels_last 10          # GENAI_CPU=avx2 (or portable) picks another path
 //
-// On a 2-core Sapphire Rapids (2026-12-07, five runs): channels-last direct tiles 1.53-1.58x
-// (enc2), 1.52-1.58x (dec1's input gradient), 1.20-1.23x (dec2's input gradient) the implicit
-// GEMM's speed (130-156 against 95-115 GFLOP/s); with the conversions 1.16-1.19x, 1.13-1.18x and
-// 0.78-0.87x (dec2's 12 MB input transposed through memory). A channels-last VAE would keep the
-// first figures without paying the second.
+// Shapes are "x side -> y side" geometries of the `vae` workload: enc2 (32x14x14 -> 64x7x7), dec1
+// (64x14x14 -> 64x7x7, the decoder's first transposed layer read backwards), dec2 (32x28x28 ->
+// 64x14x14). The one-channel layers (enc1, dec3) keep their channels-first one-channel products
+// in a channels-last network (`conv2d` routes them), so they are not timed here.
 #include "CGenAIKernels.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -34,57 +39,78 @@ static void keep_fastest(double *best, double t) {
   if (t < *best) *best = t;
 }
 
-/// One forward geometry `[n, c, h, w]` → `[n, o, oh, ow]`, a k x k kernel of stride `stride`,
-/// `pad` before on both axes.
-static void compare(const char *name, long n, long c, long h, long w, long o, long k, long stride, long pad, long oh,
-                    long ow, int reps) {
-  const genai_conv_shape s = {n, c, h, w, o, oh, ow, k, k, stride, stride, 1, 1, pad, pad};
-  const int path = GENAI_PATH_AVX512;
-  const long nr = genai_conv_direct_nr(path), panels = (o + nr - 1) / nr, depth = k * k * c;
-  const long hp = genai_conv_direct_padded_height(&s), wp = genai_conv_direct_padded_width(&s);
-  const long pixels = n * oh * ow;
-  float *x = random_floats(n * c * h * w), *wt = random_floats(o * c * k * k), *bias = random_floats(o);
-  float *y = random_floats(n * o * oh * ow), *packed = random_floats(panels * depth * nr);
-  float *padded = random_floats(n * hp * wp * c), *nhwc = random_floats(pixels * o);
-  const genai_conv_ctx ctx = {s, x, NULL, wt, bias, y};
-  double gemm = 1e9, channels_last = 1e9, converted = 1e9;
+/// The channels-last forward product: weight panels, then the direct tiles over every pixel.
+static void nhwc_forward(const genai_conv_shape *s, const float *x, const float *w, const float *bias, float *wp,
+                         float *y) {
+  const long nr = genai_conv_direct_nr(-1);
+  genai_conv_nhwc_pack_weights(-1, s, w, 0, (s->o + nr - 1) / nr, wp);
+  genai_conv_nhwc_forward(-1, s, x, wp, bias, 0, s->n * s->oh * s->ow, y);
+}
+
+/// The channels-last transposed product, one output phase at a time.
+static void nhwc_transpose(const genai_conv_shape *s, const float *y, const float *w, const float *bias, float *wp,
+                           float *x) {
+  const long nr = genai_conv_direct_nr(-1);
+  for (long a = 0; a < s->sh; a++)
+    for (long b = 0; b < s->sw; b++) {
+      const long pixels = genai_conv_nhwc_phase_pixels(s, a, b);
+      if (pixels == 0) continue;
+      genai_conv_nhwc_pack_phase_weights(-1, s, a, b, w, 0, (s->c + nr - 1) / nr, wp);
+      genai_conv_nhwc_transpose_phase(-1, s, a, b, y, wp, bias, 0, pixels, x);
+    }
+}
+
+/// A `same`-padded k x k convolution of stride `stride` from `[n, c, h, w]` to `[n, o, ceil(h/s), ceil(w/s)]`.
+static void compare(const char *name, long n, long c, long h, long w, long o, long k, long stride, int reps) {
+  genai_conv_shape s = {n, c, h, w, o, (h + stride - 1) / stride, (w + stride - 1) / stride, k, k, stride, stride, 1, 1, 0, 0};
+  const long pad = (s.oh - 1) * stride + k - h;
+  s.pt = s.pl = pad > 0 ? pad / 2 : 0;
+  const long xs = n * c * h * w, ys = n * o * s.oh * s.ow, ws = o * c * k * k;
+  float *x = random_floats(xs), *y = random_floats(ys), *wt = random_floats(ws), *bo = random_floats(o);
+  float *bc = random_floats(c), *yout = random_floats(ys), *xout = random_floats(xs), *dw = random_floats(ws);
+  float *wp = random_floats((o > c ? o : c) * k * k * (o > c ? o : c) + 64);
+  genai_conv_shape quarter = s;
+  quarter.n = n / 4 > 0 ? n / 4 : 1;
+  double t[6] = {1e9, 1e9, 1e9, 1e9, 1e9, 1e9};
   for (int r = 0; r < reps; r++) {
     genai_gemm_op op;
-    double t = now();
-    genai_conv_forward_op(&op, &ctx);
-    genai_gemm_run(&op, 0, 1, path);
-    keep_fastest(&gemm, now() - t);
-
-    t = now();
-    genai_conv_direct_pack_weights(path, &s, wt, 0, 0, panels, packed);
-    genai_conv_direct_tiles(path, &s, padded, packed, bias, 0, pixels, nhwc, o);
-    keep_fastest(&channels_last, now() - t);
-
-    t = now();
-    genai_conv_direct_pack_weights(path, &s, wt, 0, 0, panels, packed);
-    genai_conv_direct_pad_input(path, &s, x, 0, n, padded);
-    genai_conv_direct_tiles(path, &s, padded, packed, bias, 0, pixels, nhwc, o);
-    genai_conv_direct_to_nchw(path, &s, nhwc, o, 0, n, y);
-    keep_fastest(&converted, now() - t);
+    const genai_conv_ctx fwd = {s, x, NULL, wt, bo, yout}, tr = {s, NULL, y, wt, NULL, xout};
+    const genai_conv_ctx wg = {quarter, x, y, NULL, NULL, dw};
+    double t0 = now();
+    genai_conv_forward_op(&op, &fwd);
+    genai_gemm_run(&op, 0, 1, -1);
+    keep_fastest(&t[0], now() - t0);
+    t0 = now();
+    nhwc_forward(&s, x, wt, bo, wp, yout);
+    keep_fastest(&t[1], now() - t0);
+    t0 = now();
+    // The channels-first transposed product adds into its output, which starts as the bias.
+    for (long i = 0; i < n * c; i++)
+      for (long p = 0; p < h * w; p++) xout[i * h * w + p] = bc[i % c];
+    genai_conv_transpose_op(&op, &tr);
+    genai_gemm_run(&op, 0, 1, -1);
+    keep_fastest(&t[2], now() - t0);
+    t0 = now();
+    nhwc_transpose(&s, y, wt, bc, wp, xout);
+    keep_fastest(&t[3], now() - t0);
+    t0 = now();
+    genai_conv_weight_grad_run(&wg, -1);
+    keep_fastest(&t[4], 4 * (now() - t0));
+    t0 = now();
+    genai_conv_nhwc_weight_grad_run(&wg, -1);
+    keep_fastest(&t[5], 4 * (now() - t0));
   }
-  const double gflop = 2.0 * (double)pixels * (double)o * (double)depth / 1e9;
-  printf("%-9s implicit GEMM %.2f ms (%.0f GFLOP/s) | direct, channels-last in and out %.2f ms (%.0f GFLOP/s, %.2fx)"
-         " | direct with conversions %.2f ms (%.2fx)\n",
-         name, gemm * 1e3, gflop / gemm, channels_last * 1e3, gflop / channels_last, gemm / channels_last,
-         converted * 1e3, gemm / converted);
-  free(x), free(wt), free(bias), free(y), free(packed), free(padded), free(nhwc);
+  printf("%-9s fwd %6.2f -> %6.2f ms (%.2fx) | transposed %6.2f -> %6.2f (%.2fx) | wgrad %6.2f -> %6.2f (%.2fx)\n",
+         name, t[0] * 1e3, t[1] * 1e3, t[0] / t[1], t[2] * 1e3, t[3] * 1e3, t[2] / t[3], t[4] * 1e3, t[5] * 1e3,
+         t[4] / t[5]);
 }
 
 int main(int argc, char **argv) {
   const int reps = argc > 1 ? atoi(argv[1]) : 10;
-  if (!genai_path_supported(GENAI_PATH_AVX512)) {
-    fprintf(stderr, "channels_last: this CPU has no AVX-512 path\n");
-    return 2;
-  }
-  // The VAE's forward products of the reference workload (../shared/bench/vae.py), batch 128:
-  // enc2, and the input gradients of dec1 and dec2 (forward convolutions of their output gradients).
-  compare("enc2", 128, 32, 14, 14, 64, 3, 2, 0, 7, 7, reps);
-  compare("dec1 dx", 128, 64, 14, 14, 64, 3, 2, 0, 7, 7, reps);
-  compare("dec2 dx", 128, 32, 28, 28, 64, 3, 2, 0, 14, 14, reps);
+  printf("path %s, one thread, channels-first -> channels-last, fastest of %d\n", genai_path_name(genai_path_active()),
+         reps);
+  compare("vae.enc2", 128, 32, 14, 14, 64, 3, 2, reps);
+  compare("vae.dec1", 128, 64, 14, 14, 64, 3, 2, reps);
+  compare("vae.dec2", 128, 32, 28, 28, 64, 3, 2, reps);
   return 0;
 }

@@ -27,11 +27,12 @@ static long min_l(long a, long b) { return a < b ? a : b; }
 // so the result does not depend on the thread count.
 typedef float direct_vf4 __attribute__((vector_size(16)));
 
-static void conv_direct_tile_portable_4x8(const float *const *p, const long *toff, long taps, long C,
+static void conv_direct_tile_portable_4x8(const float *const *rows, long stride, long taps, long C,
                                           const float *restrict w, float *restrict y, long ldy, const float *bias) {
   direct_vf4 acc0[4] = {{0}}, acc1[4] = {{0}};
   for (long t = 0; t < taps; t++) {
-    const float *a[4] = {p[0] + toff[t], p[1] + toff[t], p[2] + toff[t], p[3] + toff[t]};
+    const float *const *p = rows + t * stride;
+    const float *a[4] = {p[0], p[1], p[2], p[3]};
     for (long c = 0; c < C; c++) {
       const direct_vf4 b0 = *(const direct_vf4 *)w, b1 = *(const direct_vf4 *)(w + 4);
       w += 8;
@@ -54,8 +55,8 @@ static void conv_direct_tile_portable_4x8(const float *const *p, const long *tof
   }
 }
 
-typedef void (*direct_tile_fn)(const float *const *, const long *, long, long, const float *, float *, long,
-                               const float *);
+/// A tile: `rows[t·stride + r]` is pixel r's input (C floats) at tap t.
+typedef void (*direct_tile_fn)(const float *const *, long, long, long, const float *, float *, long, const float *);
 
 static int direct_lanes(int path) {
 #if defined(__x86_64__)
@@ -73,16 +74,15 @@ static int direct_lanes(int path) {
 // vector-extension body had clang keep the twelve row pointers in an array on the stack and
 // reload them every step (77 GFLOP/s against 107-147 for this one on the DCGAN's 5x5 product).
 __attribute__((target("avx512f,fma"))) static void conv_direct_tile_avx512_12x32(
-    const float *const *p, const long *toff, long taps, long C, const float *restrict w, float *restrict y, long ldy,
+    const float *const *rows, long stride, long taps, long C, const float *restrict w, float *restrict y, long ldy,
     const float *bias) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   __m512 c80 = c00, c81 = c00, c90 = c00, c91 = c00, cA0 = c00, cA1 = c00, cB0 = c00, cB1 = c00;
   for (long t = 0; t < taps; t++) {
-    const long off = toff[t];
-    const float *a0 = p[0] + off, *a1 = p[1] + off, *a2 = p[2] + off, *a3 = p[3] + off, *a4 = p[4] + off;
-    const float *a5 = p[5] + off, *a6 = p[6] + off, *a7 = p[7] + off, *a8 = p[8] + off, *a9 = p[9] + off;
-    const float *aA = p[10] + off, *aB = p[11] + off;
+    const float *const *p = rows + t * stride;
+    const float *a0 = p[0], *a1 = p[1], *a2 = p[2], *a3 = p[3], *a4 = p[4], *a5 = p[5];
+    const float *a6 = p[6], *a7 = p[7], *a8 = p[8], *a9 = p[9], *aA = p[10], *aB = p[11];
     for (long c = 0; c < C; c++) {
       const __m512 b0 = _mm512_load_ps(w), b1 = _mm512_load_ps(w + 16);
       w += 32;
@@ -109,14 +109,13 @@ __attribute__((target("avx512f,fma"))) static void conv_direct_tile_avx512_12x32
 
 // The AVX2 tile, 6 pixels x 16 outputs, written out for the same reason.
 __attribute__((target("avx2,fma"))) static void conv_direct_tile_avx2_6x16(
-    const float *const *p, const long *toff, long taps, long C, const float *restrict w, float *restrict y, long ldy,
+    const float *const *rows, long stride, long taps, long C, const float *restrict w, float *restrict y, long ldy,
     const float *bias) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (long t = 0; t < taps; t++) {
-    const long off = toff[t];
-    const float *a0 = p[0] + off, *a1 = p[1] + off, *a2 = p[2] + off, *a3 = p[3] + off, *a4 = p[4] + off;
-    const float *a5 = p[5] + off;
+    const float *const *p = rows + t * stride;
+    const float *a0 = p[0], *a1 = p[1], *a2 = p[2], *a3 = p[3], *a4 = p[4], *a5 = p[5];
     for (long c = 0; c < C; c++) {
       const __m256 b0 = _mm256_load_ps(w), b1 = _mm256_load_ps(w + 8);
       w += 16;
@@ -202,55 +201,68 @@ void genai_conv_direct_pad_input(int path, const genai_conv_shape *s, const floa
   }
 }
 
-void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *xp, const float *wp,
-                             const float *bias, long p0, long p1, float *y, long ldy) {
+void genai_conv_direct_run(int path, const genai_direct_map *m, long taps, long C, long O, const float *wp,
+                           const float *bias, long p0, long p1) {
   path = genai_path_usable(path);
   const int vn = direct_lanes(path), mr = DIRECT_MR(vn), nr = 2 * vn;
   const direct_tile_fn tile = direct_tile(path);
-  const long hp = genai_conv_direct_padded_height(s), wpad = genai_conv_direct_padded_width(s);
-  const long taps = s->kh * s->kw, k = taps * s->c, pix = s->oh * s->ow;
-  // Per-thread scratch rather than the stack: a kernel of any size fits.
-  long *toff = genai_thread_scratch(1, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
-  for (long ky = 0; ky < s->kh; ky++)
-    for (long kx = 0; kx < s->kw; kx++) toff[ky * s->kw + kx] = (ky * wpad + kx) * s->c;
-  float spill[12 * 32] __attribute__((aligned(64)));
-  float bpad[32] __attribute__((aligned(64)));
-  const long panels = (s->o + nr - 1) / nr;
+  const long k = taps * C;
   // Blocks of pixels outer, weight panels inner: a block's windows are read once from memory
   // and then from cache for every panel, and a panel (up to KH·KW·C·nr floats) stays in L2.
   enum { TILES = 8 };
   const long block = TILES * mr;
-  const float *origin[TILES * 12];
+  // Per-thread scratch rather than the stack: a kernel of any size fits. The input row of each
+  // pixel and tap (a row of zeros where the tap falls outside the input), and each pixel's
+  // output row.
+  const float **rows = genai_thread_scratch(2, (size_t)((taps > 0 ? taps : 1) * block) * sizeof(float *));
+  float *zeros = genai_thread_scratch(3, (size_t)(C > 0 ? C : 1) * sizeof(float));
+  memset(zeros, 0, (size_t)(C > 0 ? C : 1) * sizeof(float));
+  const genai_direct_taps tp = genai_direct_taps_of(m, taps, C);
+  float *out[TILES * 12];
+  float spill[12 * 32] __attribute__((aligned(64)));
+  float bpad[32] __attribute__((aligned(64)));
+  const long panels = (O + nr - 1) / nr;
   for (long pb = p0; pb < p1; pb += block) {
     const long pe = min_l(p1, pb + block);
-    // The window origins of the block's pixels, once for all panels. A short last tile repeats
-    // its last pixel; those rows land in `spill`.
+    // A short last tile repeats its last pixel; those rows land in `spill`.
     for (long i = 0; i < block; i++) {
       const long at = min_l(pb + i, pe - 1);
-      const long n = at / pix, oy = at % pix / s->ow, ox = at % s->ow;
-      origin[i] = xp + ((n * hp + oy * s->sh) * wpad + ox * s->sw) * s->c;
+      out[i] = genai_direct_pixel_rows(m, &tp, C, at, rows + i, block, zeros);
     }
     for (long q = 0; q < panels; q++) {
       const float *w = wp + q * k * nr;
-      const long cols = min_l(nr, s->o - q * nr);
+      const long cols = min_l(nr, O - q * nr);
       const float *b = NULL;
       if (bias) {
         for (long j = 0; j < nr; j++) bpad[j] = j < cols ? bias[q * nr + j] : 0;
         b = bpad;
       }
       for (long p = pb; p < pe; p += mr) {
-        const long rows = min_l(mr, pe - p);
-        const float *const *tile_origin = origin + (p - pb);
-        if (rows == mr && cols == nr) {
-          tile(tile_origin, toff, taps, s->c, w, y + p * ldy + q * nr, ldy, b);
+        const long r0 = p - pb, count = min_l(mr, pe - p);
+        // Rows land in place where the tile's pixels are a full tile of evenly spaced rows.
+        int in_place = count == mr && cols == nr;
+        for (long r = 1; in_place && r < mr; r++) in_place = out[r0 + r] - out[r0] == r * m->ldy;
+        if (in_place) {
+          tile(rows + r0, block, taps, C, w, out[r0] + q * nr, m->ldy, b);
         } else {
-          tile(tile_origin, toff, taps, s->c, w, spill, nr, b);
-          for (long r = 0; r < rows; r++)
-            memcpy(y + (p + r) * ldy + q * nr, spill + r * nr, (size_t)cols * sizeof(float));
+          tile(rows + r0, block, taps, C, w, spill, nr, b);
+          for (long r = 0; r < count; r++) memcpy(out[r0 + r] + q * nr, spill + r * nr, (size_t)cols * sizeof(float));
         }
       }
     }
   }
+}
+
+void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *xp, const float *wp,
+                             const float *bias, long p0, long p1, float *y, long ldy) {
+  const long taps = s->kh * s->kw;
+  long *offsets = genai_thread_scratch(1, (size_t)(2 * (taps > 0 ? taps : 1)) * sizeof(long));
+  for (long t = 0; t < taps; t++) offsets[t] = t / s->kw, offsets[taps + t] = t % s->kw;
+  // The padded image holds every window whole, so no tap falls outside it.
+  const genai_direct_map m = {xp, genai_conv_direct_padded_height(s), genai_conv_direct_padded_width(s),
+                              s->oh, s->ow, s->sh, s->sw, offsets, offsets + taps,
+                              y, s->oh, s->ow, 1, 1, 0, 0, ldy};
+  genai_conv_direct_run(path, &m, taps, s->c, s->o, wp, bias, p0, p1);
 }
 
 void genai_conv_direct_to_nchw(int path, const genai_conv_shape *s, const float *y, long ldy, long n0, long n1,

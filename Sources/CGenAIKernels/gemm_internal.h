@@ -56,4 +56,63 @@ void *genai_thread_scratch(int slot, size_t bytes);
 /// `dst[c*dst_stride + r] = src[r*ld + c]` for `r < rows`, `c < cols`, vectorised for `path`.
 void genai_transpose_pack(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride);
 
+/// Where a direct product (conv_direct.c) reads and writes: output pixel `(n, i, j)` of a
+/// `gh x gw` grid per image reads, at tap t, the input row of pixel `(n, i·sy + dy[t],
+/// j·sx + dx[t])` of `x` `[N, h, w, C]` (zeros outside it), and writes its O outputs at
+/// `y + ((n·oh + i·osy + oa)·ow + j·osx + ob)·ldy`.
+typedef struct {
+  const float *x;
+  long h, w;
+  long gh, gw, sy, sx;
+  const long *dy, *dx;
+  float *y;
+  long oh, ow, osy, osx, oa, ob, ldy;
+} genai_direct_map;
+
+/// What `genai_direct_pixel_rows` needs of a map's taps, worked out once per call: each tap's
+/// offset in floats from the pixel's window origin, and the span of the taps' offsets.
+typedef struct {
+  const long *offsets;
+  long taps, dy_min, dy_max, dx_min, dx_max;
+} genai_direct_taps;
+
+/// The taps of `m` (scratch slot 0 holds the offsets; the map's own arrays may be in slot 1).
+static inline genai_direct_taps genai_direct_taps_of(const genai_direct_map *m, long taps, long C) {
+  long *off = genai_thread_scratch(0, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
+  genai_direct_taps t = {off, taps, 0, 0, 0, 0};
+  for (long i = 0; i < taps; i++) {
+    off[i] = (m->dy[i] * m->w + m->dx[i]) * C;
+    if (i == 0 || m->dy[i] < t.dy_min) t.dy_min = m->dy[i];
+    if (i == 0 || m->dy[i] > t.dy_max) t.dy_max = m->dy[i];
+    if (i == 0 || m->dx[i] < t.dx_min) t.dx_min = m->dx[i];
+    if (i == 0 || m->dx[i] > t.dx_max) t.dx_max = m->dx[i];
+  }
+  return t;
+}
+
+/// Output pixel `p`'s input row at each tap into `rows[t·stride]` (`zeros` where the tap falls
+/// outside the input); returns its output row. A pixel whose every tap is inside (most of them)
+/// takes one add per tap.
+static inline float *genai_direct_pixel_rows(const genai_direct_map *m, const genai_direct_taps *tp, long C, long p,
+                                             const float **rows, long stride, const float *zeros) {
+  const long grid = m->gh * m->gw, n = p / grid, gi = p % grid / m->gw, gj = p % m->gw;
+  const long y0 = gi * m->sy, x0 = gj * m->sx;
+  if (y0 + tp->dy_min >= 0 && y0 + tp->dy_max < m->h && x0 + tp->dx_min >= 0 && x0 + tp->dx_max < m->w) {
+    const float *origin = m->x + ((n * m->h + y0) * m->w + x0) * C;
+    for (long t = 0; t < tp->taps; t++) rows[t * stride] = origin + tp->offsets[t];
+  } else {
+    for (long t = 0; t < tp->taps; t++) {
+      const long iy = y0 + m->dy[t], ix = x0 + m->dx[t];
+      rows[t * stride] = iy >= 0 && iy < m->h && ix >= 0 && ix < m->w ? m->x + ((n * m->h + iy) * m->w + ix) * C : zeros;
+    }
+  }
+  return m->y + ((n * m->oh + gi * m->osy + m->oa) * m->ow + gj * m->osx + m->ob) * m->ldy;
+}
+
+/// Output pixels `p0 ..< p1` (of N·gh·gw) of a direct product with `taps` taps of C channels
+/// and weight panels `wp` (`genai_conv_direct_pack_weights`' layout, O outputs): `bias[o] +
+/// Σ_t Σ_c row_t[c] · w[(t·C + c)][o]`, each element's sum in that order on every path.
+void genai_conv_direct_run(int path, const genai_direct_map *m, long taps, long C, long O, const float *wp,
+                           const float *bias, long p0, long p1);
+
 #endif

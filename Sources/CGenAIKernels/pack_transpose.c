@@ -97,3 +97,7 @@ void genai_transpose_pack(int path, const float *src, long ld, long rows, long c
   transpose_scalar(src, ld, rows, cols, dst, dst_stride);
 #endif
 }
+
+void genai_transpose(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride) {
+  genai_transpose_pack(genai_path_usable(path), src, ld, rows, cols, dst, dst_stride);
+}

@@ -62,6 +62,13 @@ private func checkInput(_ op: String, _ x: Tensor, rank: Int, channels: Int, lay
     "[\(op)] expects input \(layout) with C = \(channels), got \(shapeString(x.shape))")
 }
 
+/// A 4-D image input with `channels` channels on the axis `layout` puts them.
+private func checkImageInput(_ op: String, _ x: Tensor, channels: Int, layout: ConvLayout) {
+  let description = layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]"
+  require(x.rank == 4 && x.shape[layout == .channelsFirst ? 1 : 3] == channels,
+    "[\(op)] expects input \(description) with C = \(channels), got \(shapeString(x.shape))")
+}
+
 // MARK: - Convolutions
 
 /// A 1-D convolution (cross-correlation, as in PyTorch's `nn.Conv1d` and Keras `Conv1D`).
@@ -143,6 +150,8 @@ public final class Conv2d: Module, WeightedLayer {
   public let dilation: (Int, Int)
   /// Number of channel groups, each convolved with its own `O/groups` filters.
   public let groups: Int
+  /// Where the channels sit in the input and output: `[N, C, H, W]` or `[N, H, W, C]`.
+  public let layout: ConvLayout
 
   /// A convolution with PyTorch's default initialisation (Kaiming-uniform weight with `a = √5`,
   /// bias `U(±1/√(C/groups · KH · KW))`) unless `weightInit` picks another weight initialiser,
@@ -156,13 +165,18 @@ public final class Conv2d: Module, WeightedLayer {
   ///     (output `ceil(H / stride)`, the odd element of padding at the end).
   ///   - dilation: `1` or `[DH, DW]`.
   ///   - bias: whether to add a learned `[O]` bias.
+  ///   - layout: `.channelsLast` takes `[N, H, W, C]` and gives `[N, OH, OW, O]` (one group
+  ///     only); the weight keeps PyTorch's layout either way.
   /// - Precondition: `groups` divides `C` and `O`.
   public init(
     inputChannels: Int, outputChannels: Int, kernelSize: IntOrPair, stride: IntOrPair = 1,
     padding: Padding = .valid, dilation: IntOrPair = 1, groups: Int = 1, bias: Bool = true,
-    weightInit: Initializer = .pytorchDefault, using generator: inout some RandomNumberGenerator
+    weightInit: Initializer = .pytorchDefault, layout: ConvLayout = .channelsFirst,
+    using generator: inout some RandomNumberGenerator
   ) {
     checkChannels("Conv2d", inputChannels, outputChannels, groups)
+    require(groups == 1 || layout == .channelsFirst, "[Conv2d] groups need the channels-first layout")
+    self.layout = layout
     (weight, self.bias) = convolutionParameters(
       [outputChannels, inputChannels / groups, kernelSize.first, kernelSize.second],
       biasCount: bias ? outputChannels : nil, weightInit: weightInit, using: &generator)
@@ -173,13 +187,14 @@ public final class Conv2d: Module, WeightedLayer {
     super.init()
   }
 
-  /// Convolves `x` `[N, C, H, W]` → `[N, O, OH, OW]`.
+  /// Convolves `x` `[N, C, H, W]` → `[N, O, OH, OW]` (channels-last: `[N, H, W, C]` → `[N, OH, OW, O]`).
   public func callAsFunction(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
 
-  /// Convolves `x` `[N, C, H, W]` with `weight` `[O, C/groups, KH, KW]` in place of the stored one.
+  /// Convolves `x` with `weight` `[O, C/groups, KH, KW]` in place of the stored one.
   public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
-    checkInput("Conv2d", x, rank: 4, channels: self.weight.shape[1] * groups, layout: "[N, C, H, W]")
-    return x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    checkImageInput("Conv2d", x, channels: self.weight.shape[1] * groups, layout: layout)
+    return x.conv2d(
+      weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, layout: layout)
   }
 }
 
@@ -273,6 +288,8 @@ public final class ConvTranspose2d: Module, WeightedLayer {
   public let dilation: (Int, Int)
   /// Number of channel groups.
   public let groups: Int
+  /// Where the channels sit in the input and output: `[N, C, H, W]` or `[N, H, W, C]`.
+  public let layout: ConvLayout
 
   /// A transposed convolution with PyTorch's default initialisation (Kaiming-uniform weight with
   /// `a = √5`, bias `U(±1/√(O/groups · KH · KW))`) unless `weightInit` picks another initialiser,
@@ -287,13 +304,18 @@ public final class ConvTranspose2d: Module, WeightedLayer {
   ///   - outputPadding: PyTorch's `output_padding` (not with `.same`).
   ///   - dilation: `1` or `[DH, DW]`.
   ///   - bias: whether to add a learned `[O]` bias.
+  ///   - layout: `.channelsLast` takes `[N, H, W, C]` and gives `[N, OH, OW, O]` (one group
+  ///     only); the weight keeps PyTorch's layout either way.
   /// - Precondition: `groups` divides `C` and `O`.
   public init(
     inputChannels: Int, outputChannels: Int, kernelSize: IntOrPair, stride: IntOrPair = 1,
     padding: Padding = .valid, outputPadding: IntOrPair = 0, dilation: IntOrPair = 1, groups: Int = 1,
-    bias: Bool = true, weightInit: Initializer = .pytorchDefault, using generator: inout some RandomNumberGenerator
+    bias: Bool = true, weightInit: Initializer = .pytorchDefault, layout: ConvLayout = .channelsFirst,
+    using generator: inout some RandomNumberGenerator
   ) {
     checkChannels("ConvTranspose2d", inputChannels, outputChannels, groups)
+    require(groups == 1 || layout == .channelsFirst, "[ConvTranspose2d] groups need the channels-first layout")
+    self.layout = layout
     (weight, self.bias) = convolutionParameters(
       [inputChannels, outputChannels / groups, kernelSize.first, kernelSize.second],
       biasCount: bias ? outputChannels : nil, weightInit: weightInit, using: &generator)
@@ -308,13 +330,13 @@ public final class ConvTranspose2d: Module, WeightedLayer {
   /// For spectral normalisation: output features run along axis 1 of `[C, O/groups, KH, KW]`.
   public var weightOutputAxis: Int { 1 }
 
-  /// Upsamples `x` `[N, C, H, W]` → `[N, O, OH, OW]`.
+  /// Upsamples `x` `[N, C, H, W]` → `[N, O, OH, OW]` (channels-last: `[N, H, W, C]` → `[N, OH, OW, O]`).
   public func callAsFunction(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
 
   /// Applies the layer with `weight` `[C, O/groups, KH, KW]` in place of the stored one.
   public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
-    checkInput("ConvTranspose2d", x, rank: 4, channels: self.weight.shape[0], layout: "[N, C, H, W]")
+    checkImageInput("ConvTranspose2d", x, channels: self.weight.shape[0], layout: layout)
     return x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
-                             dilation: dilation, groups: groups)
+                             dilation: dilation, groups: groups, layout: layout)
   }
 }

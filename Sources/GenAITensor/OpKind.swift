@@ -17,6 +17,7 @@ public enum OpKind: String, CaseIterable, Sendable {
   // Linear algebra and convolution
   case matmul, unfold, fold
   case convolution, convolutionTranspose, convolutionWeightGradient
+  case convolutionChannelsLast, convolutionTransposeChannelsLast, convolutionWeightGradientChannelsLast
   // Fused layers
   case lstm, attention
   // Normalisation and losses

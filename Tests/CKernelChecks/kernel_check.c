@@ -1,8 +1,9 @@
 // A plain-C check of the CGenAIKernels target against double-precision references, for every
 // code path this CPU (and this build) supports: the plain SGEMM (`genai_sgemm_op`), the three
-// convolution products and the direct convolution (`genai_conv_direct_*`, forward and stride-1
-// transposed). Built and run by Scripts/check-kernels.sh, natively and, cross-compiled
-// for aarch64, under qemu (the only way to run the NEON micro-kernel on an x86-64 machine).
+// convolution products, the direct convolution (`genai_conv_direct_*`, forward and stride-1
+// transposed) and the channels-last products (`genai_conv_nhwc_*`). Built and run by
+// Scripts/check-kernels.sh, natively and, cross-compiled for aarch64, under qemu (the only way to
+// run the NEON micro-kernel on an x86-64 machine).
 //
 //   kernel_check [--seed N] [--path NAME]... [--require NAME[,NAME...]] [--verbose]
 //
@@ -1007,6 +1008,165 @@ static void single_suite(int path) {
   }
 }
 
+// MARK: - Channels last
+
+typedef struct {
+  const genai_conv_shape *s;
+  const float *in, *wp, *bias;
+  float *out;
+  long a, b, p0, p1;  // phase (transposed only) and pixel range
+  int path, transposed;
+} nhwc_part;
+
+static void *nhwc_worker(void *p) {
+  const nhwc_part *d = p;
+  if (d->transposed) {
+    genai_conv_nhwc_transpose_phase(d->path, d->s, d->a, d->b, d->in, d->wp, d->bias, d->p0, d->p1, d->out);
+  } else {
+    genai_conv_nhwc_forward(d->path, d->s, d->in, d->wp, d->bias, d->p0, d->p1, d->out);
+  }
+  return NULL;
+}
+
+/// The forward (`in` = x `[N, H, W, C]`) or transposed (`in` = y `[N, OH, OW, O]`, phase by
+/// phase) channels-last product of `s` into `out`, each product's pixels split into `parts`
+/// ranges run in order, reversed, or each on its own thread.
+static void run_nhwc(const genai_conv_shape *s, int transposed, const float *in, const float *w, const float *bias,
+                     long parts, int mode, int path, float *out) {
+  const long nr = genai_conv_direct_nr(path);
+  const long outputs = transposed ? s->c : s->o, inputs = transposed ? s->o : s->c;
+  // The tiles load packed weights aligned, as the direct product's are.
+  float *wp = aligned_alloc(
+      64, (size_t)round_up64((genai_conv_nhwc_packed_size(path, outputs, s->kh * s->kw * inputs) + 1) * (long)sizeof(float)));
+  if (!wp) exit(2);
+  const long phases_h = transposed ? s->sh : 1, phases_w = transposed ? s->sw : 1;
+  for (long a = 0; a < phases_h; a++)
+    for (long b = 0; b < phases_w; b++) {
+      const long pixels = transposed ? genai_conv_nhwc_phase_pixels(s, a, b) : s->n * s->oh * s->ow;
+      if (pixels == 0) continue;
+      // Panels packed last to first, as the pool may pack them.
+      for (long q = (outputs + nr - 1) / nr - 1; q >= 0; q--) {
+        if (transposed) {
+          genai_conv_nhwc_pack_phase_weights(path, s, a, b, w, q, q + 1, wp);
+        } else {
+          genai_conv_nhwc_pack_weights(path, s, w, q, q + 1, wp);
+        }
+      }
+      const long n = parts < pixels ? parts : pixels;
+      nhwc_part d[16];
+      for (long i = 0; i < n; i++)
+        d[i] = (nhwc_part){s, in, wp, bias, out, a, b, pixels * i / n, pixels * (i + 1) / n, path, transposed};
+      run_parts(nhwc_worker, d, sizeof d[0], n, mode);
+    }
+  free(wp);
+}
+
+/// The three channels-last products (conv_nhwc.c) of `t` against Double references, over
+/// NaN-filled guarded outputs (every output element must be written); split products must give
+/// the bits of one part.
+static void nhwc_check(const conv_case *t, int path) {
+  const genai_conv_shape *s = &t->s;
+  const long N = s->n, C = s->c, H = s->h, W = s->w, O = s->o, OH = s->oh, OW = s->ow, KH = s->kh, KW = s->kw;
+  const long xs = N * H * W * C, ys = N * OH * OW * O, ws = O * C * KH * KW;
+  float *x = random_vector(xs), *y = random_vector(ys), *w = random_vector(ws);
+  float *bias_o = random_vector(O), *bias_c = random_vector(C);
+  static const char *ops[3] = {"nhwc_forward", "nhwc_transpose", "nhwc_weight_grad"};
+  for (int op = 0; op < 3; op++) {
+    char desc[400];
+    conv_describe(t, path, ops[op], desc, sizeof desc);
+    if (verbose) printf("  %s\n", desc);
+    const long outs = op == 0 ? ys : op == 1 ? xs : ws;
+    const float *b = !t->bias ? NULL : op == 0 ? bias_o : bias_c;
+    guarded out = guarded_alloc(outs);
+    for (long i = 0; i < outs; i++) out.p[i] = quiet_nan();
+    if (op == 2) {
+      const genai_conv_ctx ctx = {*s, x, y, NULL, NULL, out.p};
+      genai_conv_nhwc_weight_grad_run(&ctx, path);
+    } else {
+      run_nhwc(s, op, op == 0 ? x : y, w, b, t->parts, t->mode, path, out.p);
+    }
+    double *ref = xmalloc(sizeof(double) * (size_t)outs), *mag = xmalloc(sizeof(double) * (size_t)outs);
+    long *terms = xmalloc(sizeof(long) * (size_t)outs);
+    for (long i = 0; i < outs; i++) {
+      const double b0 = op == 0 && b ? b[i % O] : op == 1 && b ? b[i % C] : 0;
+      ref[i] = b0, mag[i] = fabs(b0), terms[i] = 0;
+    }
+    for (long n = 0; n < N; n++)
+      for (long oy = 0; oy < OH; oy++)
+        for (long ox = 0; ox < OW; ox++)
+          for (long ky = 0; ky < KH; ky++)
+            for (long kx = 0; kx < KW; kx++) {
+              long iy, ix;
+              if (!tap(s, oy, ox, ky, kx, &iy, &ix)) continue;
+              for (long o = 0; o < O; o++)
+                for (long c = 0; c < C; c++) {
+                  const long xi = ((n * H + iy) * W + ix) * C + c, yi = ((n * OH + oy) * OW + ox) * O + o;
+                  const long wi = ((o * C + c) * KH + ky) * KW + kx;
+                  const long at = op == 0 ? yi : op == 1 ? xi : wi;
+                  const double v =
+                      op == 0 ? (double)w[wi] * x[xi] : op == 1 ? (double)w[wi] * y[yi] : (double)y[yi] * x[xi];
+                  ref[at] += v, mag[at] += fabs(v), terms[at]++;
+                }
+            }
+    double *bound = xmalloc(sizeof(double) * (size_t)outs);
+    for (long i = 0; i < outs; i++) bound[i] = tol_for(terms[i] + 1, mag[i]);
+    layout l = op == 0   ? (layout){4, {N, OH, OW, O}, {"n", "oy", "ox", "o"}}
+               : op == 1 ? (layout){4, {N, H, W, C}, {"n", "y", "x", "c"}}
+                         : (layout){4, {O, C, KH, KW}, {"o", "c", "ky", "kx"}};
+    int ok = guards_intact(&out, desc) && check_values(desc, &l, out.p, ref, bound, outs);
+    if (ok && op < 2 && t->parts > 1) {
+      guarded one = guarded_alloc(outs);
+      run_nhwc(s, op, op == 0 ? x : y, w, b, 1, RUN_IN_ORDER, path, one.p);
+      ok = same_as_one_part(desc, out.p, one.p, outs);
+      free(one.base);
+    }
+    record(ok);
+    free(out.base);
+    free(ref);
+    free(mag);
+    free(terms);
+    free(bound);
+  }
+  free(x);
+  free(y);
+  free(w);
+  free(bias_o);
+  free(bias_c);
+}
+
+/// Random channels-last geometries: channels 1-40 on each side (the narrow loop below 8
+/// outputs, the direct tiles with partial panels above), strides 1-3 (up to 9 output phases,
+/// some with no tap), dilations 1-2, pads that may exceed the kernel, trailing pads down to −2.
+static void nhwc_suite(int path) {
+  for (int r = 0; r < 50; r++) {
+    conv_case t;
+    for (;;) {
+      memset(&t, 0, sizeof t);
+      genai_conv_shape *s = &t.s;
+      s->n = rand_int(1, 3);
+      s->c = rand_int(1, 40);
+      s->o = rand_int(1, 40);
+      s->h = rand_int(1, 10);
+      s->w = rand_int(1, 10);
+      s->kh = rand_int(1, 4);
+      s->kw = rand_int(1, 4);
+      s->sh = rand_int(1, 3);
+      s->sw = rand_int(1, 3);
+      s->dh = rand_int(1, 2);
+      s->dw = rand_int(1, 2);
+      s->pt = rand_int(0, 4);
+      s->pl = rand_int(0, 4);
+      t.pb = rand_int(-2, 3);
+      t.pr = rand_int(-2, 3);
+      t.bias = (int)rand_int(0, 1);
+      t.parts = random_parts();
+      t.mode = (int)rand_int(0, 2);
+      if (conv_finish(&t)) break;
+    }
+    nhwc_check(&t, path);
+  }
+}
+
 // MARK: - Main
 
 static int usage(void) {
@@ -1077,6 +1237,7 @@ int main(int argc, char **argv) {
     conv_suite(p);
     direct_suite(p);
     single_suite(p);
+    nhwc_suite(p);
     printf("  %-8s %s: %ld cases, %ld failed, tile %dx%d kc %ld nc %ld, worst |err|/bound %.2e, %.2fs\n",
            genai_path_name(p), total_failures == failures_before ? "ok" : "FAILED", path_cases,
            total_failures - failures_before, bl.mr, bl.nr, bl.kc, bl.nc, path_worst, now_s() - t0);

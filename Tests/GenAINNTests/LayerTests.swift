@@ -454,6 +454,36 @@ private func largestSingularValue(_ m: [Double], rows: Int, cols: Int) -> Double
     #expect(Reshape([2, 3])(v).scalars == v.scalars)
   }
 
+  /// A channels-last network's flatten and reshape keep the channels-first feature order, so its
+  /// dense layers (and checkpoints) are those of its channels-first twin.
+  @Test func channelsLastFlattenAndReshapeKeepTheFeatureOrder() {
+    let x = testTensor([2, 3, 4, 5], seed: 81)
+    let last = x.permuted([0, 2, 3, 1])
+    #expect(Flatten(channelsLastImages: true)(last).scalars == Flatten()(x).scalars)
+    let features = testTensor([2, 60], seed: 82)
+    let image = Reshape([3, 4, 5], toChannelsLast: true)(features)
+    #expect(image.shape == [2, 4, 5, 3])
+    #expect(image.permuted([0, 3, 1, 2]).scalars == Reshape([3, 4, 5])(features).scalars)
+  }
+
+  /// `Conv2d` and `ConvTranspose2d` with `layout: .channelsLast` hold the same parameters as the
+  /// channels-first layers drawn from the same seed and give their outputs moved channels-last.
+  @Test func channelsLastLayersMatchChannelsFirst() {
+    var a = SeededGenerator(seed: 5), b = SeededGenerator(seed: 5)
+    let conv = Conv2d(inputChannels: 3, outputChannels: 9, kernelSize: 3, stride: 2, padding: .same, using: &a)
+    let convLast = Conv2d(
+      inputChannels: 3, outputChannels: 9, kernelSize: 3, stride: 2, padding: .same, layout: .channelsLast, using: &b)
+    #expect(conv.weight.scalars == convLast.weight.scalars && convLast.layout == .channelsLast)
+    let up = ConvTranspose2d(inputChannels: 9, outputChannels: 2, kernelSize: 3, stride: 2, padding: .same, using: &a)
+    let upLast = ConvTranspose2d(
+      inputChannels: 9, outputChannels: 2, kernelSize: 3, stride: 2, padding: .same, layout: .channelsLast, using: &b)
+    let x = testTensor([2, 3, 7, 6], seed: 83)
+    let first = up(conv(x))
+    let last = upLast(convLast(x.permuted([0, 2, 3, 1])))
+    #expect(last.shape == [2, 8, 6, 2])
+    #expect(maxDifference(last.permuted([0, 3, 1, 2]).scalars, first.scalars.map(Double.init)) < 1e-5)
+  }
+
   @Test func activationsMatchTheirDefinitions() {
     let xs: [Float] = [-2, -0.5, 0.25, 1.5]
     let x = Tensor(xs)

@@ -575,6 +575,31 @@ enum GradCatalog {
         $0[0], $0[1],
         geometry(input: (4, 4), kernel: (2, 2), stride: (2, 2), dilation: (2, 1), before: (1, 0), after: (0, 1)))
     },
+
+    // The same three channels-last (`[N, H, W, C]`), the transposed one over four output phases.
+    GradCase(
+      "convolutionChannelsLast stride (2,1), dilation (1,2), asymmetric pads, bias", .convolutionChannelsLast,
+      inputs: { [$0.uniform([2, 4, 4, 2]), $0.uniform([3, 2, 3, 2], -0.5, 0.5), $0.uniform([3])] }
+    ) {
+      Tensor.convolutionChannelsLast(
+        $0[0], $0[1], bias: $0[2],
+        geometry(input: (4, 4), kernel: (3, 2), stride: (2, 1), dilation: (1, 2), before: (1, 0), after: (0, 1)))
+    },
+    GradCase(
+      "convolutionTransposeChannelsLast stride 2, pads, bias", .convolutionTransposeChannelsLast,
+      inputs: { [$0.uniform([2, 3, 3, 3]), $0.uniform([3, 2, 3, 3], -0.5, 0.5), $0.uniform([2])] }
+    ) {
+      Tensor.convolutionTransposeChannelsLast(
+        $0[0], $0[1], bias: $0[2], geometry(input: (6, 6), kernel: (3, 3), stride: (2, 2), before: (1, 1), after: (1, 0)))
+    },
+    GradCase(
+      "convolutionWeightGradientChannelsLast stride 2, dilation (2,1), pads", .convolutionWeightGradientChannelsLast,
+      inputs: { [$0.uniform([2, 4, 4, 2]), $0.uniform([2, 2, 2, 3])] }
+    ) {
+      Tensor.convolutionWeightGradientChannelsLast(
+        $0[0], $0[1],
+        geometry(input: (4, 4), kernel: (2, 2), stride: (2, 2), dilation: (2, 1), before: (1, 0), after: (0, 1)))
+    },
   ]
 
   static let normalizationAndLosses: [GradCase] = [

@@ -261,6 +261,12 @@ void genai_lstm_cell_backward(int path, long rows, long H, const float *acts, lo
                               const float *c_prev, long ldc, const float *dh, float *dc, long ldd, float *dgates,
                               long ldg);
 
+// MARK: - Transpose
+
+/// `dst[c·dst_stride + r] = src[r·ld + c]` for `r < rows`, `c < cols`, in vector blocks on `path`
+/// (-1: the active one): a matrix transpose, or a slice of its rows.
+void genai_transpose(int path, const float *src, long ld, long rows, long cols, float *dst, long dst_stride);
+
 // MARK: - Convolution as implicit GEMM
 
 /// One 2-D convolution between an "x side" `[N, C, H, W]` and a "y side" `[N, O, OH, OW]` with a
@@ -340,6 +346,39 @@ void genai_conv_direct_tiles(int path, const genai_conv_shape *s, const float *x
 /// Transposes images `n0 ..< n1` of `y` `[N·OH·OW, ldy]` into `out` `[N, O, OH, OW]`.
 void genai_conv_direct_to_nchw(int path, const genai_conv_shape *s, const float *y, long ldy, long n0, long n1,
                                float *out);
+
+// MARK: - Channels-last convolution (conv_nhwc.c)
+
+/// The same geometry as `genai_conv_shape` with both sides channels-last: x `[N, H, W, C]`, y
+/// `[N, OH, OW, O]`; the weight stays `[O, C, KH, KW]`. Products with fewer than 8 outputs
+/// (`genai_conv_nhwc_narrow`) pack and run differently from the others, which use the direct
+/// tiles. `path` -1 is the active path; pixels split any way give the same bits.
+int genai_conv_nhwc_narrow(long outputs);
+/// Floats of packed weight for `outputs` outputs of depth `taps·C`.
+long genai_conv_nhwc_packed_size(int path, long outputs, long depth);
+/// Packs the forward product's weight panels `panel0 ..< panel1` (of `ceil(O / nr)`,
+/// `genai_conv_direct_nr`; a narrow product packs everything for panel 0) into `dst`, which must
+/// be 64-byte aligned (the tiles load it aligned).
+void genai_conv_nhwc_pack_weights(int path, const genai_conv_shape *s, const float *w, long panel0, long panel1,
+                                  float *dst);
+/// `y = conv(x, w) + bias` (`bias` `[O]` or NULL) for output pixels `p0 ..< p1` of N·OH·OW.
+void genai_conv_nhwc_forward(int path, const genai_conv_shape *s, const float *x, const float *wp, const float *bias,
+                             long p0, long p1, float *y);
+/// The transposed product by output phases `(a, b)`, `a < sh`, `b < sw`: phase (a, b) is the
+/// x-side pixels `(sh·i + a, sw·j + b)`, `genai_conv_nhwc_phase_pixels` of them, and takes
+/// `genai_conv_nhwc_phase_taps` taps (0: its pixels are the bias alone). Its weight, `taps·O`
+/// deep with C outputs, is packed like the forward one's.
+long genai_conv_nhwc_phase_taps(const genai_conv_shape *s, long a, long b);
+long genai_conv_nhwc_phase_pixels(const genai_conv_shape *s, long a, long b);
+void genai_conv_nhwc_pack_phase_weights(int path, const genai_conv_shape *s, long a, long b, const float *w,
+                                        long panel0, long panel1, float *dst);
+/// `x = convᵀ(y, w) + bias` (`bias` `[C]` or NULL) at phase (a, b)'s pixels `p0 ..< p1`: every
+/// x-side pixel is written (not added) by exactly one phase.
+void genai_conv_nhwc_transpose_phase(int path, const genai_conv_shape *s, long a, long b, const float *y,
+                                     const float *wp, const float *bias, long p0, long p1, float *x);
+/// `out = dW` `[O, C, KH, KW]` `= Σ_pixels y ⊗ window(x)` on the calling thread: a GEMM over the
+/// N·OH·OW pixels of `ctx` (x and y channels-last).
+void genai_conv_nhwc_weight_grad_run(const genai_conv_ctx *ctx, int path);
 
 // MARK: - Decoding (one token at a time)
 

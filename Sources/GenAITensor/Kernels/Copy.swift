@@ -15,6 +15,27 @@ extension Kernels {
     return o
   }
 
+  /// `batch` matrices `[rows, cols]` transposed to `[cols, rows]`, each in vector blocks
+  /// (`genai_transpose`); the rows of all matrices are spread over the pool. On a 2-core Sapphire
+  /// Rapids it moved the VAE's `[128, 7·7·64]` and `[128, 28·28·32]` activations between NCHW
+  /// and NHWC several times faster than the element-by-element gather.
+  static func transposeBatch(_ src: UnsafePointer<Float>, batch: Int, rows: Int, cols: Int) -> Storage {
+    let out = Storage(uninitializedCount: batch * rows * cols)
+    let dst = out.base
+    let path = genai_path_active()
+    parallelFor(batch * rows, grain: Swift.max(1, grain / Swift.max(cols, 1))) { r in
+      var u = r.lowerBound
+      while u < r.upperBound {
+        let n = u / Swift.max(rows, 1), r0 = u % Swift.max(rows, 1)
+        let r1 = Swift.min(rows, r0 + (r.upperBound - u))
+        let base = n * rows * cols
+        genai_transpose(path, src + base + r0 * cols, cols, r1 - r0, cols, dst + base + r0, rows)
+        u += r1 - r0
+      }
+    }
+    return out
+  }
+
   /// Reads `src` through arbitrary strides into a new contiguous buffer of `shape`:
   /// `out[i₀, i₁, …] = src[offset + Σ iₖ·strides[k]]`. Serves permute, expand and slice.
   static func stridedGather(_ src: UnsafePointer<Float>, offset: Int, shape: [Int], strides: [Int]) -> Storage {

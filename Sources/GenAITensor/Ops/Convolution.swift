@@ -17,6 +17,23 @@ public enum Padding: Sendable, Equatable {
   case explicit(before: [Int], after: [Int])
 }
 
+/// Where the channels sit in a 4-D image tensor.
+public enum ConvLayout: String, Sendable, Equatable, CaseIterable {
+  /// `[N, C, H, W]` (PyTorch's default).
+  case channelsFirst
+  /// `[N, H, W, C]` (Keras' default): each pixel's channels are contiguous, so the products read
+  /// window taps in place (`ConvolutionChannelsLast.swift`).
+  case channelsLast
+
+  /// `(channels, height, width)` of an image tensor's `shape` in this layout.
+  func axes(_ shape: [Int]) -> (c: Int, h: Int, w: Int) {
+    self == .channelsFirst ? (shape[1], shape[2], shape[3]) : (shape[3], shape[1], shape[2])
+  }
+
+  /// An image shape in this layout.
+  func shape(n: Int, c: Int, h: Int, w: Int) -> [Int] { self == .channelsFirst ? [n, c, h, w] : [n, h, w, c] }
+}
+
 /// The sliding-window geometry of one 2-D convolution from an input of `inH × inW` to an output
 /// of `outH × outW`. Pads may be negative on the trailing side for transposed convolutions whose
 /// output padding exceeds their padding.
@@ -118,15 +135,19 @@ extension Tensor {
   /// - Parameters:
   ///   - weight: `[O, C/groups, KH, KW]` (PyTorch layout).
   ///   - bias: `[O]` or `nil`.
-  /// - Returns: `[N, O, OH, OW]` for input `[N, C, H, W]`.
+  ///   - layout: `.channelsFirst` (input `[N, C, H, W]`) or `.channelsLast` (`[N, H, W, C]`, one
+  ///     group only); the output has the same layout.
+  /// - Returns: `[N, O, OH, OW]` for input `[N, C, H, W]`, or `[N, OH, OW, O]` channels-last.
   public func conv2d(
     _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
-    dilation: (Int, Int) = (1, 1), groups: Int = 1
+    dilation: (Int, Int) = (1, 1), groups: Int = 1, layout: ConvLayout = .channelsFirst
   ) -> Tensor {
     require(rank == 4 && weight.rank == 4,
-      "[conv2d] expects input [N, C, H, W] and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
-    require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == shape[1],
-      "[conv2d] input \(shapeString(shape)) with \(groups) group(s) needs weight [O, \(shape[1] / Swift.max(groups, 1)), KH, KW], got \(shapeString(weight.shape))")
+      "[conv2d] expects input \(layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]") and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    let (c, h, w) = layout.axes(shape)
+    require(groups >= 1 && c % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == c,
+      "[conv2d] input \(shapeString(shape)) with \(groups) group(s) needs weight [O, \(c / Swift.max(groups, 1)), KH, KW], got \(shapeString(weight.shape))")
+    require(groups == 1 || layout == .channelsFirst, "[conv2d] groups need the channels-first layout")
     require(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[conv2d] stride and dilation must be positive")
     if groups > 1 {
       let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
@@ -134,14 +155,24 @@ extension Tensor {
       return Tensor.concatenate(ys, axis: 1).addingChannelBias(bias)
     }
     let (kh, kw) = (weight.shape[2], weight.shape[3])
-    let p0 = ConvGeometry.pads(padding, axis: 0, input: shape[2], kernel: kh, stride: stride.0, dilation: dilation.0)
-    let p1 = ConvGeometry.pads(padding, axis: 1, input: shape[3], kernel: kw, stride: stride.1, dilation: dilation.1)
-    let g = ConvGeometry(input: (shape[2], shape[3]), kernel: (kh, kw), stride: stride, dilation: dilation,
+    let p0 = ConvGeometry.pads(padding, axis: 0, input: h, kernel: kh, stride: stride.0, dilation: dilation.0)
+    let p1 = ConvGeometry.pads(padding, axis: 1, input: w, kernel: kw, stride: stride.1, dilation: dilation.1)
+    let g = ConvGeometry(input: (h, w), kernel: (kh, kw), stride: stride, dilation: dilation,
                          padBefore: (p0.0, p1.0), padAfter: (p0.1, p1.1))
     require(g.output.0 > 0 && g.output.1 > 0,
       "[conv2d] the window \(g.kernel) does not fit input \(shapeString(shape)) with its padding")
     if let bias {
       require(bias.shape == [weight.shape[0]], "[conv2d] bias must be [\(weight.shape[0])], got \(shapeString(bias.shape))")
+    }
+    if layout == .channelsLast {
+      let n = shape[0]
+      if c == 1 && SingleChannelConvolution.applies(g.kernelShape(batch: n, channels: 1, outputs: weight.shape[0])) {
+        // One input channel: [N, H, W, 1] is [N, 1, H, W] as it lies, and the one-channel
+        // products (conv_single.c) beat the channels-last ones there (a depth of 9 leaves the
+        // direct tiles waiting on their pointers), so only the output is moved.
+        return Tensor.convolution(reshaped([n, 1, h, w]), weight, bias: bias, g).permuted([0, 2, 3, 1])
+      }
+      return Tensor.convolutionChannelsLast(self, weight, bias: bias, g)
     }
     return Tensor.convolution(self, weight, bias: bias, g)
   }
@@ -152,15 +183,21 @@ extension Tensor {
   ///   - padding: `.same` gives Keras `Conv2DTranspose(padding="same")`, output `in · stride`;
   ///     `.symmetric(p)` and `.explicit` follow PyTorch's `padding`.
   ///   - outputPadding: extra rows/columns at the end (PyTorch's `output_padding`).
-  /// - Returns: `[N, O, OH, OW]` with `OH = (H−1)·s − pads + d·(k−1) + outputPadding + 1`.
+  ///   - layout: `.channelsFirst` (input `[N, C, H, W]`) or `.channelsLast` (`[N, H, W, C]`, one
+  ///     group only); the output has the same layout.
+  /// - Returns: `[N, O, OH, OW]` with `OH = (H−1)·s − pads + d·(k−1) + outputPadding + 1`, or
+  ///   `[N, OH, OW, O]` channels-last.
   public func convTranspose2d(
     _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
-    outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
+    outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1,
+    layout: ConvLayout = .channelsFirst
   ) -> Tensor {
     require(rank == 4 && weight.rank == 4,
-      "[convTranspose2d] expects input [N, C, H, W] and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
-    require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] == shape[1],
-      "[convTranspose2d] input \(shapeString(shape)) needs weight [\(shape[1]), O/groups, KH, KW], got \(shapeString(weight.shape))")
+      "[convTranspose2d] expects input \(layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]") and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+    let (c, h, w) = layout.axes(shape)
+    require(groups >= 1 && c % groups == 0 && weight.shape[0] == c,
+      "[convTranspose2d] input \(shapeString(shape)) needs weight [\(c), O/groups, KH, KW], got \(shapeString(weight.shape))")
+    require(groups == 1 || layout == .channelsFirst, "[convTranspose2d] groups need the channels-first layout")
     require(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "[convTranspose2d] stride and dilation must be positive")
     if groups > 1 {
       let xs = split(parts: groups, axis: 1), ws = weight.split(parts: groups, axis: 0)
@@ -169,7 +206,6 @@ extension Tensor {
       }
       return Tensor.concatenate(ys, axis: 1).addingChannelBias(bias)
     }
-    let (h, w) = (shape[2], shape[3])
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     let o = weight.shape[1]
     // Pads of the forward convolution that maps the output back to this input.
@@ -191,6 +227,16 @@ extension Tensor {
                          padBefore: (ph.before, pw.before), padAfter: (ph.after, pw.after))
     require(g.output == (h, w), "[convTranspose2d] inconsistent geometry for input \(shapeString(shape))")
     if let bias { require(bias.shape == [o], "[convTranspose2d] bias must be [\(o)], got \(shapeString(bias.shape))") }
+    if layout == .channelsLast {
+      let n = shape[0]
+      if o == 1 && SingleChannelConvolution.applies(g.kernelShape(batch: n, channels: 1, outputs: c)) {
+        // One output channel (a decoder's last layer): as in `conv2d`, the one-channel products
+        // on the input moved channels-first; [N, 1, OH, OW] is [N, OH, OW, 1] as it lies.
+        let y = Tensor.convolutionTranspose(permuted([0, 3, 1, 2]), weight, bias: bias, g)
+        return y.reshaped([n, g.input.0, g.input.1, 1])
+      }
+      return Tensor.convolutionTransposeChannelsLast(self, weight, bias: bias, g)
+    }
     return Tensor.convolutionTranspose(self, weight, bias: bias, g)
   }
 

@@ -68,10 +68,29 @@ extension Tensor {
     if norm == Array(0..<rank) { return self }
     let strides = contiguousStrides(shape)
     let outShape = norm.map { shape[$0] }
-    let s = Kernels.stridedGather(storage.base, offset: 0, shape: outShape, strides: norm.map { strides[$0] })
+    let s: Storage
+    if let (batch, rows, cols) = Self.batchedTranspose(norm, shape) {
+      s = Kernels.transposeBatch(storage.base, batch: batch, rows: rows, cols: cols)
+    } else {
+      s = Kernels.stridedGather(storage.base, offset: 0, shape: outShape, strides: norm.map { strides[$0] })
+    }
     var inverse = [Int](repeating: 0, count: rank)
     for (i, a) in norm.enumerated() { inverse[a] = i }
     return Tensor.record(.permute, shape: outShape, storage: s, inputs: [self]) { g, _, _ in [g.permuted(inverse)] }
+  }
+
+  /// `(batch, rows, cols)` where `axes` keeps some leading axes and swaps the two groups of axes
+  /// after them (`[0, 2, 3, 1]`: NCHW to NHWC, `[0, 3, 1, 2]` back, `[1, 0]`): per batch element,
+  /// a `[rows, cols]` matrix transposed. nil for any other permutation.
+  static func batchedTranspose(_ axes: [Int], _ shape: [Int]) -> (Int, Int, Int)? {
+    let r = axes.count
+    var p = 0
+    while p < r && axes[p] == p { p += 1 }
+    guard p < r else { return nil }
+    // After the kept prefix: axes j..<r, then p..<j.
+    let j = axes[p]
+    guard j > p, axes[p...] == ArraySlice(Array(j..<r) + Array(p..<j)) else { return nil }
+    return (shape[..<p].reduce(1, *), shape[p..<j].reduce(1, *), shape[j...].reduce(1, *))
   }
 
   /// Swaps two axes (by default the last two: a matrix transpose).

@@ -184,7 +184,10 @@ extension Kernels {
         }
       }
     } else {
-      parallelFor(outer * inner, grain: grain) { r in
+      // Sums of long columns (a channels-last bias gradient: [N·H·W, C] → [C]) split their
+      // columns 16 at a time, so both threads share even a 32-column reduction.
+      let columnGrain = isSum ? Swift.max(16, grain / Swift.max(n, 1)) : grain
+      parallelFor(outer * inner, grain: columnGrain) { r in
         // Split on whole outer rows where possible; a partial row is fine too.
         var idx = r.lowerBound
         while idx < r.upperBound {
@@ -193,10 +196,20 @@ extension Kernels {
           let i1 = Swift.min(inner, i0 + (r.upperBound - idx))
           let d = dst + o * inner
           let base = src + o * n * inner
-          for i in i0..<i1 { d[i] = initial }
+          var i = i0
+          if isSum {
+            // Sixteen columns in a vector, each summed in row order from 0 as below.
+            while i + 16 <= i1 {
+              var acc = SIMD16<Float>(repeating: initial)
+              for k in 0..<n { acc += UnsafeRawPointer(base + k * inner + i).loadUnaligned(as: SIMD16<Float>.self) }
+              UnsafeMutableRawPointer(d + i).storeBytes(of: acc, as: SIMD16<Float>.self)
+              i += 16
+            }
+          }
+          for j in i..<i1 { d[j] = initial }
           for k in 0..<n {
             let row = base + k * inner
-            for i in i0..<i1 { d[i] = combine(d[i], row[i]) }
+            for j in i..<i1 { d[j] = combine(d[j], row[j]) }
           }
           idx += i1 - i0
         }
