@@ -10,9 +10,10 @@ import CGenAIKernels
 /// The same bilinear form as `ConvolutionProducts.swift` read three ways, so each one's pullback
 /// is the other two. Channels-last, a window tap is C contiguous floats: the forward and
 /// transposed products read their input in place (no im2col, no scatter back into windows) and
-/// the weight gradient's packers copy whole rows. On a 2-core Sapphire Rapids (AVX-512), one
-/// core, the VAE's 3x3 products over 32-64 channels ran 1.1-1.5x (forward), 1.2-1.5x
-/// (transposed) and 1.2-1.4x (weight gradient) the NCHW products' speed.
+/// the weight gradient's packers copy whole rows. On a 2-core Sapphire Rapids, one core, the
+/// VAE's 3x3 products over 32-64 channels ran 1.12-1.51x (forward), 1.21-1.59x (transposed, the
+/// NCHW one's bias fill included) and 1.22-1.38x (weight gradient) the NCHW products' speed on
+/// AVX-512, 1.20-1.64x on AVX2 (`Benchmarks/conv_ab/channels_last.c`).
 extension Tensor {
   /// `conv(x, w) + bias`: x `[N, H, W, C]`, w `[O, C, KH, KW]`, bias `[O]` → `[N, OH, OW, O]`.
   static func convolutionChannelsLast(_ x: Tensor, _ w: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
