@@ -160,9 +160,10 @@ static long phase_axis(long a, long pad, long stride, long dilation, long kernel
 /// x `*cols`. Returns the tap count. The arrays hold KH·KW entries.
 static long phase_taps(const genai_conv_shape *s, long a, long b, long *kernel_index, long *dy, long *dx, long *rows,
                        long *cols) {
-  long ky[256], kx[256], oy[256], ox[256];
-  const long th = phase_axis(a, s->pt, s->sh, s->dh, s->kh < 256 ? s->kh : 256, ky, oy);
-  const long tw = phase_axis(b, s->pl, s->sw, s->dw, s->kw < 256 ? s->kw : 256, kx, ox);
+  // Each axis's taps and offsets sit after the three tap arrays (see `phase_scratch`).
+  long *ky = dx + s->kh * s->kw, *oy = ky + s->kh, *kx = oy + s->kh, *ox = kx + s->kw;
+  const long th = phase_axis(a, s->pt, s->sh, s->dh, s->kh, ky, oy);
+  const long tw = phase_axis(b, s->pl, s->sw, s->dw, s->kw, kx, ox);
   *rows = a < s->h ? (s->h - 1 - a) / s->sh + 1 : 0;
   *cols = b < s->w ? (s->w - 1 - b) / s->sw + 1 : 0;
   for (long u = 0; u < th; u++)
@@ -175,10 +176,11 @@ static long phase_taps(const genai_conv_shape *s, long a, long b, long *kernel_i
   return th * tw;
 }
 
-/// Scratch for a phase's taps: kernel indices, then y offsets by rows and by columns.
+/// Scratch for a phase's taps: kernel indices, then y offsets by rows and by columns (KH·KW
+/// each), then each axis's taps and offsets (2·KH + 2·KW).
 static long *phase_scratch(const genai_conv_shape *s) {
   const long kk = s->kh * s->kw > 0 ? s->kh * s->kw : 1;
-  return genai_thread_scratch(1, (size_t)(3 * kk) * sizeof(long));
+  return genai_thread_scratch(1, (size_t)(3 * kk + 2 * (s->kh + s->kw) + 1) * sizeof(long));
 }
 
 long genai_conv_nhwc_phase_taps(const genai_conv_shape *s, long a, long b) {
