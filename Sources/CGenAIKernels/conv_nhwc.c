@@ -47,7 +47,7 @@ long genai_conv_nhwc_packed_size(int path, long outputs, long depth) {
         }                                                                                         \
         for (; c < C; c++) tail += row[c] * wt[c];                                                \
       }                                                                                           \
-      /* The lanes in halves (a shuffle tree, not VN dependent adds). */                        \
+      /* The lanes added in halves: log2(VN) dependent steps rather than VN. */                 \
       float lanes[VN];                                                                            \
       memcpy(lanes, &acc, sizeof lanes);                                                          \
       for (int half = VN / 2; half >= 1; half /= 2)                                               \
@@ -93,27 +93,31 @@ static void run_map(int path, const genai_direct_map *m, long taps, long C, long
   }
 }
 
-/// Packs `w(o, t, c)` (output o, tap t, input channel c) for `outputs` outputs and a depth of
-/// `taps·C`: panels `panel0 ..< panel1` of the direct tiles' layout, or all of `[O][taps·C]`
-/// for narrow products (where the panel range is ignored by all but panel 0).
-#define PACK_WEIGHTS(path, outputs, taps, C, panel0, panel1, dst, VALUE)                 \
-  do {                                                                                  \
-    if (genai_conv_nhwc_narrow(outputs)) {                                              \
-      if ((panel0) > 0) break;                                                          \
-      for (long o = 0; o < (outputs); o++)                                              \
-        for (long t = 0; t < (taps); t++)                                               \
-          for (long c = 0; c < (C); c++) (dst)[(o * (taps) + t) * (C) + c] = (VALUE);   \
-      break;                                                                            \
-    }                                                                                   \
-    const long nr_ = genai_conv_direct_nr(path), depth_ = (taps) * (C);                 \
-    for (long q = (panel0); q < (panel1); q++)                                          \
-      for (long j = 0; j < nr_; j++) {                                                  \
-        const long o = q * nr_ + j;                                                     \
-        for (long t = 0; t < (taps); t++)                                               \
-          for (long c = 0; c < (C); c++)                                                \
-            (dst)[q * depth_ * nr_ + (t * (C) + c) * nr_ + j] = o < (outputs) ? (VALUE) : 0; \
-      }                                                                                 \
-  } while (0)
+/// Packs the weight of a product with `outputs` outputs, `inputs` input channels and `taps` taps
+/// (tap t is kernel offset `kernel_index[t]` of `kk`): panels `panel0 ..< panel1` of the direct
+/// tiles' layout, `[(t·inputs + c)·nr + j]` per panel, or all of `[O][taps·inputs]` for a narrow
+/// product (which only panel 0 writes). `w` is `[outputs, inputs, kk]`, or with `swapped`
+/// `[inputs, outputs, kk]` (a transposed product's outputs are the weight's second axis).
+static void pack_weights(int path, long outputs, long inputs, long taps, const long *kernel_index, long kk,
+                         int swapped, const float *w, long panel0, long panel1, float *dst) {
+  #define WEIGHT(o, c, t) \
+    w[(swapped ? (c) * outputs + (o) : (o) * inputs + (c)) * kk + (kernel_index ? kernel_index[t] : (t))]
+  if (genai_conv_nhwc_narrow(outputs)) {
+    if (panel0 > 0) return;
+    for (long o = 0; o < outputs; o++)
+      for (long t = 0; t < taps; t++)
+        for (long c = 0; c < inputs; c++) dst[(o * taps + t) * inputs + c] = WEIGHT(o, c, t);
+    return;
+  }
+  const long nr = genai_conv_direct_nr(path), depth = taps * inputs;
+  for (long q = panel0; q < panel1; q++)
+    for (long j = 0; j < nr; j++) {
+      const long o = q * nr + j;
+      for (long t = 0; t < taps; t++)
+        for (long c = 0; c < inputs; c++) dst[q * depth * nr + (t * inputs + c) * nr + j] = o < outputs ? WEIGHT(o, c, t) : 0;
+    }
+  #undef WEIGHT
+}
 
 // MARK: - Forward
 
@@ -121,7 +125,7 @@ void genai_conv_nhwc_pack_weights(int path, const genai_conv_shape *s, const flo
                                   float *dst) {
   path = genai_path_usable(path);
   const long taps = s->kh * s->kw;
-  PACK_WEIGHTS(path, s->o, taps, s->c, panel0, panel1, dst, w[(o * s->c + c) * taps + t]);
+  pack_weights(path, s->o, s->c, taps, NULL, taps, 0, w, panel0, panel1, dst);
 }
 
 void genai_conv_nhwc_forward(int path, const genai_conv_shape *s, const float *x, const float *wp, const float *bias,
@@ -198,8 +202,9 @@ void genai_conv_nhwc_pack_phase_weights(int path, const genai_conv_shape *s, lon
   path = genai_path_usable(path);
   long *k = phase_scratch(s), kk = s->kh * s->kw, rows, cols;
   const long taps = phase_taps(s, a, b, k, k + kk, k + 2 * kk, &rows, &cols);
-  // Outputs are the x side's C channels, inputs the y side's O: w(c, t, o) = w[o][c][tap t].
-  PACK_WEIGHTS(path, s->c, taps, s->o, panel0, panel1, dst, w[(c * s->c + o) * kk + k[t]]);
+  // Outputs are the x side's C channels, inputs the y side's O: the weight [O, C, KH, KW] read
+  // with its first two axes swapped.
+  pack_weights(path, s->c, s->o, taps, k, kk, 1, w, panel0, panel1, dst);
 }
 
 void genai_conv_nhwc_transpose_phase(int path, const genai_conv_shape *s, long a, long b, const float *y,
