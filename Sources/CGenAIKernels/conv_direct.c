@@ -3,10 +3,12 @@
 // The implicit GEMM of conv.c keeps NCHW and packs im2col columns for every product, which for
 // 32-128 channels costs about as much as the multiply-adds. Here the input is copied once into a
 // zero-padded `[N, Hp, Wp, C]` image, so a window tap of a pixel is `C` contiguous floats at a
-// fixed offset from the pixel's window origin. The micro-kernel takes MR output pixels (their
-// window origins as pointers) and NR output channels of the packed weight, and runs K = taps·C
-// multiply-adds per element straight from the padded image: nothing is packed per product but
-// the weight. The result is written channels-last and transposed back to NCHW per image.
+// fixed offset from the pixel's window origin. The micro-kernel takes MR output pixels (each
+// one's input row at every tap as a pointer, `genai_conv_direct_run`) and NR output channels of
+// the packed weight, and runs K = taps·C multiply-adds per element straight from the image:
+// nothing is packed per product but the weight. The result is written channels-last and
+// transposed back to NCHW per image. Channels-last products (conv_nhwc.c) run the same tiles on
+// their unpadded input, a row of zeros standing in for taps in the padding.
 //
 // On a 2-core Sapphire Rapids (AVX-512), one core, conversions included, the DCGAN's 5x5
 // products over 64-128 channels ran 1.10-1.82x the implicit GEMM's speed; the VAE's 3x3 ones
@@ -22,7 +24,7 @@ static long min_l(long a, long b) { return a < b ? a : b; }
 #define DIRECT_MR(vn) ((vn) == 16 ? 12 : (vn) == 8 ? 6 : 4)
 
 // The portable tile, 4 pixels x 8 outputs on 4-lane vectors (SSE2 on x86-64, NEON on arm64):
-// `y[r][0 ..< 8] = bias + Σ_t Σ_c p[r][toff[t] + c] · w[t·C + c][·]`. Every element gets its
+// `y[r][0 ..< 8] = bias + Σ_t Σ_c rows[t·stride + r][c] · w[t·C + c][·]`. Every element gets its
 // sums in the same order (taps, then channels) on every path, whatever the tile, part or thread,
 // so the result does not depend on the thread count.
 typedef float direct_vf4 __attribute__((vector_size(16)));
@@ -217,7 +219,9 @@ void genai_conv_direct_run(int path, const genai_direct_map *m, long taps, long 
   const float **rows = genai_thread_scratch(2, (size_t)((taps > 0 ? taps : 1) * block) * sizeof(float *));
   float *zeros = genai_thread_scratch(3, (size_t)(C > 0 ? C : 1) * sizeof(float));
   memset(zeros, 0, (size_t)(C > 0 ? C : 1) * sizeof(float));
-  const genai_direct_taps tp = genai_direct_taps_of(m, taps, C);
+  // Slot 0 holds the taps' offsets (the map's own arrays may be in slot 1).
+  long *offsets = genai_thread_scratch(0, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
+  const genai_direct_taps tp = genai_direct_taps_of(m, taps, C, offsets);
   float *out[TILES * 12];
   float spill[12 * 32] __attribute__((aligned(64)));
   float bpad[32] __attribute__((aligned(64)));
@@ -227,7 +231,8 @@ void genai_conv_direct_run(int path, const genai_direct_map *m, long taps, long 
     // A short last tile repeats its last pixel; those rows land in `spill`.
     for (long i = 0; i < block; i++) {
       const long at = min_l(pb + i, pe - 1);
-      out[i] = genai_direct_pixel_rows(m, &tp, C, at, rows + i, block, zeros);
+      genai_direct_pixel_rows(m, &tp, C, at, rows + i, block, zeros);
+      out[i] = genai_direct_pixel_out(m, at);
     }
     for (long q = 0; q < panels; q++) {
       const float *w = wp + q * k * nr;

@@ -27,17 +27,17 @@ long genai_conv_nhwc_packed_size(int path, long outputs, long depth) {
   return (outputs + nr - 1) / nr * nr * depth;
 }
 
-// One pixel of a narrow product: `out[o] = bias[o] + Σ_t Σ_c rows[t·stride][c] · wn[o][t·C + c]`,
+// One pixel of a narrow product: `out[o] = bias[o] + Σ_t Σ_c rows[t][c] · wn[o][t·C + c]`,
 // a vector of partial sums per output, its lanes added in order at the end.
 #define PATH_BODIES                                                                                 \
-  static void FN(narrow_pixel)(const float *const *rows, long stride, long taps, long C, long O,    \
+  static void FN(narrow_pixel)(const float *const *rows, long taps, long C, long O,                 \
                                const float *wn, const float *bias, float *out) {                   \
     for (long o = 0; o < O; o++) {                                                                \
       VF acc = {0};                                                                               \
       float tail = 0;                                                                             \
       const float *w = wn + o * taps * C;                                                         \
       for (long t = 0; t < taps; t++) {                                                           \
-        const float *row = rows[t * stride], *wt = w + t * C;                                     \
+        const float *row = rows[t], *wt = w + t * C;                                              \
         long c = 0;                                                                               \
         for (; c + VN <= C; c += VN) {                                                            \
           VF a, b;                                                                                \
@@ -58,7 +58,7 @@ long genai_conv_nhwc_packed_size(int path, long outputs, long depth) {
   }
 #include "vec_paths.h"
 
-typedef void (*narrow_pixel_fn)(const float *const *, long, long, long, long, const float *, const float *, float *);
+typedef void (*narrow_pixel_fn)(const float *const *, long, long, long, const float *, const float *, float *);
 
 static narrow_pixel_fn narrow_pixel(int path) {
 #if defined(__x86_64__)
@@ -76,10 +76,11 @@ static void narrow_run(int path, const genai_direct_map *m, long taps, long C, l
   const float **rows = genai_thread_scratch(2, (size_t)(taps > 0 ? taps : 1) * sizeof(float *));
   float *zeros = genai_thread_scratch(3, (size_t)(C > 0 ? C : 1) * sizeof(float));
   memset(zeros, 0, (size_t)(C > 0 ? C : 1) * sizeof(float));
-  const genai_direct_taps tp = genai_direct_taps_of(m, taps, C);
+  long *offsets = genai_thread_scratch(0, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
+  const genai_direct_taps tp = genai_direct_taps_of(m, taps, C, offsets);
   for (long p = p0; p < p1; p++) {
-    float *out = genai_direct_pixel_rows(m, &tp, C, p, rows, 1, zeros);
-    pixel(rows, 1, taps, C, O, wn, bias, out);
+    genai_direct_pixel_rows(m, &tp, C, p, rows, 1, zeros);
+    pixel(rows, taps, C, O, wn, bias, genai_direct_pixel_out(m, p));
   }
 }
 
@@ -261,24 +262,17 @@ static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
     pieces[count++] = (piece){t, c, len, (at / NR) * kc * NR + at % NR};
     at += len;
   }
-  // Each pixel's window rows as the direct products find them (zeros in the padding).
+  // Each pixel's window rows as the direct products find them (zeros in the padding). The
+  // pieces sit in slot 0 above, then the taps' offsets and a row of zeros (slot 3 holds the
+  // product's result).
   const long taps = s->kh * s->kw;
   const genai_direct_map m = {w->ctx->x, s->h, s->w, s->oh, s->ow, s->sh, s->sw, w->dy, w->dx,
                               NULL, 0, 0, 0, 0, 0, 0, 0};
   const float **rows = genai_thread_scratch(2, (size_t)(taps > 0 ? taps : 1) * sizeof(float *));
-  // The pieces sit in slot 0 above, then the taps' offsets and a row of zeros (slot 3 holds
-  // the product's result).
   long *offsets = (long *)(pieces + count + 1);
   float *zeros = (float *)(offsets + taps_room);
   memset(zeros, 0, (size_t)C * sizeof(float));
-  genai_direct_taps tp = {offsets, taps, 0, 0, 0, 0};
-  for (long t = 0; t < taps; t++) {
-    offsets[t] = (w->dy[t] * s->w + w->dx[t]) * C;
-    if (t == 0 || w->dy[t] < tp.dy_min) tp.dy_min = w->dy[t];
-    if (t == 0 || w->dy[t] > tp.dy_max) tp.dy_max = w->dy[t];
-    if (t == 0 || w->dx[t] < tp.dx_min) tp.dx_min = w->dx[t];
-    if (t == 0 || w->dx[t] > tp.dx_max) tp.dx_max = w->dx[t];
-  }
+  const genai_direct_taps tp = genai_direct_taps_of(&m, taps, C, offsets);
   for (long k = 0; k < kc; k++) {
     genai_direct_pixel_rows(&m, &tp, C, k0 + k, rows, 1, zeros);
     float *d = dst + k * NR;

@@ -76,12 +76,11 @@ typedef struct {
   long taps, dy_min, dy_max, dx_min, dx_max;
 } genai_direct_taps;
 
-/// The taps of `m` (scratch slot 0 holds the offsets; the map's own arrays may be in slot 1).
-static inline genai_direct_taps genai_direct_taps_of(const genai_direct_map *m, long taps, long C) {
-  long *off = genai_thread_scratch(0, (size_t)(taps > 0 ? taps : 1) * sizeof(long));
-  genai_direct_taps t = {off, taps, 0, 0, 0, 0};
+/// The taps of `m`, their offsets written to `offsets` (`taps` entries).
+static inline genai_direct_taps genai_direct_taps_of(const genai_direct_map *m, long taps, long C, long *offsets) {
+  genai_direct_taps t = {offsets, taps, 0, 0, 0, 0};
   for (long i = 0; i < taps; i++) {
-    off[i] = (m->dy[i] * m->w + m->dx[i]) * C;
+    offsets[i] = (m->dy[i] * m->w + m->dx[i]) * C;
     if (i == 0 || m->dy[i] < t.dy_min) t.dy_min = m->dy[i];
     if (i == 0 || m->dy[i] > t.dy_max) t.dy_max = m->dy[i];
     if (i == 0 || m->dx[i] < t.dx_min) t.dx_min = m->dx[i];
@@ -91,12 +90,10 @@ static inline genai_direct_taps genai_direct_taps_of(const genai_direct_map *m, 
 }
 
 /// Output pixel `p`'s input row at each tap into `rows[t·stride]` (`zeros` where the tap falls
-/// outside the input); returns its output row. A pixel whose every tap is inside (most of them)
-/// takes one add per tap.
-static inline float *genai_direct_pixel_rows(const genai_direct_map *m, const genai_direct_taps *tp, long C, long p,
-                                             const float **rows, long stride, const float *zeros) {
-  const long grid = m->gh * m->gw, n = p / grid, gi = p % grid / m->gw, gj = p % m->gw;
-  const long y0 = gi * m->sy, x0 = gj * m->sx;
+/// outside the input). A pixel whose every tap is inside (most of them) takes one add per tap.
+static inline void genai_direct_pixel_rows(const genai_direct_map *m, const genai_direct_taps *tp, long C, long p,
+                                           const float **rows, long stride, const float *zeros) {
+  const long grid = m->gh * m->gw, n = p / grid, y0 = p % grid / m->gw * m->sy, x0 = p % m->gw * m->sx;
   if (y0 + tp->dy_min >= 0 && y0 + tp->dy_max < m->h && x0 + tp->dx_min >= 0 && x0 + tp->dx_max < m->w) {
     const float *origin = m->x + ((n * m->h + y0) * m->w + x0) * C;
     for (long t = 0; t < tp->taps; t++) rows[t * stride] = origin + tp->offsets[t];
@@ -106,6 +103,11 @@ static inline float *genai_direct_pixel_rows(const genai_direct_map *m, const ge
       rows[t * stride] = iy >= 0 && iy < m->h && ix >= 0 && ix < m->w ? m->x + ((n * m->h + iy) * m->w + ix) * C : zeros;
     }
   }
+}
+
+/// Output pixel `p`'s output row in `m->y`.
+static inline float *genai_direct_pixel_out(const genai_direct_map *m, long p) {
+  const long grid = m->gh * m->gw, n = p / grid, gi = p % grid / m->gw, gj = p % m->gw;
   return m->y + ((n * m->oh + gi * m->osy + m->oa) * m->ow + gj * m->osx + m->ob) * m->ldy;
 }
 

@@ -29,9 +29,6 @@ public enum ConvLayout: String, Sendable, Equatable, CaseIterable {
   func axes(_ shape: [Int]) -> (c: Int, h: Int, w: Int) {
     self == .channelsFirst ? (shape[1], shape[2], shape[3]) : (shape[3], shape[1], shape[2])
   }
-
-  /// An image shape in this layout.
-  func shape(n: Int, c: Int, h: Int, w: Int) -> [Int] { self == .channelsFirst ? [n, c, h, w] : [n, h, w, c] }
 }
 
 /// The sliding-window geometry of one 2-D convolution from an input of `inH × inW` to an output

@@ -138,32 +138,10 @@ enum ChannelsLastConvolution {
     }
   }
 
-  /// As `ConvolutionKernels.runWeightGradient`: a fixed number of batch chunks, each one
-  /// single-threaded product into its own buffer, added in chunk order (bits independent of the
-  /// thread count).
+  /// By batch chunks as the channels-first weight gradient (`ConvolutionKernels.weightGradientByChunks`).
   static func weightGradient(
     _ shape: genai_conv_shape, x: UnsafePointer<Float>, y: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
   ) {
-    let size = shape.o * shape.c * shape.kh * shape.kw
-    guard size > 0 else { return }
-    let chunks = Swift.max(1, Swift.min(ConvolutionKernels.weightGradientChunks, shape.n))
-    let partials = Storage(uninitializedCount: Swift.max(1, (chunks - 1) * size))
-    let per = (shape.n + chunks - 1) / Swift.max(chunks, 1)
-    let path = genai_path_active()
-    ThreadPool.shared.run(chunks: chunks) { k in
-      let n0 = k * per, n1 = Swift.min(shape.n, n0 + per)
-      let dst = k == 0 ? out : partials.base + (k - 1) * size
-      guard n0 < n1 else {
-        dst.update(repeating: 0, count: size)
-        return
-      }
-      var part = shape
-      part.n = n1 - n0
-      var ctx = genai_conv_ctx(
-        s: part, x: x + n0 * shape.h * shape.w * shape.c, y: y + n0 * shape.oh * shape.ow * shape.o, w: nil,
-        bias: nil, out: dst)
-      withUnsafePointer(to: &ctx) { genai_conv_nhwc_weight_grad_run($0, path) }
-    }
-    for k in 1..<chunks { Kernels.addInPlace(out, partials.base + (k - 1) * size, count: size) }
+    ConvolutionKernels.weightGradientByChunks(shape, x: x, y: y, out: out, genai_conv_nhwc_weight_grad_run)
   }
 }

@@ -145,13 +145,25 @@ enum ConvolutionKernels {
   static func runWeightGradient(
     _ shape: genai_conv_shape, x: UnsafePointer<Float>, y: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
   ) {
-    let chunks = Swift.min(weightGradientChunks, shape.n)
-    let size = shape.o * shape.c * shape.kh * shape.kw
-    if chunks <= 1 {
+    if Swift.min(weightGradientChunks, shape.n) <= 1 {
       run(genai_conv_weight_grad_op, shape, x: x, y: y, out: out)
       return
     }
-    let partials = Storage(uninitializedCount: (chunks - 1) * size)
+    weightGradientByChunks(shape, x: x, y: y, out: out, genai_conv_weight_grad_run)
+  }
+
+  /// A weight gradient in `weightGradientChunks` chunks of the batch (fewer for a smaller batch):
+  /// `product` runs one chunk on the calling thread into its own buffer, the chunks run over the
+  /// pool, and the buffers are added in chunk order, so the bits do not depend on the thread
+  /// count. An image is C·H·W floats of x and O·OH·OW of y in either layout.
+  static func weightGradientByChunks(
+    _ shape: genai_conv_shape, x: UnsafePointer<Float>, y: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    _ product: (UnsafePointer<genai_conv_ctx>?, Int32) -> Void
+  ) {
+    let size = shape.o * shape.c * shape.kh * shape.kw
+    guard size > 0 else { return }
+    let chunks = Swift.max(1, Swift.min(weightGradientChunks, shape.n))
+    let partials = Storage(uninitializedCount: Swift.max(1, (chunks - 1) * size))
     let per = (shape.n + chunks - 1) / chunks
     let path = genai_path_active()
     ThreadPool.shared.run(chunks: chunks) { k in
@@ -166,7 +178,7 @@ enum ConvolutionKernels {
       var ctx = genai_conv_ctx(
         s: part, x: x + n0 * shape.c * shape.h * shape.w, y: y + n0 * shape.o * shape.oh * shape.ow, w: nil,
         bias: nil, out: dst)
-      withUnsafePointer(to: &ctx) { genai_conv_weight_grad_run($0, path) }
+      withUnsafePointer(to: &ctx) { product($0, path) }
     }
     for k in 1..<chunks { Kernels.addInPlace(out, partials.base + (k - 1) * size, count: size) }
   }
