@@ -64,9 +64,8 @@ private func checkInput(_ op: String, _ x: Tensor, rank: Int, channels: Int, lay
 
 /// A 4-D image input with `channels` channels on the axis `layout` puts them.
 private func checkImageInput(_ op: String, _ x: Tensor, channels: Int, layout: ConvLayout) {
-  let description = layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]"
-  require(x.rank == 4 && x.shape[layout == .channelsFirst ? 1 : 3] == channels,
-    "[\(op)] expects input \(description) with C = \(channels), got \(shapeString(x.shape))")
+  require(x.rank == 4 && x.shape[layout.channelAxis] == channels,
+    "[\(op)] expects input \(layout.shapeDescription) with C = \(channels), got \(shapeString(x.shape))")
 }
 
 // MARK: - Convolutions

@@ -31,8 +31,15 @@ public final class Dropout: Module, UnaryLayer {
   }
 
   /// `x` with dropout applied in training mode; `x` itself in evaluation mode or when `p == 0`.
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, stackedBatches: 1) }
+
+  /// Dropout of `x` `[B·N, ...]`: `stackedBatches` (B) batches of N stacked along axis 0, each
+  /// masked as a call of its own would mask it (the same draws, in data-parallel training too),
+  /// so one call on a stack is B calls in turn.
+  /// - Precondition: B divides `x.shape[0]`.
+  public func callAsFunction(_ x: Tensor, stackedBatches: Int) -> Tensor {
     guard isTraining, p > 0 else { return x }
-    return randomSource.dropout(x, p: p)
+    guard stackedBatches > 1 else { return randomSource.dropout(x, p: p) }
+    return randomSource.dropout(x, p: p, stackedBatches: stackedBatches)
   }
 }

@@ -3,8 +3,8 @@ import GenAITensor
 // MARK: - Batch normalisation
 
 /// What `BatchNorm1d` and `BatchNorm2d` share (PyTorch's `_BatchNorm`): the scale and shift, the
-/// running statistics under PyTorch's keys, and the normalisation of `[N, C, ...]` over every
-/// axis but 1. Use one of the two; each adds the input shapes it accepts.
+/// running statistics under PyTorch's keys, and the normalisation of `[N, C, ...]` (or
+/// channels-last `[N, H, W, C]`) over every axis but the channels'. Use one of the two; each adds the input shapes it accepts.
 public class BatchNormBase: Module {
   /// Scale γ `[C]`, initially ones; `nil` when not affine.
   public let weight: Tensor?
@@ -52,15 +52,16 @@ public class BatchNormBase: Module {
   /// The number of channels `C` when the layer has parameters or running statistics.
   var channelCount: Int? { (weight ?? runningMean)?.count }
 
-  /// Normalises `x` `[N, C, ...]` over `axes`, every axis but 1: by the batch statistics (updating
-  /// the running ones) in training mode or without running statistics, otherwise by the running
-  /// statistics.
-  func normalize(_ x: Tensor, overAxes axes: [Int]) -> Tensor {
-    let c = x.shape[1]
+  /// Normalises `x` over every axis but `channelAxis` (1 for `[N, C, ...]`, 3 for `[N, H, W, C]`):
+  /// by the batch statistics (updating the running ones) in training mode or without running
+  /// statistics, otherwise by the running statistics.
+  func normalize(_ x: Tensor, channelAxis: Int = 1) -> Tensor {
+    let c = x.shape[channelAxis]
+    let axes = (0..<x.rank).filter { $0 != channelAxis }
     guard !isTraining, let runningMean, let runningVar else {
       let group = isTraining ? statisticsGroup.flatMap { $0.size > 1 ? $0 : nil } : nil
       let (y, mean, variance) =
-        group.map { synchronizedNormalization(x, overAxes: axes, group: $0) }
+        group.map { synchronizedNormalization(x, overAxes: axes, channels: c, group: $0) }
         ?? x.normalized(overAxes: axes, epsilon: epsilon, scale: weight, offset: bias)
       if isTraining, let runningMean, let runningVar {
         let n = x.count / Swift.max(c, 1) * (group?.size ?? 1)
@@ -84,7 +85,7 @@ public class BatchNormBase: Module {
       return y
     }
     // Evaluation: y = x·k + (β − μ·k) with k = γ / √(σ² + ε), per channel.
-    let channelShape = [c] + Array(repeating: 1, count: x.rank - 2)
+    let channelShape = [c] + Array(repeating: 1, count: x.rank - 1 - channelAxis)
     var k = (runningVar + epsilon).pow(-0.5)
     if let weight { k = k * weight }
     var shift = -(runningMean * k)
@@ -95,11 +96,11 @@ public class BatchNormBase: Module {
   /// Training-mode normalisation by the statistics of the global batch spread over `group`
   /// (every member's shard of it), in recorded ops: `allSum`'s pullback sums the statistics'
   /// gradients over the members, so the backward pass needs nothing of its own.
-  func synchronizedNormalization(_ x: Tensor, overAxes axes: [Int], group: any Collective)
+  func synchronizedNormalization(_ x: Tensor, overAxes axes: [Int], channels: Int, group: any Collective)
     -> (normalized: Tensor, mean: Tensor, variance: Tensor)
   {
     let keptShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-    let total = Float(x.count / Swift.max(x.shape[1], 1) * group.size)
+    let total = Float(x.count / Swift.max(channels, 1) * group.size)
     let mean = x.sum(axes: axes, keepDims: true).allSum(over: group) / total
     let centered = x - mean
     let variance = (centered * centered).sum(axes: axes, keepDims: true).allSum(over: group) / total
@@ -137,12 +138,13 @@ public final class BatchNorm1d: BatchNormBase, UnaryLayer {
     let c = channelCount
     require((x.rank == 2 || x.rank == 3) && (c == nil || x.shape[1] == c),
       "[BatchNorm1d] expects [N, C] or [N, C, L] with C = \(c.map(String.init) ?? "C"), got \(shapeString(x.shape))")
-    return normalize(x, overAxes: x.rank == 2 ? [0] : [0, 2])
+    return normalize(x)
   }
 }
 
 /// Batch normalisation of `[N, C, H, W]` (PyTorch's `nn.BatchNorm2d`, Keras
-/// `BatchNormalization(axis=1)` on channels-first data): each channel normalised by statistics over
+/// `BatchNormalization(axis=1)` on channels-first data), or of `[N, H, W, C]` with
+/// `layout: .channelsLast` (Keras' default axis -1): each channel normalised by statistics over
 /// the batch and both spatial axes, then scaled by `weight` and shifted by `bias`.
 ///
 /// In training mode the batch's mean and (population) variance normalise the input and update
@@ -158,12 +160,28 @@ public final class BatchNorm1d: BatchNormBase, UnaryLayer {
 /// State-dict keys are PyTorch's: `weight`, `bias`, `running_mean`, `running_var` (PyTorch's
 /// `num_batches_tracked` is not kept; load a PyTorch state dict with `strict: false` or drop it).
 public final class BatchNorm2d: BatchNormBase, UnaryLayer {
-  /// Normalises `x` `[N, C, H, W]`; same shape out.
+  /// Where the channels are: `[N, C, H, W]` (`.channelsFirst`) or `[N, H, W, C]` (`.channelsLast`).
+  public let layout: ConvLayout
+
+  /// A batch norm over `featureCount` channels of images laid out as `layout` says; the other
+  /// parameters are `BatchNormBase`'s. Parameters and running statistics are `[C]` either way, so
+  /// checkpoints do not depend on the layout.
+  public init(
+    featureCount: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true,
+    trackRunningStats: Bool = true, layout: ConvLayout = .channelsFirst
+  ) {
+    self.layout = layout
+    super.init(
+      featureCount: featureCount, epsilon: epsilon, momentum: momentum, affine: affine,
+      trackRunningStats: trackRunningStats)
+  }
+
+  /// Normalises `x` `[N, C, H, W]` (or `[N, H, W, C]` channels-last); same shape out.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let c = channelCount
-    require(x.rank == 4 && (c == nil || x.shape[1] == c),
-      "[BatchNorm2d] expects [N, C, H, W] with C = \(c.map(String.init) ?? "C"), got \(shapeString(x.shape))")
-    return normalize(x, overAxes: [0, 2, 3])
+    require(x.rank == 4 && (c == nil || x.shape[layout.channelAxis] == c),
+      "[BatchNorm2d] expects \(layout.shapeDescription) with C = \(c.map(String.init) ?? "C"), got \(shapeString(x.shape))")
+    return normalize(x, channelAxis: layout.channelAxis)
   }
 }
 

@@ -30,6 +30,12 @@ public final class RandomSource: RandomNumberGenerator {
   public func dropout(_ x: Tensor, p: Float, batchAxis: Int = 0) -> Tensor {
     x.dropout(p: p, rowsOf: batchShard, batchAxis: batchAxis, using: &generator)
   }
+
+  /// Inverted dropout of `x` `[B·N, ...]`, `stackedBatches` batches of this process's rows
+  /// stacked along axis 0, each masked as a call of its own would be.
+  public func dropout(_ x: Tensor, p: Float, stackedBatches: Int) -> Tensor {
+    x.dropout(p: p, rowsOf: batchShard, stackedBatches: stackedBatches, using: &generator)
+  }
 }
 
 extension Module {

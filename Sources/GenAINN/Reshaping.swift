@@ -78,13 +78,17 @@ public final class Reshape: Module, UnaryLayer {
 public final class Upsample: Module, UnaryLayer {
   /// Factors along height and width.
   public let scale: (Int, Int)
+  /// Where the channels are: `[N, C, H, W]` or `[N, H, W, C]`.
+  public let layout: ConvLayout
 
-  /// Upsampling by `scale` (height, width).
-  public init(scale: (Int, Int) = (2, 2)) {
+  /// Upsampling by `scale` (height, width) of images laid out as `layout` says.
+  public init(scale: (Int, Int) = (2, 2), layout: ConvLayout = .channelsFirst) {
     self.scale = scale
+    self.layout = layout
     super.init()
   }
 
-  /// `x` `[N, C, H, W]` upsampled to `[N, C, H·sh, W·sw]`.
-  public func callAsFunction(_ x: Tensor) -> Tensor { x.upsampleNearest2d(scale: scale) }
+  /// `x` `[N, C, H, W]` upsampled to `[N, C, H·sh, W·sw]` (channels-last: `[N, H, W, C]` to
+  /// `[N, H·sh, W·sw, C]`).
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.upsampleNearest2d(scale: scale, layout: layout) }
 }

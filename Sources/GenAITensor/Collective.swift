@@ -122,6 +122,30 @@ extension Tensor {
     let mask = Tensor.bernoulli(whole, p: 1 - p, value: 1 / (1 - p), using: &generator)
     return self * mask.slice(axis: batchAxis, shard.rows(of: whole[batchAxis]))
   }
+
+  /// Inverted dropout of `stackedBatches` batches stacked along axis 0 (`[B·N, ...]`, this
+  /// member's N rows of each): batch b's mask is the one a call of its own would draw (one
+  /// generator draw each, in turn), so one stacked call is B calls of `dropout(p:rowsOf:using:)`
+  /// with the same bits.
+  /// - Precondition: B ≥ 1 divides the first axis.
+  public func dropout(
+    p: Float, rowsOf shard: BatchShard, stackedBatches: Int, using generator: inout some RandomNumberGenerator
+  ) -> Tensor {
+    require(p >= 0 && p < 1, "[dropout] p must be in [0, 1), got \(p)")
+    require(rank >= 1 && stackedBatches >= 1 && shape[0] % stackedBatches == 0,
+      "[dropout] \(stackedBatches) stacked batches do not divide input \(shapeString(shape))")
+    guard p > 0 else { return self }
+    let rows = shape[0] / stackedBatches, rowSize = shape.dropFirst().reduce(1, *)
+    // This member's rows of a batch start at global row `first`, where the whole batch's mask
+    // (counter-keyed per element) is read from.
+    let first = shard.count > 1 ? shard.rows(of: rows * shard.count).lowerBound : 0
+    let mask = Tensor(shape: shape, storage: Storage(uninitializedCount: count))
+    for b in 0..<stackedBatches {
+      Tensor.fillBernoulli(mask.storage.base + b * rows * rowSize, count: rows * rowSize, key: generator.next(),
+                           firstIndex: first * rowSize, p: 1 - p, value: 1 / (1 - p))
+    }
+    return self * mask
+  }
 }
 
 /// What happens to the gradients a backward pass has accumulated, on the calling thread.

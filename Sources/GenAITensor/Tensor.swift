@@ -192,15 +192,20 @@ extension Tensor {
     _ shape: [Int], p: Float, value: Float, using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let t = unfilled(shape, op: "bernoulli")
-    let key = generator.next()
+    fillBernoulli(t.storage.base, count: t.count, key: generator.next(), firstIndex: 0, p: p, value: value)
+    return t
+  }
+
+  /// `count` elements of the mask `bernoulli` keys with `key`, from element `firstIndex` of it on.
+  static func fillBernoulli(
+    _ base: UnsafeMutablePointer<Float>, count: Int, key: UInt64, firstIndex: Int, p: Float, value: Float
+  ) {
     // Element kept where its 24 random bits m satisfy m·2⁻²⁴ < p, i.e. m < ⌈p·2²⁴⌉.
     let threshold = UInt32((Double(p) * 16_777_216).rounded(.up))
     let path = genai_path_active()
-    let base = t.storage.base
-    parallelFor(t.count, grain: Kernels.grain) { r in
-      genai_bernoulli(path, key, UInt64(r.lowerBound), threshold, value, base + r.lowerBound, r.count)
+    parallelFor(count, grain: Kernels.grain) { r in
+      genai_bernoulli(path, key, UInt64(firstIndex + r.lowerBound), threshold, value, base + r.lowerBound, r.count)
     }
-    return t
   }
 
   /// A tensor of `shape` whose every element the caller writes next (so it is not zeroed first:

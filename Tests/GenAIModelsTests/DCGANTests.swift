@@ -52,6 +52,69 @@ static func random(_ n: Int, seed: UInt64) -> Batch {
     #expect(cd(x, labels: IndexTensor([0, 4, 9])).shape == [3, 1])
   }
 
+  /// The networks run channels-last inside; this spells out the same stacks channels-first with
+  /// the networks' own parameters (PyTorch's layout), for the unconditional, conditional and
+  /// upsampling variants: logits, images and the gradient reaching D's input (the one-channel
+  /// layers' routing) agree to float rounding.
+  @Test(arguments: [(nil, false), (10, false), (nil, true)] as [(Int?, Bool)])
+  func channelsLastNetworksComputeTheChannelsFirstStacks(classCount: Int?, upsample: Bool) throws {
+    var g = SeededGenerator(seed: 7)
+    let gen = DCGANGenerator(classCount: classCount, upsample: upsample, using: &g)
+    let disc = DCGANDiscriminator(classCount: classCount, dropout: false, using: &g)
+    let n = 3
+    let z = Tensor.randn([n, 100], using: &g)
+    let labels = classCount.map { _ in IndexTensor([0, 4, 9]) }
+    let gp = Dictionary(uniqueKeysWithValues: gen.namedParameters())
+    let dp = Dictionary(uniqueKeysWithValues: disc.namedParameters())
+
+    func norm(_ x: Tensor, _ axes: [Int], _ name: String) -> Tensor {
+      x.normalized(overAxes: axes, epsilon: 1e-3, scale: gp[name + ".weight"], offset: gp[name + ".bias"]).normalized
+    }
+    func up(_ x: Tensor, _ name: String) -> Tensor {
+      upsample
+        ? x.upsampleNearest2d(scale: (2, 2)).conv2d(gp[name + ".1.weight"]!, padding: .same)
+        : x.convTranspose2d(gp[name + ".weight"]!, stride: (2, 2), padding: .same)
+    }
+    var h = z
+    if let labels { h = h + gp["labelEmbedding.weight"]!.indexSelect(labels, axis: 0) }
+    h = norm(h.matmul(gp["fc.weight"]!.transposed()), [0], "bn0").leakyRelu(slope: 0.2).reshaped([n, 128, 7, 7])
+    h = norm(h.convTranspose2d(gp["ct1.weight"]!, padding: .same), [0, 2, 3], "bn1").leakyRelu(slope: 0.2)
+    h = norm(up(h, "ct2"), [0, 2, 3], "bn2").leakyRelu(slope: 0.2)
+    let expectedImages = up(h, "ct3").tanh()
+    let images = gen(z, labels: labels)
+    #expect(images.shape == [n, 1, 28, 28])
+    #expect(zip(images.scalars, expectedImages.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+
+    let x = expectedImages.detached()
+    let xLast = x.copy().requiringGrad(), xFirst = x.copy().requiringGrad()
+    var d: Tensor = xFirst
+    if let labels {
+      d = Tensor.concatenate([d, dp["labelPlane.weight"]!.indexSelect(labels, axis: 0).reshaped([n, 1, 28, 28])], axis: 1)
+    }
+    d = d.conv2d(dp["conv1.weight"]!, bias: dp["conv1.bias"], stride: (2, 2), padding: .same).leakyRelu(slope: 0.2)
+    d = d.conv2d(dp["conv2.weight"]!, bias: dp["conv2.bias"], stride: (2, 2), padding: .same).leakyRelu(slope: 0.2)
+    let expectedLogits = d.reshaped([n, 6272]).matmul(dp["fc.weight"]!.transposed()) + dp["fc.bias"]!
+    let logits = disc(xLast, labels: labels)
+    #expect(zip(logits.scalars, expectedLogits.scalars).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) })
+    try logits.sum().backward()
+    try expectedLogits.sum().backward()
+    let (a, b) = (xLast.grad!.scalars, xFirst.grad!.scalars)
+    let scale = b.map(abs).max()!
+    #expect(scale > 0 && zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 * scale })
+  }
+
+  /// A D step's one call on real and fake stacked gives the logits of two calls in turn,
+  /// dropout included (two discriminators from one seed).
+  @Test func stackedDiscriminatorCallIsTwoCalls() {
+    var a = SeededGenerator(seed: 8), b = SeededGenerator(seed: 8)
+    let stacked = DCGANDiscriminator(using: &a), inTurn = DCGANDiscriminator(using: &b)
+    let real = Tensor.uniform([3, 1, 28, 28], low: -1, high: 1, using: &a)
+    let fake = Tensor.uniform([3, 1, 28, 28], low: -1, high: 1, using: &a)
+    let both = stacked(Tensor.concatenate([real, fake], axis: 0), stackedBatches: 2).scalars
+    let expected = inTurn(real).scalars + inTurn(fake).scalars
+    #expect(zip(both, expected).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) })
+  }
+
   @Test func goldenParameterNamesAndCounts() {
     var g = SeededGenerator(seed: 3)
     let gen = DCGANGenerator(using: &g)

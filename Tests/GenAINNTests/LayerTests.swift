@@ -404,6 +404,23 @@ private func largestSingularValue(_ m: [Double], rows: Int, cols: Int) -> Double
 // MARK: - Dropout, embedding, reshaping, activations
 
 @Suite struct LayerMiscellaneousTests {
+  /// A stack of batches draws, batch after batch, the masks of calls in turn: alone and as a
+  /// data-parallel member holding half of each batch.
+  @Test func stackedBatchesDropAsCallsInTurn() {
+    let a = testTensor([4, 3, 5], seed: 87), b = testTensor([4, 3, 5], seed: 88)
+    let turn = Dropout(p: 0.4, seed: 3), stack = Dropout(p: 0.4, seed: 3)
+    let (ta, tb) = (turn(a), turn(b))
+    #expect(stack(Tensor.concatenate([a, b], axis: 0), stackedBatches: 2).scalars == ta.scalars + tb.scalars)
+    for member in 0..<2 {
+      // A member holds rows 2m, 2m+1 of each batch and must draw what one process drew there.
+      let rows = (2 * member)..<(2 * member + 2)
+      let half = Dropout(p: 0.4, seed: 3)
+      half.randomSource.batchShard = BatchShard(index: member, count: 2)
+      let y = half(Tensor.concatenate([a.slice(axis: 0, rows), b.slice(axis: 0, rows)], axis: 0), stackedBatches: 2)
+      #expect(y.scalars == ta.slice(axis: 0, rows).scalars + tb.slice(axis: 0, rows).scalars)
+    }
+  }
+
   @Test func dropoutIsIdentityInEvaluationAndReproducibleWithItsSeed() {
     let x = Tensor.ones([2000])
     let drop = Dropout(p: 0.25, seed: 9)
@@ -482,6 +499,44 @@ private func largestSingularValue(_ m: [Double], rows: Int, cols: Int) -> Double
     let last = upLast(convLast(x.permuted([0, 2, 3, 1])))
     #expect(last.shape == [2, 8, 6, 2])
     #expect(maxDifference(last.permuted([0, 3, 1, 2]).scalars, first.scalars.map(Double.init)) < 1e-5)
+  }
+
+  /// `BatchNorm2d(layout: .channelsLast)` on `[N, H, W, C]` is the channels-first layer on the
+  /// same images: outputs, input and parameter gradients, running statistics and evaluation
+  /// (the channels-last statistics take the fused column path, so the sums' order differs: 1e-5).
+  @Test func channelsLastBatchNormMatchesChannelsFirst() throws {
+    let x = testTensor([3, 5, 4, 6], seed: 84), upstream = testTensor([3, 5, 4, 6], seed: 85)
+    func run(_ layout: ConvLayout) throws -> (y: [Float], dx: [Float], dWeight: [Float], dBias: [Float], running: [Float], eval: [Float]) {
+      let bn = BatchNorm2d(featureCount: 5, momentum: 0.3, layout: layout)
+      assign(bn.weight, [1.5, -0.5, 2, 0.75, 1])
+      assign(bn.bias, [0.25, 1, -1, 0, 0.5])
+      let move = { (t: Tensor) in layout == .channelsLast ? t.permuted([0, 2, 3, 1]) : t }
+      let back = { (t: Tensor) in layout == .channelsLast ? t.permuted([0, 3, 1, 2]) : t }
+      let input = move(x).copy().requiringGrad()
+      let y = bn(input)
+      try (y * move(upstream)).sum().backward()
+      bn.eval()
+      let evaluated = back(bn(move(x)))
+      return (back(y).scalars, back(input.grad!).scalars, bn.weight!.grad!.scalars, bn.bias!.grad!.scalars,
+              bn.runningMean!.scalars + bn.runningVar!.scalars, evaluated.scalars)
+    }
+    let first = try run(.channelsFirst), last = try run(.channelsLast)
+    for (name, a, b) in [("y", first.y, last.y), ("dx", first.dx, last.dx), ("dWeight", first.dWeight, last.dWeight),
+                         ("dBias", first.dBias, last.dBias), ("running", first.running, last.running),
+                         ("eval", first.eval, last.eval)] {
+      #expect(maxDifference(b, a.map(Double.init)) < 1e-5, "\(name)")
+    }
+    let bn = BatchNorm2d(featureCount: 5, layout: .channelsLast)
+    #expect(bn.layout == .channelsLast && bn.namedParameters().map(\.0) == ["weight", "bias"])
+  }
+
+  /// Channels-last nearest upsampling repeats the same pixels as channels-first.
+  @Test func channelsLastUpsampleMatchesChannelsFirst() {
+    let x = testTensor([2, 3, 4, 5], seed: 86)
+    let first = Upsample(scale: (2, 3))(x)
+    let last = Upsample(scale: (2, 3), layout: .channelsLast)(x.permuted([0, 2, 3, 1]))
+    #expect(last.shape == [2, 8, 15, 3])
+    #expect(last.permuted([0, 3, 1, 2]).scalars == first.scalars)
   }
 
   @Test func activationsMatchTheirDefinitions() {

@@ -9,12 +9,14 @@ import Testing
 /// gradient must equal plain batch norm's; this checks the composed, all-reduced path against
 /// the fused one.
 @Suite struct SynchronizedBatchNormTests {
-  @Test func replicasNormaliseAsOneProcess() throws {
+  /// Both image layouts (the channel axis is 1 or 3; the images are the same).
+  @Test(arguments: ConvLayout.allCases) func replicasNormaliseAsOneProcess(layout: ConvLayout) throws {
     var g = SeededGenerator(seed: 3)
-    let x = Tensor.randn([4, 3, 5, 5], using: &g)
-    let upstream = Tensor.randn([4, 3, 5, 5], using: &g)
+    let shape = layout == .channelsFirst ? [4, 3, 5, 5] : [4, 5, 5, 3]
+    let x = Tensor.randn(shape, using: &g)
+    let upstream = Tensor.randn(shape, using: &g)
     func run(_ group: (any Collective)?) throws -> (y: [Float], dx: [Float], dWeight: [Float], dBias: [Float], running: [Float]) {
-      let bn = BatchNorm2d(featureCount: 3)
+      let bn = BatchNorm2d(featureCount: 3, layout: layout)
       bn.synchronizeBatchNorm(over: group)
       let input = x.copy().requiringGrad()
       let y = bn(input)

@@ -196,12 +196,16 @@ public final class DCGAN: ImageGenerating {
     return x + generator.noise.normal(batchShape: x.shape) * instanceNoise
   }
 
-  /// One D update on `real` against `fake` (already detached): zero grads, the two D calls,
-  /// backward, Adam step. Returns the loss and D's accuracies (before the update).
+  /// One D update on `real` against `fake` (already detached): zero grads, one D call on the
+  /// two batches stacked (the logits of two calls, in half the weight packing), backward, Adam
+  /// step. Returns the loss and D's accuracies (before the update).
   func discriminatorStep(real: Tensor, fake: Tensor, labels: IndexTensor?) throws -> (loss: Float, accReal: Float, accFake: Float) {
     discriminatorOptimizer.zeroGrad()
-    let realLogits = discriminator(real, labels: labels)
-    let fakeLogits = discriminator(fake, labels: labels)
+    let n = real.shape[0]
+    let both = discriminator(
+      Tensor.concatenate([real, fake], axis: 0), labels: labels.map { IndexTensor($0.values + $0.values) },
+      stackedBatches: 2)
+    let realLogits = both.slice(axis: 0, 0..<n), fakeLogits = both.slice(axis: 0, n..<2 * n)
     let loss =
       improvements.contains(.hinge)
       ? (1 - realLogits).relu().mean() + (1 + fakeLogits).relu().mean()

@@ -17,6 +17,10 @@ import GenAITensor
 /// so checkpoints save them. Weights and biases start as `initialization` says: N(0, 0.02) and
 /// PyTorch's biases (the paper, and WGAN-GP), or Glorot-uniform and zeros (Keras, the `dcgan` recipe).
 ///
+/// Inside, the images run channels-last (`[N, H, W, C]`) as in `DCGANGenerator`; the flatten
+/// before `fc` keeps PyTorch's `(c, h, w)` feature order, so parameters and checkpoints are a
+/// channels-first network's.
+///
 /// Spectral-normalisation option (`GANImprovement.spectralNorm`): `conv1`, `conv2` and `fc` run
 /// with their weights divided by their largest singular value (`SpectralNorm`, one power
 /// iteration per training call).
@@ -47,11 +51,11 @@ public final class DCGANDiscriminator: Module {
     labelPlane = classCount.map { Embedding(count: $0, dimension: 28 * 28, using: &generator) }
     conv1 = normalised(Conv2d(
       inputChannels: classCount == nil ? 1 : 2, outputChannels: 64, kernelSize: 5, stride: 2, padding: .same,
-      weightInit: initW, using: &generator))
+      weightInit: initW, layout: .channelsLast, using: &generator))
     drop1 = dropout ? Dropout(p: 0.3, using: &generator) : nil
     conv2 = normalised(Conv2d(
       inputChannels: 64, outputChannels: 128, kernelSize: 5, stride: 2, padding: .same,
-      weightInit: initW, using: &generator))
+      weightInit: initW, layout: .channelsLast, using: &generator))
     drop2 = dropout ? Dropout(p: 0.3, using: &generator) : nil
     fc = normalised(Linear(inputSize: 7 * 7 * 128, outputSize: 1, weightInit: initW, using: &generator))
     super.init()
@@ -62,16 +66,24 @@ public final class DCGANDiscriminator: Module {
   public var classCount: Int? { labelPlane?.count }
 
   /// Logits `[N, 1]` for images `x` `[N, 1, 28, 28]` (and `labels` `[N]` when conditional).
-  public func callAsFunction(_ x: Tensor, labels: IndexTensor? = nil) -> Tensor {
+  ///
+  /// `stackedBatches` B > 1 takes B batches stacked along axis 0 (a D step's real and fake
+  /// images: one call packs each weight once and keeps both cores busier): the dropout masks are
+  /// drawn batch after batch, so the logits are those of B calls in turn. D has no batch
+  /// statistics, so nothing else depends on the stacking.
+  public func callAsFunction(_ x: Tensor, labels: IndexTensor? = nil, stackedBatches: Int = 1) -> Tensor {
+    require(x.rank == 4 && Array(x.shape.dropFirst()) == [1, 28, 28],
+      "[DCGANDiscriminator] expects images [N, 1, 28, 28], got \(shapeString(x.shape))")
     let n = x.shape[0]
-    var h = x
+    // [N, 1, 28, 28] is [N, 28, 28, 1] in memory.
+    var h = x.reshaped([n, 28, 28, 1])
     if let labelPlane, let labels {
-      h = Tensor.concatenate([x, labelPlane(labels).reshaped([n, 1, 28, 28])], axis: 1)
+      h = Tensor.concatenate([h, labelPlane(labels).reshaped([n, 28, 28, 1])], axis: 3)
     }
     h = conv1(h).leakyRelu(slope: 0.2)
-    if let drop1 { h = drop1(h) }
+    if let drop1 { h = drop1(h, stackedBatches: stackedBatches) }
     h = conv2(h).leakyRelu(slope: 0.2)
-    if let drop2 { h = drop2(h) }
-    return fc(h.reshaped([n, 7 * 7 * 128]))
+    if let drop2 { h = drop2(h, stackedBatches: stackedBatches) }
+    return fc(h.permuted([0, 3, 1, 2]).reshaped([n, 7 * 7 * 128]))
   }
 }

@@ -16,6 +16,11 @@ import GenAITensor
 /// The output is 28x28x1 in [-1, 1] (Fashion-MNIST's size); the article's "128x128" claim does
 /// not follow from this stack (7 → 7 → 14 → 28), so the networks are built for 28x28.
 ///
+/// Inside, the images run channels-last (`[N, H, W, C]`, the reshape moving the features there):
+/// the convolutions then read each pixel's channels in place, with no layout copies around them
+/// (`ConvolutionChannelsLast.swift`). Shapes above are drawn channels-first as PyTorch's are;
+/// parameters, their names and checkpoints are the same as a channels-first network's.
+///
 /// Linear and convolution weights start as `initialization` says: from N(0, 0.02) as in the DCGAN
 /// paper (the default, and WGAN-GP's), or Glorot-uniform as Keras (the `dcgan` recipe's); batch
 /// norm starts at weight 1, bias 0.
@@ -69,30 +74,30 @@ public final class DCGANGenerator: Module {
     bn0 = BatchNorm1d(featureCount: 7 * 7 * 128, epsilon: 1e-3, momentum: 0.2)
     ct1 = ConvTranspose2d(
       inputChannels: 128, outputChannels: 128, kernelSize: 5, stride: 1, padding: .same, bias: false,
-      weightInit: initW, using: &generator)
-    bn1 = BatchNorm2d(featureCount: 128, epsilon: 1e-3, momentum: 0.2)
+      weightInit: initW, layout: .channelsLast, using: &generator)
+    bn1 = BatchNorm2d(featureCount: 128, epsilon: 1e-3, momentum: 0.2, layout: .channelsLast)
     ct2 = Self.upsampling(128, 64, upsample: upsample, initW, using: &generator)
-    bn2 = BatchNorm2d(featureCount: 64, epsilon: 1e-3, momentum: 0.2)
+    bn2 = BatchNorm2d(featureCount: 64, epsilon: 1e-3, momentum: 0.2, layout: .channelsLast)
     ct3 = Self.upsampling(64, 1, upsample: upsample, initW, using: &generator)
     noise = RandomSource(seed: generator.next())
     super.init()
   }
 
-  /// A 2x upsampling layer `inputs → outputs` without bias: the 5x5 stride-2 transposed
-  /// convolution, or nearest upsampling then a 3x3 convolution.
+  /// A channels-last 2x upsampling layer `inputs → outputs` without bias: the 5x5 stride-2
+  /// transposed convolution, or nearest upsampling then a 3x3 convolution.
   static func upsampling(
     _ inputs: Int, _ outputs: Int, upsample: Bool, _ initW: Initializer, using generator: inout some RandomNumberGenerator
   ) -> any UnaryLayer {
     guard upsample else {
       return ConvTranspose2d(
         inputChannels: inputs, outputChannels: outputs, kernelSize: 5, stride: 2, padding: .same, bias: false,
-        weightInit: initW, using: &generator)
+        weightInit: initW, layout: .channelsLast, using: &generator)
     }
     return Sequential([
-      Upsample(scale: (2, 2)),
+      Upsample(scale: (2, 2), layout: .channelsLast),
       Conv2d(
         inputChannels: inputs, outputChannels: outputs, kernelSize: 3, padding: .same, bias: false, weightInit: initW,
-        using: &generator),
+        layout: .channelsLast, using: &generator),
     ])
   }
 
@@ -102,11 +107,13 @@ public final class DCGANGenerator: Module {
   /// Images `[N, 1, 28, 28]` in [-1, 1] from latents `z` `[N, 100]` (and `labels` `[N]` when
   /// conditional; ignored otherwise).
   public func callAsFunction(_ z: Tensor, labels: IndexTensor? = nil) -> Tensor {
+    let n = z.shape[0]
     var h = z
     if let labelEmbedding, let labels { h = h + labelEmbedding(labels) }
-    h = bn0(fc(h)).leakyRelu(slope: 0.2).reshaped([z.shape[0], 128, 7, 7])
+    h = bn0(fc(h)).leakyRelu(slope: 0.2).reshaped([n, 128, 7, 7]).permuted([0, 2, 3, 1])
     h = bn1(ct1(h)).leakyRelu(slope: 0.2)
     h = bn2(ct2(h)).leakyRelu(slope: 0.2)
-    return ct3(h).tanh()
+    // [N, 28, 28, 1] is [N, 1, 28, 28] in memory.
+    return ct3(h).tanh().reshaped([n, 1, 28, 28])
   }
 }

@@ -25,6 +25,12 @@ public enum ConvLayout: String, Sendable, Equatable, CaseIterable {
   /// window taps in place (`ConvolutionChannelsLast.swift`).
   case channelsLast
 
+  /// The axis of a 4-D image tensor that holds its channels: 1 or 3.
+  public var channelAxis: Int { self == .channelsFirst ? 1 : 3 }
+
+  /// How a 4-D image's shape reads in this layout, for messages: `[N, C, H, W]` or `[N, H, W, C]`.
+  public var shapeDescription: String { self == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]" }
+
   /// `(channels, height, width)` of an image tensor's `shape` in this layout.
   func axes(_ shape: [Int]) -> (c: Int, h: Int, w: Int) {
     self == .channelsFirst ? (shape[1], shape[2], shape[3]) : (shape[3], shape[1], shape[2])
@@ -163,11 +169,15 @@ extension Tensor {
     }
     if layout == .channelsLast {
       let n = shape[0]
-      if c == 1 && SingleChannelConvolution.applies(g.kernelShape(batch: n, channels: 1, outputs: weight.shape[0])) {
-        // One input channel: [N, H, W, 1] is [N, 1, H, W] as it lies, and the one-channel
-        // products (conv_single.c) beat the channels-last ones there (a depth of 9 leaves the
-        // direct tiles waiting on their pointers), so only the output is moved.
-        return Tensor.convolution(reshaped([n, 1, h, w]), weight, bias: bias, g).permuted([0, 2, 3, 1])
+      if c == 1 {
+        // One input channel: [N, H, W, 1] is [N, 1, H, W] as it lies, and a depth of 9-25 taps
+        // leaves the direct tiles waiting on their pointers. Its windows as columns
+        // [KH·KW, P] (P = N·OH·OW pixels), transposed, times the weight [O, KH·KW] give [P, O]:
+        // the channels-last output itself, from one GEMM, with nothing moved.
+        let o = weight.shape[0]
+        var y = reshaped([n, 1, h, w]).unfold(g).matmul(weight.reshaped([o, kh * kw]), transposeA: true, transposeB: true)
+        if let bias { y = y + bias }
+        return y.reshaped([n, g.output.0, g.output.1, o])
       }
       return Tensor.convolutionChannelsLast(self, weight, bias: bias, g)
     }
@@ -226,10 +236,14 @@ extension Tensor {
     if let bias { require(bias.shape == [o], "[convTranspose2d] bias must be [\(o)], got \(shapeString(bias.shape))") }
     if layout == .channelsLast {
       let n = shape[0]
-      if o == 1 && SingleChannelConvolution.applies(g.kernelShape(batch: n, channels: 1, outputs: c)) {
-        // One output channel (a decoder's last layer): as in `conv2d`, the one-channel products
-        // on the input moved channels-first; [N, 1, OH, OW] is [N, OH, OW, 1] as it lies.
-        let y = Tensor.convolutionTranspose(permuted([0, 3, 1, 2]), weight, bias: bias, g)
+      if o == 1 {
+        // One output channel (a decoder's last layer): the weight [C, KH·KW], transposed, times
+        // the input's pixels [P, C], transposed, gives each pixel's window contributions as
+        // `unfold`'s columns [KH·KW, P]; `fold` adds them into [N, 1, OH, OW], which is
+        // [N, OH, OW, 1] as it lies. One GEMM and a scatter, with nothing moved.
+        let cols = weight.reshaped([c, kh * kw]).matmul(reshaped([n * h * w, c]), transposeA: true, transposeB: true)
+        var y = cols.fold(g, shape: [n, 1, g.input.0, g.input.1])
+        if let bias { y = y + bias }
         return y.reshaped([n, g.input.0, g.input.1, 1])
       }
       return Tensor.convolutionTransposeChannelsLast(self, weight, bias: bias, g)
@@ -296,11 +310,20 @@ extension Tensor {
     return w.max(axes: [0]).reshaped(outShape)
   }
 
-  /// Nearest-neighbour upsampling of `[N, C, H, W]` by integer factors → `[N, C, H·sh, W·sw]`.
-  public func upsampleNearest2d(scale: (Int, Int)) -> Tensor {
-    require(rank == 4 && scale.0 > 0 && scale.1 > 0, "[upsample] expects [N, C, H, W] and positive scales, got \(shapeString(shape))")
-    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-    return reshaped([n, c, h, 1, w, 1]).expanded(to: [n, c, h, scale.0, w, scale.1]).reshaped([n, c, h * scale.0, w * scale.1])
+  /// Nearest-neighbour upsampling of `[N, C, H, W]` by integer factors → `[N, C, H·sh, W·sw]`
+  /// (or of `[N, H, W, C]` → `[N, H·sh, W·sw, C]` channels-last).
+  public func upsampleNearest2d(scale: (Int, Int), layout: ConvLayout = .channelsFirst) -> Tensor {
+    require(rank == 4 && scale.0 > 0 && scale.1 > 0,
+      "[upsample] expects \(layout.shapeDescription) and positive scales, got \(shapeString(shape)) and \(scale)")
+    let (sh, sw) = scale
+    switch layout {
+    case .channelsFirst:
+      let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+      return reshaped([n, c, h, 1, w, 1]).expanded(to: [n, c, h, sh, w, sw]).reshaped([n, c, h * sh, w * sw])
+    case .channelsLast:
+      let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+      return reshaped([n, h, 1, w, 1, c]).expanded(to: [n, h, sh, w, sw, c]).reshaped([n, h * sh, w * sw, c])
+    }
   }
 }
 
@@ -367,8 +390,9 @@ extension Kernels {
     return (lo, Swift.max(lo, hi))
   }
 
-  /// See `Tensor.fold`. Rows of one channel write only that channel, so channels are split
-  /// across cores without races. Each column row is read in one sweep over the batch.
+  /// See `Tensor.fold`. Each image plane `(n, c)` is written only from its own columns, so
+  /// planes are split across cores without races (a one-channel fold too), and every element
+  /// sums its taps in the same order however the planes are split.
   static func fold(_ colsPtr: UnsafePointer<Float>, n: Int, c: Int, _ g: ConvGeometry) -> Storage {
     let (kh, kw) = g.kernel, (sh, sw) = g.stride, (dh, dw) = g.dilation
     let (h, w) = g.input, (oh, ow) = g.output
@@ -376,28 +400,27 @@ extension Kernels {
     let cols = n * oh * ow
     let out = Storage(zeros: n * c * h * w)
     let dst = out.base
-    parallelFor(c, grain: Swift.max(1, grain / Swift.max(kh * kw * cols, 1))) { channels in
-      for ci in channels {
+    parallelFor(n * c, grain: Swift.max(1, grain / Swift.max(kh * kw * oh * ow, 1))) { planes in
+      for p in planes {
+        let (ni, ci) = (p / c, p % c)
+        let plane = dst + p * h * w
         for ki in 0..<kh {
           for kj in 0..<kw {
             let r = (ci * kh + ki) * kw + kj
             let ix0 = kj * dw - pl
             let (lo, hi) = validColumns(ix0: ix0, stride: sw, width: w, outputs: ow)
-            for ni in 0..<n {
-              let plane = dst + (ni * c + ci) * h * w
-              for y in 0..<oh {
-                let iy = y * sh - pt + ki * dh
-                if iy < 0 || iy >= h { continue }
-                let s = colsPtr + r * cols + (ni * oh + y) * ow
-                let drow = plane + iy * w + ix0
-                if sw == 1 {
-                  for xo in lo..<hi { drow[xo] += s[xo] }
-                } else {
-                  var xo = lo
-                  while xo < hi {
-                    drow[xo * sw] += s[xo]
-                    xo += 1
-                  }
+            for y in 0..<oh {
+              let iy = y * sh - pt + ki * dh
+              if iy < 0 || iy >= h { continue }
+              let s = colsPtr + r * cols + (ni * oh + y) * ow
+              let drow = plane + iy * w + ix0
+              if sw == 1 {
+                for xo in lo..<hi { drow[xo] += s[xo] }
+              } else {
+                var xo = lo
+                while xo < hi {
+                  drow[xo * sw] += s[xo]
+                  xo += 1
                 }
               }
             }
