@@ -150,7 +150,7 @@ void genai_conv_nhwc_forward(int path, const genai_conv_shape *s, const float *x
     off[taps + t] = t % s->kw * s->dw - s->pl;
   }
   const genai_direct_map m = {x, s->h, s->w, s->oh, s->ow, s->sh, s->sw, off, off + taps,
-                              y, s->oh, s->ow, 1, 1, 0, 0, s->o};
+                              y, s->oh, s->ow, 1, 1, 0, 0, s->o, s->n};
   run_map(path, &m, taps, s->c, s->o, wp, bias, p0, p1);
 }
 
@@ -225,7 +225,7 @@ void genai_conv_nhwc_transpose_phase(int path, const genai_conv_shape *s, long a
   long *k = phase_scratch(s), kk = s->kh * s->kw, rows, cols;
   const long taps = phase_taps(s, a, b, k, k + kk, k + 2 * kk, &rows, &cols);
   const genai_direct_map m = {y, s->oh, s->ow, rows, cols, 1, 1, k + kk, k + 2 * kk,
-                              x, s->h, s->w, s->sh, s->sw, a, b, s->c};
+                              x, s->h, s->w, s->sh, s->sw, a, b, s->c, s->n};
   if (taps == 0) {
     // No tap lands here: the bias alone.
     for (long p = p0; p < p1; p++) {
@@ -278,7 +278,7 @@ static void wgrad_pack_b(const genai_gemm_op *op, long k0, long kc, long j0, lon
   // product's result).
   const long taps = s->kh * s->kw;
   const genai_direct_map m = {w->ctx->x, s->h, s->w, s->oh, s->ow, s->sh, s->sw, w->dy, w->dx,
-                              NULL, 0, 0, 0, 0, 0, 0, 0};
+                              NULL, 0, 0, 0, 0, 0, 0, 0, s->n};
   const float **rows = genai_thread_scratch(2, (size_t)(taps > 0 ? taps : 1) * sizeof(float *));
   long *offsets = (long *)(pieces + count + 1);
   float *zeros = (float *)(offsets + taps_room);

@@ -67,6 +67,7 @@ typedef struct {
   const long *dy, *dx;
   float *y;
   long oh, ow, osy, osx, oa, ob, ldy;
+  long n;  // images: the product has N·gh·gw output pixels
 } genai_direct_map;
 
 /// What `genai_direct_pixel_rows` needs of a map's taps, worked out once per call: each tap's
