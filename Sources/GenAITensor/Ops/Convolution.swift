@@ -146,7 +146,7 @@ extension Tensor {
     dilation: (Int, Int) = (1, 1), groups: Int = 1, layout: ConvLayout = .channelsFirst
   ) -> Tensor {
     require(rank == 4 && weight.rank == 4,
-      "[conv2d] expects input \(layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]") and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+      "[conv2d] expects input \(layout.shapeDescription) and weight [O, C, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
     let (c, h, w) = layout.axes(shape)
     require(groups >= 1 && c % groups == 0 && weight.shape[0] % groups == 0 && weight.shape[1] * groups == c,
       "[conv2d] input \(shapeString(shape)) with \(groups) group(s) needs weight [O, \(c / Swift.max(groups, 1)), KH, KW], got \(shapeString(weight.shape))")
@@ -198,7 +198,7 @@ extension Tensor {
     layout: ConvLayout = .channelsFirst
   ) -> Tensor {
     require(rank == 4 && weight.rank == 4,
-      "[convTranspose2d] expects input \(layout == .channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]") and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
+      "[convTranspose2d] expects input \(layout.shapeDescription) and weight [C, O, KH, KW], got \(shapeString(shape)) and \(shapeString(weight.shape))")
     let (c, h, w) = layout.axes(shape)
     require(groups >= 1 && c % groups == 0 && weight.shape[0] == c,
       "[convTranspose2d] input \(shapeString(shape)) needs weight [\(c), O/groups, KH, KW], got \(shapeString(weight.shape))")
